@@ -1,0 +1,150 @@
+# TTQ for Darknet: obtains pjreddie's Darknet as Debian's source package, applies patches/ in
+# order, adds our src/ files, and builds darknet, libdarknet.so and libdarknet.a.
+#
+#   make                      CPU build (GPU=0), ./darknet at the top level
+#   make test                 CPU test suite; ends with "N passed, M failed"
+#   make test SANITIZE=1      the same suite under AddressSanitizer + UBSan
+#   make bench                training-step time of ResNet-20, [ternary] vs [convolutional]
+#   make GPU=1 CUDNN=1 [ARCH=...]   passed through to Darknet's own Makefile
+#   DARKNET_SRC=/path/to/darknet make   use an upstream checkout (commit 61c9d02e) instead of apt
+
+DARKNET_VERSION := 0.0.0+git20180914.61c9d02e-2
+DARKNET_ORIG    := darknet_0.0.0+git20180914.61c9d02e.orig.tar.xz
+DARKNET_SHA256  := ec536ae11853846aab96183d8ec18730a46cce71f7d935768d235029329f9e93
+
+GPU      ?= 0
+CUDNN    ?= 0
+OPENMP   ?= 0
+SANITIZE ?= 0
+DARKNET_SRC ?=
+
+ifeq ($(SANITIZE),1)
+VARIANT  := asan
+SAN_CC   := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SUBMAKE_VARS := CC="$(SAN_CC)" OPTS="-O1 -g"
+TEST_CC  := $(SAN_CC) -O1 -g
+else ifeq ($(GPU),1)
+VARIANT  := gpu
+SUBMAKE_VARS :=
+TEST_CC  := gcc -O2 -g
+else
+VARIANT  := cpu
+SUBMAKE_VARS :=
+TEST_CC  := gcc -O2 -g
+endif
+ifneq ($(DARKNET_SRC),)
+VARIANT := $(VARIANT)-local
+endif
+
+SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP)
+ifneq ($(ARCH),)
+SUBMAKE_VARS += ARCH="$(ARCH)"
+endif
+
+BUILD   := build
+DL      := $(BUILD)/dl
+APTDIR  := $(BUILD)/apt
+VB      := $(BUILD)/$(VARIANT)
+TREE    := $(VB)/darknet
+STAMP   := $(VB)/.patched
+PATCHES := $(sort $(wildcard patches/[0-9][0-9][0-9][0-9]-*.patch))
+OUR_SRC := $(wildcard src/*.c src/*.h)
+TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC))
+
+APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
+            -o Dir::Etc::SourceParts=$(CURDIR)/$(APTDIR)/sources.list.d \
+            -o Dir::State::Lists=$(CURDIR)/$(APTDIR)/lists \
+            -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
+            -o APT::Sandbox::User=root -o Debug::NoLocking=1
+
+.PHONY: all darknet test bench demo clean distclean fetch
+.DELETE_ON_ERROR:
+
+all: darknet
+
+# --- 1. Darknet's source, from Debian, checked -------------------------------------------------
+fetch: $(DL)/$(DARKNET_ORIG)
+
+$(DL)/$(DARKNET_ORIG):
+	@mkdir -p $(DL) $(APTDIR)/lists/partial $(APTDIR)/cache/archives/partial $(APTDIR)/sources.list.d
+	@# deb-src entries derived from the system's own apt sources; /etc/apt is never edited
+	@rm -f $(APTDIR)/sources.list.d/*
+	@for f in /etc/apt/sources.list.d/*.sources; do [ -f "$$f" ] || continue; \
+	  sed 's/^Types:.*/Types: deb-src/' "$$f" > $(APTDIR)/sources.list.d/$$(basename "$$f"); done
+	@for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do [ -f "$$f" ] || continue; \
+	  sed -n 's/^[[:space:]]*deb[[:space:]]/deb-src /p' "$$f" > $(APTDIR)/sources.list.d/$$(basename "$$f").list; done
+	@if ! ls $(APTDIR)/sources.list.d/* >/dev/null 2>&1; then \
+	  echo "error: no apt sources found in /etc/apt to derive a deb-src entry from;" \
+	       "set DARKNET_SRC=/path/to/darknet (pjreddie commit 61c9d02e) instead" >&2; exit 1; fi
+	@echo "fetching Debian source package darknet $(DARKNET_VERSION) with apt-get source"
+	@apt-get -q $(APT_OPTS) update >$(APTDIR)/update.log 2>&1 || { cat $(APTDIR)/update.log >&2; \
+	  echo "error: 'apt-get update' for deb-src failed (log: $(APTDIR)/update.log); check the network" \
+	       "or set DARKNET_SRC=/path/to/darknet" >&2; exit 1; }
+	@cd $(DL) && apt-get -q $(APT_OPTS) source --download-only darknet=$(DARKNET_VERSION) \
+	  >../apt/source.log 2>&1 || { cat ../apt/source.log >&2; \
+	  echo "error: apt-get source darknet=$(DARKNET_VERSION) failed (log: $(APTDIR)/source.log);" \
+	       "check that Debian's source lists are reachable, or set DARKNET_SRC=/path/to/darknet" >&2; exit 1; }
+	@echo "$(DARKNET_SHA256)  $(DL)/$(DARKNET_ORIG)" | sha256sum -c --quiet - || { \
+	  mv -f $(DL)/$(DARKNET_ORIG) $(DL)/$(DARKNET_ORIG).bad; \
+	  echo "error: sha256 of $(DARKNET_ORIG) does not match $(DARKNET_SHA256);" \
+	       "moved it to $(DL)/$(DARKNET_ORIG).bad; delete it and run make again" >&2; exit 1; }
+
+# --- 2. Unpacked, patched tree (built in a temporary folder, moved into place when complete) ----
+ifeq ($(DARKNET_SRC),)
+TREE_ORIGIN := $(DL)/$(DARKNET_ORIG)
+else
+TREE_ORIGIN := $(DARKNET_SRC)/include/darknet.h
+endif
+
+$(STAMP): $(TREE_ORIGIN) $(PATCHES)
+	@rm -rf $(TREE) $(TREE).tmp $(STAMP) && mkdir -p $(TREE).tmp
+ifeq ($(DARKNET_SRC),)
+	@tar -xf $(DL)/$(DARKNET_ORIG) -C $(TREE).tmp --strip-components=1
+else
+	@[ -f "$(DARKNET_SRC)/src/parser.c" ] || { echo "error: DARKNET_SRC=$(DARKNET_SRC) is not a Darknet tree" >&2; exit 1; }
+	@tar -C "$(DARKNET_SRC)" --exclude=.git -cf - . | tar -C $(TREE).tmp -xf -
+endif
+	@for p in $(PATCHES); do \
+	  patch -d $(TREE).tmp -p1 --batch --forward --quiet -r - < $$p >$(VB)/patch.log 2>&1 || { \
+	    cat $(VB)/patch.log >&2; \
+	    echo "error: $$p does not apply to the Darknet tree (expected pjreddie commit 61c9d02e," \
+	         "Debian $(DARKNET_VERSION)); nothing was built" >&2; rm -rf $(TREE).tmp; exit 1; }; \
+	done
+	@mv $(TREE).tmp $(TREE) && touch $(STAMP)
+	@echo "Darknet tree ready in $(TREE) ($(words $(PATCHES)) patches applied)"
+
+$(TREE)/src/%: src/% $(STAMP)
+	@cp $< $@
+
+# --- 3. Build ----------------------------------------------------------------------------------
+darknet: $(STAMP) $(TREE_SRC)
+	@$(MAKE) --no-print-directory -C $(TREE) $(SUBMAKE_VARS)
+	@cmp -s $(TREE)/darknet darknet || { cp $(TREE)/darknet darknet.tmp && mv darknet.tmp darknet; }
+
+# --- 4. Tests and benchmarks -------------------------------------------------------------------
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(VB)/tests/%,$(TEST_SRC))
+TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(TREE)/include -I$(TREE)/src -Itests
+
+$(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
+	@mkdir -p $(VB)/tests
+	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a -lm -pthread
+
+$(TREE)/libdarknet.a: darknet
+
+test: darknet $(TEST_BIN)
+	@VB=$(VB) DARKNET=$(TREE)/darknet sh tests/run.sh
+
+BENCH_BIN := $(VB)/tests/bench_step
+$(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
+	@mkdir -p $(VB)/tests
+	@gcc -O2 $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a -lm -pthread
+
+bench: darknet $(BENCH_BIN)
+	@sh bench/run.sh $(BENCH_BIN)
+
+clean:
+	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/*-local darknet darknet.tmp
+
+distclean: clean
+	rm -rf $(BUILD)

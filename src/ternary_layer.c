@@ -1,0 +1,421 @@
+/* [ternary]: Darknet's convolutional layer with Trained Ternary Quantization (Zhu et al., ICLR
+ * 2017, section 3). The latent full-precision weights stay in l.weights and are what the optimiser
+ * updates; every forward ternarises them to {+Wp, 0, -Wn} (l.ternary_weights) and convolves with
+ * those. Wp and Wn (l.wp, l.wn; l.ttq_nscales of each, 1 = one pair per layer) are learned by the
+ * paper's rules, which live in ttq.c. Everything else (im2col + gemm, groups, batch_normalize,
+ * activation) is Darknet's own convolutional code, run with the ternary weights swapped in. */
+#include "ternary_layer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activations.h"
+#include "blas.h"
+#include "convolutional_layer.h"
+#include "cuda.h"
+#include "option_list.h"
+#include "ttq.h"
+#include "parser.h"
+#include "utils.h"
+
+void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+                   const char *value, const char *expected)
+{
+    fprintf(stderr, "%s: section %s #%d: key '%s' = %s, expected %s\n",
+            cfgfile ? cfgfile : "(cfg)", section, index, key, value ? value : "(unset)", expected);
+    exit(EXIT_FAILURE);
+}
+
+/* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
+static int finite_float(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return (bits & 0x7F800000u) != 0x7F800000u;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if(!p) malloc_error();
+    return p;
+}
+
+/* Number of latent weights that share one (Wp, Wn) pair. */
+static int scale_group_size(layer l)
+{
+    return l.nweights/l.ttq_nscales;
+}
+
+layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int size, int stride,
+                         int padding, ACTIVATION activation, int batch_normalize, int adam,
+                         float threshold, float sparsity, float wp, float wn, float decay)
+{
+    layer l = make_convolutional_layer_named("tern", batch, h, w, c, n, groups, size, stride,
+                                             padding, activation, batch_normalize, 0, 0, adam);
+    l.type = TERNARY;
+    l.ttq_threshold = threshold;
+    l.ttq_sparsity = sparsity;
+    l.ttq_decay = decay;
+    l.ttq_nscales = 1;
+    l.wp = xcalloc(l.ttq_nscales, sizeof(float));
+    l.wn = xcalloc(l.ttq_nscales, sizeof(float));
+    l.wp_updates = xcalloc(l.ttq_nscales, sizeof(float));
+    l.wn_updates = xcalloc(l.ttq_nscales, sizeof(float));
+    l.ttq_delta = xcalloc(l.ttq_nscales, sizeof(float));
+    fill_cpu(l.ttq_nscales, wp, l.wp, 1);
+    fill_cpu(l.ttq_nscales, wn, l.wn, 1);
+    if(adam){
+        l.wp_m = xcalloc(l.ttq_nscales, sizeof(float));
+        l.wp_v = xcalloc(l.ttq_nscales, sizeof(float));
+        l.wn_m = xcalloc(l.ttq_nscales, sizeof(float));
+        l.wn_v = xcalloc(l.ttq_nscales, sizeof(float));
+    }
+    l.ternary_weights = xcalloc(l.nweights, sizeof(float));
+    l.ternary_updates = xcalloc(l.nweights, sizeof(float));
+
+    l.forward = forward_ternary_layer;
+    l.backward = backward_ternary_layer;
+    l.update = update_ternary_layer;
+#ifdef GPU
+    if(gpu_index >= 0){
+        fprintf(stderr, "error: [ternary] runs on the CPU only in this version; "
+                        "use a CPU build (make GPU=0)\n");
+        exit(EXIT_FAILURE);
+    }
+#endif
+    return l;
+}
+
+void free_ternary_layer(layer l)
+{
+    free(l.wp);
+    free(l.wn);
+    free(l.wp_updates);
+    free(l.wn_updates);
+    free(l.wp_m);
+    free(l.wp_v);
+    free(l.wn_m);
+    free(l.wn_v);
+    free(l.ttq_delta);
+    free(l.ternary_weights);
+    free(l.ternary_updates);
+}
+
+/* Chooses delta for each scale group and writes q = ternarize(w) into l.ternary_weights. */
+void ternarize_ternary_layer(layer l)
+{
+    int g, gs = scale_group_size(l);
+    for(g = 0; g < l.ttq_nscales; ++g){
+        const float *w = l.weights + g*gs;
+        float delta = (l.ttq_sparsity >= 0) ? ttq_sparsity_threshold_ref(w, gs, l.ttq_sparsity)
+                                            : ttq_threshold_ref(w, gs, l.ttq_threshold);
+        l.ttq_delta[g] = delta;
+        ttq_ternarize_ref(l.ternary_weights + g*gs, w, gs, delta, l.wp[g], l.wn[g]);
+    }
+}
+
+void forward_ternary_layer(layer l, network net)
+{
+    ternarize_ternary_layer(l);
+    layer c = l;
+    c.weights = l.ternary_weights;
+    forward_convolutional_layer(c, net);
+}
+
+/* The convolution's own backward runs with q in place of w, writing its weight update U into
+ * l.ternary_updates (zeroed first) and propagating delta through q. The TTQ rules then turn U into
+ * the latent, Wp and Wn updates. */
+void backward_ternary_layer(layer l, network net)
+{
+    layer c = l;
+    c.weights = l.ternary_weights;
+    c.weight_updates = l.ternary_updates;
+    fill_cpu(l.nweights, 0, l.ternary_updates, 1);
+    backward_convolutional_layer(c, net);
+
+    int g, gs = scale_group_size(l);
+    for(g = 0; g < l.ttq_nscales; ++g){
+        ttq_backward_ref(l.weight_updates + g*gs, l.wp_updates + g, l.wn_updates + g,
+                         l.ternary_updates + g*gs, l.weights + g*gs, gs,
+                         l.ttq_delta[g], l.wp[g], l.wn[g]);
+    }
+}
+
+/* Darknet's Adam step (the one its GPU path uses), on the CPU: d is the accumulated update
+ * (negative gradient summed over the batch), reset to zero afterwards. */
+static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, float b2, float eps,
+                            float decay, float rate, int n, int batch, int t)
+{
+    int i;
+    float c1 = 1.f - powf(b1, t), c2 = 1.f - powf(b2, t);
+    for(i = 0; i < n; ++i){
+        float g = d[i] - decay*batch*x[i];
+        m[i] = b1*m[i] + (1 - b1)*g;
+        v[i] = b2*v[i] + (1 - b2)*g*g;
+        x[i] += rate*(m[i]/c1)/(sqrtf(v[i]/c2) + eps);
+        d[i] = 0;
+    }
+}
+
+static void floor_scales(float *s, int n)
+{
+    int i;
+    for(i = 0; i < n; ++i) if(!(s[i] >= TTQ_SCALE_FLOOR)) s[i] = TTQ_SCALE_FLOOR;
+}
+
+/* Wp and Wn are trained by the same optimiser as the weights, with their own decay (default: the
+ * network's), then kept >= TTQ_SCALE_FLOOR. */
+void update_ternary_layer(layer l, update_args a)
+{
+    float rate = a.learning_rate*l.learning_rate_scale;
+    float decay = (l.ttq_decay >= 0) ? l.ttq_decay : a.decay;
+    int k = l.ttq_nscales;
+    if(a.adam){
+        adam_update_cpu(l.weights, l.weight_updates, l.m, l.v, a.B1, a.B2, a.eps, a.decay, rate,
+                        l.nweights, a.batch, a.t);
+        adam_update_cpu(l.biases, l.bias_updates, l.bias_m, l.bias_v, a.B1, a.B2, a.eps, 0, rate,
+                        l.n, a.batch, a.t);
+        if(l.scales){
+            adam_update_cpu(l.scales, l.scale_updates, l.scale_m, l.scale_v, a.B1, a.B2, a.eps, 0,
+                            rate, l.n, a.batch, a.t);
+        }
+        adam_update_cpu(l.wp, l.wp_updates, l.wp_m, l.wp_v, a.B1, a.B2, a.eps, decay, rate, k,
+                        a.batch, a.t);
+        adam_update_cpu(l.wn, l.wn_updates, l.wn_m, l.wn_v, a.B1, a.B2, a.eps, decay, rate, k,
+                        a.batch, a.t);
+    } else {
+        update_convolutional_layer(l, a);
+        axpy_cpu(k, -decay*a.batch, l.wp, 1, l.wp_updates, 1);
+        axpy_cpu(k, rate/a.batch, l.wp_updates, 1, l.wp, 1);
+        scal_cpu(k, a.momentum, l.wp_updates, 1);
+        axpy_cpu(k, -decay*a.batch, l.wn, 1, l.wn_updates, 1);
+        axpy_cpu(k, rate/a.batch, l.wn_updates, 1, l.wn, 1);
+        scal_cpu(k, a.momentum, l.wn_updates, 1);
+    }
+    floor_scales(l.wp, k);
+    floor_scales(l.wn, k);
+}
+
+void resize_ternary_layer(layer *l, int w, int h)
+{
+    resize_convolutional_layer(l, w, h);
+}
+
+/* ---- cfg parsing: every [convolutional] option, strictly checked, plus the TTQ options ------ */
+
+typedef struct {
+    list *options;
+    const char *cfgfile;
+    int index;
+} cfg_ctx;
+
+static const char *SECTION = "[ternary]";
+
+static int cfg_int(cfg_ctx *x, const char *key, int def, int lo, const char *expected)
+{
+    char *s = option_find(x->options, (char *)key);
+    if(!s) return def;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    while(*end == ' ' || *end == '\t') ++end;
+    if(errno || end == s || *end || v < lo || v > 1000000000L){
+        ttq_cfg_error(x->cfgfile, SECTION, x->index, key, s, expected);
+    }
+    return (int)v;
+}
+
+/* Returns the value, or def when the key is absent; *given says which. */
+static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const char **raw)
+{
+    char *s = option_find(x->options, (char *)key);
+    if(given) *given = (s != 0);
+    if(raw) *raw = s;
+    if(!s) return def;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while(*end == ' ' || *end == '\t') ++end;
+    if(errno || end == s || *end || !finite_float((float)v)){
+        ttq_cfg_error(x->cfgfile, SECTION, x->index, key, s, "a finite number");
+    }
+    return (float)v;
+}
+
+static ACTIVATION cfg_activation(cfg_ctx *x)
+{
+    char *s = option_find(x->options, "activation");
+    if(!s) return LOGISTIC;
+    int a;
+    for(a = LOGISTIC; a <= SELU; ++a){
+        if(strcmp(s, get_activation_string((ACTIVATION)a)) == 0) return (ACTIVATION)a;
+    }
+    ttq_cfg_error(x->cfgfile, SECTION, x->index, "activation", s,
+                  "one of Darknet's activations (logistic, relu, leaky, linear, ...)");
+    return LINEAR;
+}
+
+layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
+                    const char *cfgfile, int index)
+{
+    cfg_ctx x = {options, cfgfile, index};
+    char buf[64];
+
+    int n = cfg_int(&x, "filters", 1, 1, "an integer >= 1");
+    int size = cfg_int(&x, "size", 1, 1, "an integer >= 1");
+    int stride = cfg_int(&x, "stride", 1, 1, "an integer >= 1");
+    int pad = cfg_int(&x, "pad", 0, 0, "0 or 1");
+    int padding = cfg_int(&x, "padding", 0, 0, "an integer >= 0");
+    int groups = cfg_int(&x, "groups", 1, 1, "an integer >= 1");
+    if(pad) padding = size/2;
+    ACTIVATION activation = cfg_activation(&x);
+    int batch_normalize = cfg_int(&x, "batch_normalize", 0, 0, "0 or 1");
+    int flipped = cfg_int(&x, "flipped", 0, 0, "0 or 1");
+    int dot_given;
+    float dot = cfg_float(&x, "dot", 0, &dot_given, 0);
+
+    if(cfg_int(&x, "binary", 0, 0, "0 or 1")){
+        ttq_cfg_error(cfgfile, SECTION, index, "binary", option_find(options, "binary"),
+                      "0 ([ternary] cannot also be binary)");
+    }
+    if(cfg_int(&x, "xnor", 0, 0, "0 or 1")){
+        ttq_cfg_error(cfgfile, SECTION, index, "xnor", option_find(options, "xnor"),
+                      "0 ([ternary] cannot also be xnor)");
+    }
+    if(!(h && w && c)){
+        fprintf(stderr, "%s: section %s #%d: the layer before it must output an image\n",
+                cfgfile, SECTION, index);
+        exit(EXIT_FAILURE);
+    }
+    if(c % groups){
+        snprintf(buf, sizeof buf, "%d", groups);
+        ttq_cfg_error(cfgfile, SECTION, index, "groups", buf,
+                      "a divisor of the input channels");
+    }
+    if(n % groups){
+        snprintf(buf, sizeof buf, "%d", groups);
+        ttq_cfg_error(cfgfile, SECTION, index, "groups", buf, "a divisor of filters");
+    }
+    if(size > h + 2*padding || size > w + 2*padding){
+        snprintf(buf, sizeof buf, "%d", size);
+        ttq_cfg_error(cfgfile, SECTION, index, "size", buf,
+                      "no larger than the padded input");
+    }
+
+    int t_given, r_given, wp_given, wn_given, d_given;
+    const char *t_raw, *r_raw, *wp_raw, *wn_raw, *d_raw;
+    float threshold = cfg_float(&x, "threshold", TTQ_DEFAULT_THRESHOLD, &t_given, &t_raw);
+    float sparsity = cfg_float(&x, "sparsity", -1, &r_given, &r_raw);
+    float wp = cfg_float(&x, "wp", 1, &wp_given, &wp_raw);
+    float wn = cfg_float(&x, "wn", 1, &wn_given, &wn_raw);
+    float decay = cfg_float(&x, "wpwn_decay", -1, &d_given, &d_raw);
+    if(t_given && r_given){
+        ttq_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
+                      "no 'sparsity' when 'threshold' is set (they are exclusive)");
+    }
+    if(t_given && !(threshold > 0 && threshold < 1)){
+        ttq_cfg_error(cfgfile, SECTION, index, "threshold", t_raw, "0 < t < 1");
+    }
+    if(r_given && !(sparsity >= 0 && sparsity < 1)){
+        ttq_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw, "0 <= r < 1");
+    }
+    if(wp_given && !(wp >= TTQ_SCALE_FLOOR)){
+        ttq_cfg_error(cfgfile, SECTION, index, "wp", wp_raw, "wp >= 1e-6");
+    }
+    if(wn_given && !(wn >= TTQ_SCALE_FLOOR)){
+        ttq_cfg_error(cfgfile, SECTION, index, "wn", wn_raw, "wn >= 1e-6");
+    }
+    if(d_given && !(decay >= 0)){
+        ttq_cfg_error(cfgfile, SECTION, index, "wpwn_decay", d_raw, "wpwn_decay >= 0");
+    }
+
+    layer l = make_ternary_layer(batch, h, w, c, n, groups, size, stride, padding, activation,
+                                 batch_normalize, adam, r_given ? -1 : threshold,
+                                 r_given ? sparsity : -1, wp, wn, d_given ? decay : -1);
+    l.flipped = flipped;
+    if(dot_given) l.dot = dot;
+    return l;
+}
+
+/* ---- weights record ------------------------------------------------------------------------ */
+
+static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const char *filename)
+{
+    if(fwrite(p, size, n, fp) != n){
+        fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+}
+
+void save_ternary_weights(layer l, FILE *fp, const char *filename)
+{
+    int32_t head[3] = {(int32_t)TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
+    write_or_die(l.biases, sizeof(float), l.n, fp, filename);
+    if(l.batch_normalize){
+        write_or_die(l.scales, sizeof(float), l.n, fp, filename);
+        write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
+        write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
+    }
+    write_or_die(l.weights, sizeof(float), l.nweights, fp, filename);
+    write_or_die(head, sizeof(int32_t), 3, fp, filename);
+    write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
+    write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
+}
+
+int weights_next_is_ternary_record(FILE *fp)
+{
+    uint32_t tag;
+    long pos = ftell(fp);
+    if(pos < 0) return 0;
+    size_t got = fread(&tag, sizeof tag, 1, fp);
+    if(fseek(fp, pos, SEEK_SET) != 0) return 0;
+    clearerr(fp);
+    return got == 1 && tag == TTQ_RECORD_TAG;
+}
+
+static void weights_error(const char *filename, int index, const char *what)
+{
+    fprintf(stderr, "%s: layer %d [ternary]: %s\n", filename, index, what);
+    exit(EXIT_FAILURE);
+}
+
+/* The convolutional part is read by Darknet's own loader (so numload, flipped, dontloadscales keep
+ * their meaning); the trailer, when present, carries Wp and Wn. A record without a trailer is a
+ * full-precision [convolutional] record: Wp and Wn keep the cfg's initial values (TTQ's
+ * fine-tuning from a full-precision model). */
+void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
+{
+    load_convolutional_weights(l, fp);
+    if(feof(fp) || ferror(fp)) return;
+    if(!weights_next_is_ternary_record(fp)) return;
+    int32_t head[3];
+    if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "truncated TTQ record header");
+    if(head[1] != TTQ_RECORD_VERSION){
+        weights_error(filename, index, "TTQ record of an unknown version (newer software?)");
+    }
+    int k = head[2];
+    if(k != 1 && k != l.ttq_nscales){
+        weights_error(filename, index, "TTQ record has a number of Wp/Wn scales this layer cannot take");
+    }
+    float *buf = xcalloc(2*(size_t)k, sizeof(float));
+    if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
+        free(buf);
+        weights_error(filename, index, "truncated TTQ record (Wp/Wn)");
+    }
+    int i;
+    for(i = 0; i < 2*k; ++i){
+        if(!finite_float(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
+            free(buf);
+            weights_error(filename, index, "corrupt TTQ record: Wp/Wn must be finite and > 0");
+        }
+    }
+    for(i = 0; i < l.ttq_nscales; ++i){
+        l.wp[i] = buf[k == 1 ? 0 : i];
+        l.wn[i] = buf[k == 1 ? 1 : k + i];
+    }
+    free(buf);
+}

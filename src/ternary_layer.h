@@ -1,0 +1,37 @@
+/* [ternary]: a convolutional layer trained with Trained Ternary Quantization (TTQ). */
+#ifndef TERNARY_LAYER_H
+#define TERNARY_LAYER_H
+
+#include <stdio.h>
+#include "darknet.h"
+#include "list.h"
+
+/* Weights record trailer written after a [ternary] layer's convolutional record (see README):
+ * int32 tag, int32 version, int32 nscales, float wp[nscales], float wn[nscales].
+ * The tag's bit pattern is a quiet NaN as a float, so it can never be mistaken for the first float
+ * of an ordinary record. */
+#define TTQ_RECORD_TAG     0x7FC05154u
+#define TTQ_RECORD_VERSION 1
+
+#define TTQ_DEFAULT_THRESHOLD 0.05f
+
+layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int size, int stride,
+                         int padding, ACTIVATION activation, int batch_normalize, int adam,
+                         float threshold, float sparsity, float wp, float wn, float decay);
+void forward_ternary_layer(layer l, network net);
+void backward_ternary_layer(layer l, network net);
+void update_ternary_layer(layer l, update_args a);
+void resize_ternary_layer(layer *l, int w, int h);
+void ternarize_ternary_layer(layer l);
+void free_ternary_layer(layer l);
+
+layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
+                    const char *cfgfile, int index);
+void save_ternary_weights(layer l, FILE *fp, const char *filename);
+void load_ternary_weights(layer l, FILE *fp, const char *filename, int index);
+int  weights_next_is_ternary_record(FILE *fp);
+
+void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+                   const char *value, const char *expected);
+
+#endif

@@ -1,0 +1,103 @@
+/* TTQ math (Zhu, Han, Mao, Dally, "Trained Ternary Quantization", ICLR 2017, section 3).
+ *
+ * Each function is the plain scalar definition of one rule; the [ternary] layer calls them and
+ * any optimised path must match them. Sign convention is Darknet's: an "update" is the negative
+ * gradient, accumulated with +=.
+ *
+ * Shapes: w, q, u are the n latent weights of one scale group (one layer now; one filter when a
+ * per-filter Wp/Wn variant is added), in Darknet's weight order. */
+#include "ttq.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Threshold variant 1 (paper eq. 9): delta = t * max_i |w_i|. */
+float ttq_threshold_ref(const float *w, size_t n, float t)
+{
+    float m = 0;
+    size_t i;
+    for(i = 0; i < n; ++i){
+        float a = fabsf(w[i]);
+        if(a > m) m = a;
+    }
+    return t*m;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Threshold variant 2 (paper section 5.1, "sparsity"): delta such that a fraction r of the weights
+ * has |w| <= delta. With k = round(r*n) and a = sorted |w|, delta is the midpoint between a[k-1]
+ * and a[k], so exactly k weights are zero unless magnitudes tie at the boundary. */
+float ttq_sparsity_threshold_ref(const float *w, size_t n, float r)
+{
+    if(n == 0) return 0;
+    size_t k = (size_t)floor((double)r*(double)n + 0.5);
+    if(k > n) k = n;
+    float *a = malloc(n*sizeof(float));
+    size_t i;
+    for(i = 0; i < n; ++i) a[i] = fabsf(w[i]);
+    qsort(a, n, sizeof(float), cmp_float);
+    float delta;
+    if(k == 0) delta = 0.5f*a[0];
+    else if(k == n) delta = a[n-1];
+    else delta = 0.5f*(a[k-1] + a[k]);
+    free(a);
+    return delta;
+}
+
+int ttq_region(float w, float delta)
+{
+    if(w > delta) return TTQ_POS;
+    if(w < -delta) return TTQ_NEG;
+    return TTQ_ZERO;
+}
+
+/* Forward (paper eq. 6): q_i = +Wp if w_i > delta, 0 if |w_i| <= delta, -Wn if w_i < -delta. */
+void ttq_ternarize_ref(float *q, const float *w, size_t n, float delta, float wp, float wn)
+{
+    size_t i;
+    for(i = 0; i < n; ++i){
+        int r = ttq_region(w[i], delta);
+        q[i] = (r == TTQ_POS) ? wp : (r == TTQ_NEG) ? -wn : 0;
+    }
+}
+
+/* Backward. u_i is the update an ordinary convolution gives its weights q_i (u = -dL/dq).
+ *   dL/dWp =  sum_{w_i >  delta} dL/dq_i          (paper eq. 7)
+ *   dL/dWn = -sum_{w_i < -delta} dL/dq_i          (eq. 7 with the sign the paper's print drops:
+ *                                                   q_i = -Wn, so dq_i/dWn = -1)
+ *   dL/dw_i = Wp*dL/dq_i, 1*dL/dq_i, Wn*dL/dq_i   (eq. 8, straight-through scaled by region)
+ * In update form: latent_updates[i] += s_i*u_i, *wp_update += sum_pos u_i,
+ * *wn_update -= sum_neg u_i. */
+void ttq_backward_ref(float *latent_updates, float *wp_update, float *wn_update,
+                      const float *u, const float *w, size_t n, float delta, float wp, float wn)
+{
+    float sp = 0, sn = 0;
+    size_t i;
+    for(i = 0; i < n; ++i){
+        int r = ttq_region(w[i], delta);
+        if(r == TTQ_POS){
+            latent_updates[i] += wp*u[i];
+            sp += u[i];
+        } else if(r == TTQ_NEG){
+            latent_updates[i] += wn*u[i];
+            sn += u[i];
+        } else {
+            latent_updates[i] += u[i];
+        }
+    }
+    *wp_update += sp;
+    *wn_update -= sn;
+}
+
+size_t ttq_count_zeros_ref(const float *q, size_t n)
+{
+    size_t i, z = 0;
+    for(i = 0; i < n; ++i) z += (q[i] == 0);
+    return z;
+}

@@ -1,0 +1,25 @@
+/* TTQ math: the scalar reference functions of Trained Ternary Quantization (Zhu, Han, Mao, Dally,
+ * ICLR 2017, section 3). The [ternary] layer and every faster path are tested against these. */
+#ifndef TTQ_H
+#define TTQ_H
+
+#include <stddef.h>
+
+/* Wp and Wn are kept at or above this value after every update, so that a layer can never flip
+ * the sign of its ternary weights. */
+#define TTQ_SCALE_FLOOR 1e-6f
+
+/* Region codes of a latent weight: w > delta, |w| <= delta, w < -delta. */
+#define TTQ_POS  1
+#define TTQ_ZERO 0
+#define TTQ_NEG -1
+
+float ttq_threshold_ref(const float *w, size_t n, float t);
+float ttq_sparsity_threshold_ref(const float *w, size_t n, float r);
+int   ttq_region(float w, float delta);
+void  ttq_ternarize_ref(float *q, const float *w, size_t n, float delta, float wp, float wn);
+void  ttq_backward_ref(float *latent_updates, float *wp_update, float *wn_update,
+                       const float *u, const float *w, size_t n, float delta, float wp, float wn);
+size_t ttq_count_zeros_ref(const float *q, size_t n);
+
+#endif

@@ -1,0 +1,123 @@
+/* Checks around Darknet's .weights loader (src/parser.c, patched to call these).
+ *
+ * Upstream reads each layer's floats with unchecked fread: a truncated, corrupt or mismatched
+ * file loads silently as garbage. The rules here:
+ *  - a file that ends exactly between two layer records is a partial file (pretrained backbones
+ *    such as darknet53.conv.74 are made that way): the remaining layers keep their initial values
+ *    and a note says so;
+ *  - a file that ends inside a record is truncated: error;
+ *  - a record holding NaN or Inf is corrupt: error;
+ *  - bytes left over after the last layer mean the file was not saved from this cfg: error.
+ * Every error names the file and the layer and exits non-zero. */
+#include "weights_check.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network.h"
+#include "ternary_layer.h"
+
+static void die(const char *filename, int index, layer *l, const char *fmt, long a, long b)
+{
+    if(index >= 0){
+        fprintf(stderr, "%s: layer %d (%s): ", filename, index, get_layer_string(l->type));
+    } else {
+        fprintf(stderr, "%s: ", filename);
+    }
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    exit(EXIT_FAILURE);
+}
+
+static long file_size(FILE *fp)
+{
+    long pos = ftell(fp);
+    if(pos < 0 || fseek(fp, 0, SEEK_END) != 0) return -1;
+    long end = ftell(fp);
+    fseek(fp, pos, SEEK_SET);
+    return end;
+}
+
+void weights_check_header(FILE *fp, const char *filename, size_t got, size_t want)
+{
+    if(ferror(fp)) die(filename, -1, 0, "read error in the header (%ld of %ld fields)", (long)got, (long)want);
+    if(got != want){
+        die(filename, -1, 0, "too short to be a Darknet weights file (header has %ld of %ld fields)",
+            (long)got, (long)want);
+    }
+}
+
+static int all_finite(const float *x, int n)
+{
+    int i;
+    for(i = 0; i < n; ++i){
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        if((bits & 0x7F800000u) == 0x7F800000u) return 0;
+    }
+    return 1;
+}
+
+/* Called after layer `index` was read starting at byte `start`. Returns 1 when the file ended
+ * cleanly before this layer (stop loading), 0 to go on. */
+int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long start)
+{
+    long end = ftell(fp);
+    if(ferror(fp)) die(filename, index, &l, "read error at byte %ld (%ld)", end, (long)errno);
+    if(feof(fp)){
+        if(end == start){
+            fprintf(stderr, "\nnote: %s holds weights for layers 0..%d only; the rest keep their "
+                    "initial values\n", filename, index - 1);
+            return 1;
+        }
+        die(filename, index, &l, "file is truncated: the record starts at byte %ld but the file "
+            "ends at byte %ld", start, end);
+    }
+    int ok = 1;
+    if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL || l.type == TERNARY){
+        ok = all_finite(l.biases, l.n) && all_finite(l.weights, l.nweights);
+        if(l.batch_normalize && !l.dontloadscales){
+            ok = ok && all_finite(l.scales, l.n) && all_finite(l.rolling_mean, l.n)
+                    && all_finite(l.rolling_variance, l.n);
+        }
+    } else if(l.type == CONNECTED){
+        ok = all_finite(l.biases, l.outputs) && all_finite(l.weights, l.outputs*l.inputs);
+    } else if(l.type == BATCHNORM){
+        ok = all_finite(l.scales, l.c) && all_finite(l.rolling_mean, l.c)
+          && all_finite(l.rolling_variance, l.c);
+    }
+    if(!ok) die(filename, index, &l, "corrupt record (NaN or Inf) between bytes %ld and %ld", start, end);
+    return 0;
+}
+
+void weights_check_end(FILE *fp, const char *filename, int nlayers)
+{
+    long pos = ftell(fp);
+    long size = file_size(fp);
+    if(pos >= 0 && size > pos){
+        fprintf(stderr, "%s: %ld bytes left over after the %d layers of the cfg: this file was not "
+                "saved from this cfg (different layers, filters or sizes)\n",
+                filename, size - pos, nlayers);
+        exit(EXIT_FAILURE);
+    }
+}
+
+void weights_check_not_ternary(FILE *fp, const char *filename, int index)
+{
+    if(weights_next_is_ternary_record(fp)){
+        fprintf(stderr, "%s: layer %d is [convolutional] in the cfg but the file holds a [ternary] "
+                "record (latent weights, Wp, Wn) for it: make that section [ternary]\n",
+                filename, index);
+        exit(EXIT_FAILURE);
+    }
+}
+
+void weights_check_written(FILE *fp, const char *filename)
+{
+    if(ferror(fp)){
+        fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+}
