@@ -124,7 +124,7 @@ darknet: $(STAMP) $(TREE_SRC)
 # --- 4. Tests and benchmarks -------------------------------------------------------------------
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(VB)/tests/%,$(TEST_SRC))
-TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -I$(TREE)/include -I$(TREE)/src -Itests
+TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-maybe-uninitialized -I$(TREE)/include -I$(TREE)/src -Itests
 
 $(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
