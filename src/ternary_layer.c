@@ -379,7 +379,7 @@ int weights_next_is_ternary_record(FILE *fp)
 
 static void weights_error(const char *filename, int index, const char *what)
 {
-    fprintf(stderr, "%s: layer %d [ternary]: %s\n", filename, index, what);
+    fprintf(stderr, "\n%s: layer %d (ternary): %s\n", filename, index, what);
     exit(EXIT_FAILURE);
 }
 
@@ -393,7 +393,7 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     if(feof(fp) || ferror(fp)) return;
     if(!weights_next_is_ternary_record(fp)) return;
     int32_t head[3];
-    if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "truncated TTQ record header");
+    if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "file is truncated inside the TTQ record header");
     if(head[1] != TTQ_RECORD_VERSION){
         weights_error(filename, index, "TTQ record of an unknown version (newer software?)");
     }
@@ -404,7 +404,7 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     float *buf = xcalloc(2*(size_t)k, sizeof(float));
     if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
         free(buf);
-        weights_error(filename, index, "truncated TTQ record (Wp/Wn)");
+        weights_error(filename, index, "file is truncated inside the TTQ record (Wp/Wn)");
     }
     int i;
     for(i = 0; i < 2*k; ++i){

@@ -22,9 +22,9 @@
 static void die(const char *filename, int index, layer *l, const char *fmt, long a, long b)
 {
     if(index >= 0){
-        fprintf(stderr, "%s: layer %d (%s): ", filename, index, get_layer_string(l->type));
+        fprintf(stderr, "\n%s: layer %d (%s): ", filename, index, get_layer_string(l->type));
     } else {
-        fprintf(stderr, "%s: ", filename);
+        fprintf(stderr, "\n%s: ", filename);
     }
     fprintf(stderr, fmt, a, b);
     fprintf(stderr, "\n");
@@ -97,7 +97,7 @@ void weights_check_end(FILE *fp, const char *filename, int nlayers)
     long pos = ftell(fp);
     long size = file_size(fp);
     if(pos >= 0 && size > pos){
-        fprintf(stderr, "%s: %ld bytes left over after the %d layers of the cfg: this file was not "
+        fprintf(stderr, "\n%s: %ld bytes left over after the %d layers of the cfg: this file was not "
                 "saved from this cfg (different layers, filters or sizes)\n",
                 filename, size - pos, nlayers);
         exit(EXIT_FAILURE);
@@ -107,7 +107,7 @@ void weights_check_end(FILE *fp, const char *filename, int nlayers)
 void weights_check_not_ternary(FILE *fp, const char *filename, int index)
 {
     if(weights_next_is_ternary_record(fp)){
-        fprintf(stderr, "%s: layer %d is [convolutional] in the cfg but the file holds a [ternary] "
+        fprintf(stderr, "\n%s: layer %d is [convolutional] in the cfg but the file holds a [ternary] "
                 "record (latent weights, Wp, Wn) for it: make that section [ternary]\n",
                 filename, index);
         exit(EXIT_FAILURE);
