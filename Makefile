@@ -132,7 +132,11 @@ $(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
 
 $(TREE)/libdarknet.a: darknet
 
-test: darknet $(TEST_BIN)
+$(VB)/tools/genimages: tests/genimages.c
+	@mkdir -p $(VB)/tools
+	@$(TEST_CC) -Wall -Wextra $< -o $@
+
+test: darknet $(TEST_BIN) $(VB)/tools/genimages
 	@VB=$(VB) DARKNET=$(TREE)/darknet sh tests/run.sh
 
 BENCH_BIN := $(VB)/tests/bench_step

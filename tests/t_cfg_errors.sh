@@ -1,0 +1,66 @@
+#!/bin/sh
+# Every invalid [ternary] value exits non-zero with one message naming the cfg file, the section
+# and the key; valid values parse.
+set -eu
+: "${WORK:?}" "${DARKNET:?}"
+mkdir -p "$WORK"
+cfg="$WORK/bad.cfg"
+failures=0
+
+write_cfg() {
+    # the lines under test come first: Darknet uses the first occurrence of a key
+    printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n[ternary]\n%s\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"
+}
+
+expect_error() {   # key  option-lines
+    write_cfg "$2"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return
+    fi
+    if ! grep -q "$cfg: section \[ternary\] #1: key '$1'" "$WORK/out"; then
+        echo "FAIL: '$2': message does not name file, section and key '$1':"; tail -n 2 "$WORK/out"
+        failures=$((failures + 1))
+    fi
+}
+
+expect_ok() {
+    write_cfg "$1"
+    "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$1' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+}
+
+nl='
+'
+expect_error threshold "threshold=0"
+expect_error threshold "threshold=1"
+expect_error threshold "threshold=1.5"
+expect_error threshold "threshold=-0.1"
+expect_error threshold "threshold=abc"
+expect_error threshold "threshold=nan"
+expect_error sparsity "sparsity=1"
+expect_error sparsity "sparsity=-0.1"
+expect_error sparsity "threshold=0.1${nl}sparsity=0.3"
+expect_error filters "filters=0"
+expect_error filters "filters=-3"
+expect_error filters "filters=abc"
+expect_error size "size=0"
+expect_error stride "stride=0"
+expect_error groups "groups=0"
+expect_error groups "groups=3"
+expect_error pad "pad=-1"
+expect_error wp "wp=0"
+expect_error wn "wn=-1"
+expect_error wpwn_decay "wpwn_decay=-0.1"
+expect_error binary "binary=1"
+expect_error xnor "xnor=1"
+expect_error activation "activation=bogus"
+expect_error batch_normalize "batch_normalize=yes"
+expect_ok "threshold=0.1"
+expect_ok "sparsity=0"
+expect_ok "sparsity=0.5${nl}wp=0.5${nl}wn=2${nl}wpwn_decay=0"
+expect_ok "groups=2${nl}batch_normalize=1${nl}binary=0"
+
+# a cfg or weights file that does not exist is an error, not a silent success
+if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then
+    echo "FAIL: a missing cfg exited 0"; failures=$((failures + 1))
+fi
+[ "$failures" -eq 0 ]

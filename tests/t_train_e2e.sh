@@ -1,0 +1,42 @@
+#!/bin/sh
+# End to end with the darknet binary on a small generated image set: `classifier train` a [ternary]
+# net from scratch (the loss must fall), then the paper's flow: train a full-precision net and
+# fine-tune the [ternary] net from its weights (Wp/Wn must move), then `classifier valid` both.
+set -eu
+: "${WORK:?}" "${DARKNET:?}" "${VB:?}"
+mkdir -p "$WORK"
+"$VB/tools/genimages" "$WORK/set" 40 20 16 7
+data="$WORK/set/set.data"
+fail() { echo "FAIL t_train_e2e: $*"; exit 1; }
+
+first_loss() { sed -n 's/^[0-9]*, [0-9.]*: \([0-9.]*\), .*/\1/p' "$1" | head -n 1; }
+last_avg()   { sed -n 's/^[0-9]*, [0-9.]*: [0-9.]*, \([0-9.]*\) avg.*/\1/p' "$1" | tail -n 1; }
+top1()       { sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1; }
+
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
+l0=$(first_loss "$WORK/scratch.log"); l1=$(last_avg "$WORK/scratch.log")
+[ -n "$l0" ] && [ -n "$l1" ] || fail "no loss lines in the TTQ training log"
+awk -v a="$l0" -v b="$l1" 'BEGIN { exit !(b < 0.5*a) }' || fail "TTQ loss did not fall: first $l0, last avg $l1"
+rm -f "$WORK/set/backup/e2e-ttq.weights"
+
+"$DARKNET" classifier train "$data" tests/e2e-fp.cfg >"$WORK/fp.log" 2>&1 || { tail "$WORK/fp.log"; fail "FP training exited non-zero"; }
+[ -s "$WORK/set/backup/e2e-fp.weights" ] || fail "FP training wrote no weights"
+
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg "$WORK/set/backup/e2e-fp.weights" -clear \
+    >"$WORK/ttq.log" 2>&1 || { tail "$WORK/ttq.log"; fail "TTQ training exited non-zero"; }
+w="$WORK/set/backup/e2e-ttq.weights"
+[ -s "$w" ] || fail "TTQ training wrote no weights"
+
+
+"$DARKNET" ternary info tests/e2e-ttq.cfg "$w" >"$WORK/info.log" 2>/dev/null || fail "ternary info failed"
+n=$(awk '$2 == "ternary" && ($5 != "1.00000" || $6 != "1.00000")' "$WORK/info.log" | wc -l)
+[ "$n" -eq 2 ] || { cat "$WORK/info.log"; fail "Wp/Wn did not move in both [ternary] layers"; }
+awk '$2 == "ternary" && !($5 > 0 && $6 > 0)' "$WORK/info.log" | grep -q . && fail "Wp/Wn not positive"
+
+"$DARKNET" classifier valid "$data" tests/e2e-fp.cfg "$WORK/set/backup/e2e-fp.weights" >"$WORK/vfp.log" 2>&1 || fail "FP valid exited non-zero"
+"$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/vttq.log" 2>&1 || fail "TTQ valid exited non-zero"
+a_fp=$(top1 "$WORK/vfp.log"); a_t=$(top1 "$WORK/vttq.log")
+[ -n "$a_t" ] || fail "no top-1 line from classifier valid"
+awk -v a="$a_t" 'BEGIN { exit !(a >= 0.85) }' || fail "TTQ top-1 $a_t < 0.85 (FP: $a_fp)"
+[ -n "${TTQ_VERBOSE:-}" ] && { echo "FP top-1 $a_fp, TTQ top-1 $a_t, TTQ loss $l0 -> $l1"; cat "$WORK/info.log"; }
+exit 0
