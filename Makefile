@@ -57,7 +57,7 @@ APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
             -o APT::Sandbox::User=root -o Debug::NoLocking=1
 
-.PHONY: all darknet test bench demo clean distclean fetch
+.PHONY: all darknet test test-programs check bench demo clean distclean fetch
 .DELETE_ON_ERROR:
 
 all: darknet
@@ -119,7 +119,9 @@ $(TREE)/src/%: src/% $(STAMP)
 # --- 3. Build ----------------------------------------------------------------------------------
 darknet: $(STAMP) $(TREE_SRC)
 	@$(MAKE) --no-print-directory -C $(TREE) $(SUBMAKE_VARS)
+ifneq ($(SANITIZE),1)
 	@cmp -s $(TREE)/darknet darknet || { cp $(TREE)/darknet darknet.tmp && mv darknet.tmp darknet; }
+endif
 
 # --- 4. Tests and benchmarks -------------------------------------------------------------------
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -136,8 +138,16 @@ $(VB)/tools/genimages: tests/genimages.c
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $< -o $@
 
-test: darknet $(TEST_BIN) $(VB)/tools/genimages
-	@VB=$(VB) DARKNET=$(TREE)/darknet sh tests/run.sh
+test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages
+
+test: test-programs
+	@sh tests/run.sh $(VB)
+
+# The CI suite: the shipped build (-Ofast) and the AddressSanitizer + UBSan build, one summary.
+check:
+	@$(MAKE) --no-print-directory test-programs
+	@$(MAKE) --no-print-directory test-programs SANITIZE=1
+	@sh tests/run.sh $(BUILD)/cpu$(if $(DARKNET_SRC),-local) $(BUILD)/asan$(if $(DARKNET_SRC),-local)
 
 BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a

@@ -1,11 +1,11 @@
 #!/bin/sh
-# Runs every test of the suite and ends with one line "N passed, M failed".
-# Environment: VB (the build variant folder, e.g. build/cpu), DARKNET (its darknet binary).
-# Each test is silent on success; a failing test's output is shown.
+# Runs the test suite against one or more build variants and ends with one line
+# "N passed, M failed".   usage: sh tests/run.sh build/cpu [build/asan ...]
+# Each test is silent on success; a failing test's output is shown. TTQ_TEST_TIMES=1 prints times.
 set -u
-: "${VB:?}" "${DARKNET:?}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
+[ $# -ge 1 ] || { echo "usage: sh tests/run.sh BUILD_VARIANT_DIR..."; exit 2; }
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OMP_WAIT_POLICY=passive
 passed=0
 failed=0
@@ -23,17 +23,21 @@ run() {
         tail -n 40 "$work/out.log"
     fi
     [ -n "${TTQ_TEST_TIMES:-}" ] && echo "  $name: $(( $(date +%s) - start )) s"
+    return 0
 }
 
-for t in "$VB"/tests/test_*; do
-    [ -x "$t" ] || continue
-    n=$(basename "$t")
-    run "$n" "$t"
-done
-for s in tests/t_*.sh; do
-    [ -f "$s" ] || continue
-    n=$(basename "$s" .sh)
-    run "$n" env WORK="$work/$n" DARKNET="$DARKNET" VB="$VB" sh "$s"
+for vb in "$@"; do
+    v=$(basename "$vb")
+    [ -x "$vb/darknet/darknet" ] || { echo "--- FAIL: $vb/darknet/darknet is not built"; failed=$((failed + 1)); continue; }
+    for t in "$vb"/tests/test_*; do
+        [ -x "$t" ] || continue
+        run "$v/$(basename "$t")" "$t"
+    done
+    for s in tests/t_*.sh; do
+        [ -f "$s" ] || continue
+        n=$(basename "$s" .sh)
+        run "$v/$n" env WORK="$work/$v-$n" DARKNET="$vb/darknet/darknet" VB="$vb" sh "$s"
+    done
 done
 
 if [ $((passed + failed)) -eq 0 ]; then
