@@ -14,7 +14,8 @@ DARKNET_SHA256  := ec536ae11853846aab96183d8ec18730a46cce71f7d935768d235029329f9
 
 GPU      ?= 0
 CUDNN    ?= 0
-OPENMP   ?= 0
+OPENMP   ?= 1
+OPENBLAS ?= $(shell pkg-config --exists openblas 2>/dev/null && echo 1 || echo 0)
 SANITIZE ?= 0
 DARKNET_SRC ?=
 
@@ -36,9 +37,16 @@ ifneq ($(DARKNET_SRC),)
 VARIANT := $(VARIANT)-local
 endif
 
-SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP)
+SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS)
 ifneq ($(ARCH),)
 SUBMAKE_VARS += ARCH="$(ARCH)"
+endif
+
+ifeq ($(OPENBLAS),1)
+BLAS_LIBS := -lopenblas
+endif
+ifeq ($(OPENMP),1)
+BLAS_LIBS += -fopenmp
 endif
 
 BUILD   := build
@@ -130,7 +138,7 @@ TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-maybe-
 
 $(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
-	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a -lm -pthread
+	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
 
 $(TREE)/libdarknet.a: darknet
 
@@ -138,7 +146,11 @@ $(VB)/tools/genimages: tests/genimages.c
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $< -o $@
 
-test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages
+$(VB)/tools/convert: data/convert.c
+	@mkdir -p $(VB)/tools
+	@$(TEST_CC) -Wall -Wextra $< -o $@ -lstb -lz
+
+test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert
 
 test: test-programs
 	@sh tests/run.sh $(VB)
@@ -152,7 +164,7 @@ check:
 BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
-	@gcc -O2 $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a -lm -pthread
+	@gcc -O2 $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
 
 bench: darknet $(BENCH_BIN)
 	@sh bench/run.sh $(BENCH_BIN)

@@ -1,0 +1,139 @@
+/* Tests for the patches that change upstream Darknet code paths other than [ternary]:
+ *  - 0010 fast im2col/col2im: equal to a per-pixel reference written here, many shapes;
+ *  - 0008 a 1x1 convolution's backward adds to the input delta instead of overwriting it;
+ *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients.
+ * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
+#include "testutil.h"
+
+#include "darknet.h"
+#include "convolutional_layer.h"
+#include "im2col.h"
+#include "col2im.h"
+
+static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
+{
+    row -= pad;
+    col -= pad;
+    if(row < 0 || col < 0 || row >= h || col >= w) return 0;
+    return im[col + w*(row + h*ch)];
+}
+
+static void ref_im2col(const float *im, int c, int h, int w, int k, int s, int p, float *col)
+{
+    int hc = (h + 2*p - k)/s + 1, wc = (w + 2*p - k)/s + 1, cc, y, x;
+    for(cc = 0; cc < c*k*k; ++cc){
+        int wo = cc % k, ho = (cc/k) % k, ci = cc/k/k;
+        for(y = 0; y < hc; ++y) for(x = 0; x < wc; ++x)
+            col[(cc*hc + y)*wc + x] = ref_pixel(im, h, w, ho + y*s, wo + x*s, ci, p);
+    }
+}
+
+static void ref_col2im(const float *col, int c, int h, int w, int k, int s, int p, float *im)
+{
+    int hc = (h + 2*p - k)/s + 1, wc = (w + 2*p - k)/s + 1, cc, y, x;
+    for(cc = 0; cc < c*k*k; ++cc){
+        int wo = cc % k, ho = (cc/k) % k, ci = cc/k/k;
+        for(y = 0; y < hc; ++y) for(x = 0; x < wc; ++x){
+            int r = ho + y*s - p, q = wo + x*s - p;
+            if(r < 0 || q < 0 || r >= h || q >= w) continue;
+            im[q + w*(r + h*ci)] += col[(cc*hc + y)*wc + x];
+        }
+    }
+}
+
+static void test_im2col(void)
+{
+    int shapes[][6] = { /* c, h, w, k, stride, pad */
+        {3, 8, 8, 3, 1, 1}, {2, 7, 5, 3, 2, 1}, {4, 6, 6, 1, 1, 0}, {1, 9, 9, 5, 2, 2},
+        {2, 5, 7, 3, 1, 0}, {3, 10, 10, 3, 3, 1}, {1, 4, 4, 4, 1, 0}, {2, 6, 6, 7, 1, 3},
+        {1, 11, 6, 2, 2, 0}, {2, 5, 5, 3, 2, 2},
+    };
+    int i, j;
+    unsigned seed = 5;
+    for(i = 0; i < (int)(sizeof shapes/sizeof shapes[0]); ++i){
+        int c = shapes[i][0], h = shapes[i][1], w = shapes[i][2], k = shapes[i][3];
+        int s = shapes[i][4], p = shapes[i][5];
+        int hc = (h + 2*p - k)/s + 1, wc = (w + 2*p - k)/s + 1;
+        int ni = c*h*w, nc = c*k*k*hc*wc;
+        float *im = malloc(ni*sizeof(float)), *col = malloc(nc*sizeof(float));
+        float *want = malloc(nc*sizeof(float));
+        float *im2 = calloc(ni, sizeof(float)), *imw = calloc(ni, sizeof(float));
+        for(j = 0; j < ni; ++j){ seed = seed*1103515245u + 12345u; im[j] = (float)(seed >> 16)/65536.f; }
+        for(j = 0; j < nc; ++j) col[j] = -1;
+        im2col_cpu(im, c, h, w, k, s, p, col);
+        ref_im2col(im, c, h, w, k, s, p, want);
+        char what[96];
+        snprintf(what, sizeof what, "im2col c%d %dx%d k%d s%d p%d", c, h, w, k, s, p);
+        CHECK_CLOSE(what, col, want, nc, 0, 0);
+        for(j = 0; j < nc; ++j) col[j] = (float)(j % 13) - 6;
+        for(j = 0; j < ni; ++j) im2[j] = imw[j] = 0.5f;
+        col2im_cpu(col, c, h, w, k, s, p, im2);
+        ref_col2im(col, c, h, w, k, s, p, imw);
+        snprintf(what, sizeof what, "col2im c%d %dx%d k%d s%d p%d", c, h, w, k, s, p);
+        CHECK_CLOSE(what, im2, imw, ni, 1e-5, 1e-6);
+        free(im); free(col); free(want); free(im2); free(imw);
+    }
+}
+
+/* backward of one convolutional layer with linear activation, no BN */
+static void conv_backward(layer l, float *x, float *in_delta, float *dy)
+{
+    network net = {0};
+    net.input = x;
+    net.delta = in_delta;
+    net.train = 1;
+    net.workspace = calloc(l.workspace_size/sizeof(float) + 1, sizeof(float));
+    forward_convolutional_layer(l, net);
+    memcpy(l.delta, dy, l.outputs*l.batch*sizeof(float));
+    memset(l.weight_updates, 0, l.nweights*sizeof(float));
+    memset(l.bias_updates, 0, l.n*sizeof(float));
+    backward_convolutional_layer(l, net);
+    free(net.workspace);
+}
+
+static void test_conv_backward(int size, int pad)
+{
+    int batch = 5, c = 3, hw = 6, n = 4, i;
+    layer l = make_convolutional_layer(batch, hw, hw, c, n, 1, size, 1, pad, LINEAR, 0, 0, 0, 0);
+    int ni = batch*l.inputs, no = batch*l.outputs;
+    float *x = malloc(ni*sizeof(float)), *dy = malloc(no*sizeof(float));
+    float *d0 = calloc(ni, sizeof(float)), *d1 = malloc(ni*sizeof(float)), *want = malloc(ni*sizeof(float));
+    for(i = 0; i < ni; ++i) x[i] = (float)((i*7) % 11)/11 - 0.5f;
+    for(i = 0; i < no; ++i) dy[i] = (float)((i*5) % 9)/9 - 0.5f;
+    for(i = 0; i < ni; ++i) d1[i] = 0.25f*(i % 3);
+    conv_backward(l, x, d0, dy);
+    float *wu = malloc(l.nweights*sizeof(float));
+    memcpy(wu, l.weight_updates, l.nweights*sizeof(float));
+    conv_backward(l, x, d1, dy);
+    for(i = 0; i < ni; ++i) want[i] = 0.25f*(i % 3) + d0[i];
+    char what[64];
+    snprintf(what, sizeof what, "%dx%d backward adds to net.delta", size, size);
+    CHECK_CLOSE(what, d1, want, ni, 1e-6, 1e-6);
+
+    /* weight gradient = sum over images of (delta_i x im2col(x_i)^T), computed image by image */
+    float *ref = calloc(l.nweights, sizeof(float));
+    int b, f, kk, p, K = c*size*size, P = l.out_h*l.out_w;
+    float *cols = malloc(K*P*sizeof(float));
+    for(b = 0; b < batch; ++b){
+        ref_im2col(x + b*l.inputs, c, hw, hw, size, 1, pad, cols);
+        for(f = 0; f < n; ++f) for(kk = 0; kk < K; ++kk){
+            double acc = 0;
+            for(p = 0; p < P; ++p) acc += (double)dy[b*l.outputs + f*P + p]*cols[kk*P + p];
+            ref[f*K + kk] += (float)acc;
+        }
+    }
+    snprintf(what, sizeof what, "%dx%d weight updates over the batch", size, size);
+    CHECK_CLOSE(what, wu, ref, l.nweights, 1e-4, 1e-4);
+    free(ref); free(cols); free(wu);
+    free(x); free(dy); free(d0); free(d1); free(want);
+    free_layer(l);
+}
+
+int main(int argc, char **argv)
+{
+    t_init(argc, argv);
+    test_im2col();
+    test_conv_backward(1, 0);
+    test_conv_backward(3, 1);
+    return t_finish();
+}
