@@ -3,11 +3,17 @@
  *   darknet ternary info <cfg> [weights]
  *       one line per [ternary] layer: Wp, Wn, the threshold delta and the fraction of zero
  *       ternary weights that the next forward would use, max|w| of the latent weights; then the
- *       weight storage of the network as FP32 and as 2-bit ternary codes + scales. */
+ *       weight storage of the network as FP32 and as 2-bit ternary codes + scales.
+ *
+ *   darknet ternary plot <telemetry.csv> <out.png>
+ *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
+ *       the epochs (top), and each layer's sparsity, the fraction of zero ternary weights (bottom).
+ *       The CSV is the one `classifier train` writes beside the backup weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "darknet.h"
 #include "ternary_layer.h"
@@ -45,11 +51,92 @@ static void ternary_info(char *cfgfile, char *weightfile)
     free_network(net);
 }
 
-void run_ternary(int argc, char **argv)
+/* Layer numbers of the LN_wp columns in the CSV header, in order. */
+static int csv_layers(const char *csv, int *layers, int max)
 {
-    if(argc < 4 || strcmp(argv[2], "info") != 0){
-        fprintf(stderr, "usage: %s ternary info <cfg> [weights]\n", argv[0]);
+    FILE *f = fopen(csv, "r");
+    if(!f){
+        fprintf(stderr, "%s: cannot open telemetry file\n", csv);
         exit(EXIT_FAILURE);
     }
-    ternary_info(argv[3], argc > 4 ? argv[4] : 0);
+    char line[65536];
+    if(!fgets(line, sizeof line, f) || strncmp(line, "iteration,epoch,images,loss,avg_loss", 36)){
+        fprintf(stderr, "%s: not a TTQ telemetry CSV (unexpected header)\n", csv);
+        exit(EXIT_FAILURE);
+    }
+    int n = 0, rows = 0;
+    char *p = line;
+    while((p = strstr(p, ",L")) && n < max){
+        int id, len = 0;
+        if(sscanf(p, ",L%d_wp%n", &id, &len) == 1 && len > 0) layers[n++] = id;
+        p += 2;
+    }
+    while(fgets(line, sizeof line, f)) ++rows;
+    fclose(f);
+    if(n == 0 || rows == 0){
+        fprintf(stderr, "%s: no [ternary] layer columns or no rows to plot\n", csv);
+        exit(EXIT_FAILURE);
+    }
+    return n;
+}
+
+static void ternary_plot(const char *csv, const char *png)
+{
+    int layers[512];
+    int n = csv_layers(csv, layers, 512), i;
+    char script[] = "/tmp/ttq-plot-XXXXXX";
+    int fd = mkstemp(script);
+    FILE *g = fd >= 0 ? fdopen(fd, "w") : 0;
+    if(!g){
+        perror("ttq plot script");
+        exit(EXIT_FAILURE);
+    }
+    fprintf(g, "set terminal pngcairo size 1200,1000 font ',10'\n"
+               "set output '%s'\n"
+               "set datafile separator ','\n"
+               "set key outside right top\n"
+               "set grid\n"
+               "set multiplot layout 2,1 title 'TTQ: %s'\n"
+               "set title 'Scales per [ternary] layer: Wp (solid, above 0) and -Wn (dashed, below 0)'\n"
+               "set xlabel 'epoch'\nset ylabel 'ternary value'\n"
+               "plot ", png, csv);
+    for(i = 0; i < n; ++i){
+        int c = 6 + 5*i;
+        fprintf(g, "%s'%s' using 2:%d with lines lw 2 lc %d title 'L%d Wp', "
+                   "'' using 2:(-$%d) with lines lw 2 dt 2 lc %d notitle",
+                i ? ", " : "", csv, c, i + 1, layers[i], c + 1, i + 1);
+    }
+    fprintf(g, "\nset title 'Sparsity per [ternary] layer (fraction of zero ternary weights)'\n"
+               "set ylabel 'sparsity'\nset yrange [0:1]\nplot ");
+    for(i = 0; i < n; ++i){
+        fprintf(g, "%s'%s' using 2:%d with lines lw 2 lc %d title 'L%d'",
+                i ? ", " : "", csv, 6 + 5*i + 3, i + 1, layers[i]);
+    }
+    fprintf(g, "\nunset multiplot\n");
+    if(fclose(g)){
+        perror("ttq plot script");
+        exit(EXIT_FAILURE);
+    }
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s'", script);
+    int rc = system(cmd);
+    unlink(script);
+    if(rc != 0){
+        fprintf(stderr, "gnuplot failed (exit %d): is gnuplot installed? (Debian: gnuplot-nox)\n", rc);
+        exit(EXIT_FAILURE);
+    }
+    fprintf(stderr, "wrote %s (%d [ternary] layers)\n", png, n);
+}
+
+void run_ternary(int argc, char **argv)
+{
+    if(argc >= 4 && !strcmp(argv[2], "info")){
+        ternary_info(argv[3], argc > 4 ? argv[4] : 0);
+    } else if(argc == 5 && !strcmp(argv[2], "plot")){
+        ternary_plot(argv[3], argv[4]);
+    } else {
+        fprintf(stderr, "usage: %s ternary info <cfg> [weights]\n"
+                        "       %s ternary plot <telemetry.csv> <out.png>\n", argv[0], argv[0]);
+        exit(EXIT_FAILURE);
+    }
 }

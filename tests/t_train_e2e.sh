@@ -13,7 +13,18 @@ first_loss() { sed -n 's/^[0-9]*, [0-9.]*: \([0-9.]*\), .*/\1/p' "$1" | head -n 
 last_avg()   { sed -n 's/^[0-9]*, [0-9.]*: [0-9.]*, \([0-9.]*\) avg.*/\1/p' "$1" | tail -n 1; }
 top1()       { sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1; }
 
-"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg -ttq_log_every 10 >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
+# progress lines and telemetry: 120 iterations, a row every 10, two [ternary] layers (1 and 2)
+grep -q '^\[train\] epoch .* img/s .* ETA' "$WORK/scratch.log" || fail "no progress line"
+csv="$WORK/set/backup/e2e-ttq.ttq.csv"
+[ -s "$csv" ] || fail "no telemetry CSV"
+head -n 1 "$csv" | grep -q '^iteration,epoch,images,loss,avg_loss,L1_wp,L1_wn,L1_delta,L1_sparsity,L1_maxw,L2_wp,' || fail "telemetry header: $(head -n 1 "$csv")"
+[ "$(wc -l < "$csv")" -eq 13 ] || fail "telemetry: expected 12 rows, got $(($(wc -l < "$csv") - 1))"
+awk -F, 'NR > 1 && !($6 > 0 && $7 > 0 && $9 > 0 && $9 < 1) { bad = 1 } END { exit bad }' "$csv" || fail "telemetry values out of range"
+if command -v gnuplot >/dev/null 2>&1; then
+    "$DARKNET" ternary plot "$csv" "$WORK/ttq.png" >"$WORK/plot.log" 2>&1 || { cat "$WORK/plot.log"; fail "ternary plot failed"; }
+    [ "$(head -c 4 "$WORK/ttq.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "ternary plot wrote no PNG"
+fi
 l0=$(first_loss "$WORK/scratch.log"); l1=$(last_avg "$WORK/scratch.log")
 [ -n "$l0" ] && [ -n "$l1" ] || fail "no loss lines in the TTQ training log"
 awk -v a="$l0" -v b="$l1" 'BEGIN { exit !(b < 0.5*a) }' || fail "TTQ loss did not fall: first $l0, last avg $l1"

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The data converter (data/convert.c): Fashion-MNIST idx files (plain and .gz) and CIFAR-10
+# binary batches written here, converted to Darknet's layout; re-running skips; every malformed or
+# missing input fails with a message naming the file and leaves no output folder behind.
+set -eu
+: "${WORK:?}" "${VB:?}"
+conv="$(cd "$VB" && pwd)/tools/convert"
+mkdir -p "$WORK"
+cd "$WORK"
+fail() { echo "FAIL t_convert: $*"; exit 1; }
+
+be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
+idx_images() {  # file count
+    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; head -c $(( $2 * 784 )) /dev/urandom; } >"$1"
+}
+idx_labels() {  # file label...
+    f=$1; shift
+    { printf '\000\000\010\001'; be32 $#; for l in "$@"; do printf "\\$(printf %03o "$l")"; done; } >"$f"
+}
+
+mkdir -p fm
+idx_images fm/train-images-idx3-ubyte 5
+idx_labels fm/train-labels-idx1-ubyte 0 1 2 9 3
+idx_images fm/t10k-images-idx3-ubyte 3
+idx_labels fm/t10k-labels-idx1-ubyte 4 5 6
+gzip fm/train-images-idx3-ubyte            # one .gz, the rest plain: both are read
+
+"$conv" fashion-mnist fm out >log 2>&1 || { cat log; fail "conversion failed"; }
+[ "$(wc -l < out/train.list)" -eq 5 ] && [ "$(wc -l < out/test.list)" -eq 3 ] || fail "wrong list lengths"
+[ "$(wc -l < out/labels.txt)" -eq 10 ] || fail "labels.txt should have 10 lines"
+grep -q '^classes=10$' out/fashion-mnist.data || fail "no classes=10 in the .data file"
+first=$(head -n 1 out/train.list)
+case "$first" in out/train/*_top.png) ;; *) fail "unexpected image path $first";; esac
+[ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$first is not a PNG"
+grep -q '_boot.png$' out/train.list || fail "label 9 (boot) missing"
+# no label is a substring of another
+for a in $(cat out/labels.txt); do for b in $(cat out/labels.txt); do
+    [ "$a" = "$b" ] || case "$b" in *"$a"*) fail "label $a is inside $b";; esac
+done; done
+"$conv" fashion-mnist fm out 2>&1 | grep -q "already converted" || fail "second run did not skip"
+
+expect_fail() {  # needle, command...
+    needle=$1; shift
+    rm -rf bad bad.tmp
+    if "$@" >log 2>&1; then fail "accepted: $*"; fi
+    grep -q "$needle" log || { cat log; fail "message lacks '$needle' for: $*"; }
+    [ ! -e bad ] || fail "an output folder was left behind after a failure: $*"
+}
+mkdir -p fm2
+cp fm/t10k-* fm2/
+expect_fail "fm2/train-images-idx3-ubyte" "$conv" fashion-mnist fm2 bad
+idx_images fm2/train-images-idx3-ubyte 2
+printf 'garbage!' >fm2/train-labels-idx1-ubyte
+expect_fail "fm2/train-labels-idx1-ubyte: not an idx1" "$conv" fashion-mnist fm2 bad
+idx_labels fm2/train-labels-idx1-ubyte 1 12
+expect_fail "label 12" "$conv" fashion-mnist fm2 bad
+idx_labels fm2/train-labels-idx1-ubyte 1 2
+head -c 1000 fm2/train-images-idx3-ubyte >fm2/x && mv fm2/x fm2/train-images-idx3-ubyte
+expect_fail "truncated" "$conv" fashion-mnist fm2 bad
+idx_labels fm2/train-labels-idx1-ubyte 1 2 3
+idx_images fm2/train-images-idx3-ubyte 2
+expect_fail "3 labels for 2 images" "$conv" fashion-mnist fm2 bad
+expect_fail "contains the class name 'dress'" "$conv" fashion-mnist fm dressed
+
+# CIFAR-10 binary: 1 label byte + 3072 pixel bytes per record
+mkdir -p cf
+rec() { printf "\\$(printf %03o "$1")"; head -c 3072 /dev/urandom; }
+for i in 1 2 3 4 5; do { rec $((i - 1)); rec $((i + 4)); } >cf/data_batch_$i.bin; done
+rec 7 >cf/test_batch.bin
+"$conv" cifar10 cf cout >log 2>&1 || { cat log; fail "CIFAR conversion failed"; }
+[ "$(wc -l < cout/train.list)" -eq 10 ] && [ "$(wc -l < cout/test.list)" -eq 1 ] || fail "CIFAR list lengths"
+grep -q '_horse.png$' cout/test.list || fail "CIFAR label 7 (horse) missing"
+head -c 100 cf/test_batch.bin >cf/x && mv cf/x cf/test_batch.bin
+expect_fail "not a whole number of 3073-byte" "$conv" cifar10 cf bad
+rm cf/data_batch_3.bin
+expect_fail "cf/data_batch_3.bin" "$conv" cifar10 cf bad
+exit 0
