@@ -166,8 +166,15 @@ $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
 	@gcc -O2 $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
 
-bench: darknet $(BENCH_BIN)
-	@sh bench/run.sh $(BENCH_BIN)
+$(VB)/tools/blascore: bench/blascore.c
+	@mkdir -p $(VB)/tools
+	@gcc $< -o $@ $(BLAS_LIBS)
+
+bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
+	@BLASCORE=$(VB)/tools/blascore sh bench/run.sh $(BENCH_BIN)
+
+demo:
+	@sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
 
 clean:
 	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/*-local darknet darknet.tmp

@@ -120,6 +120,7 @@ void ttq_monitor_step(ttq_monitor *m, network *net, float loss, float avg_loss)
     char e[32], eta[32];
     fmt_time(e, sizeof e, elapsed);
     fmt_time(eta, sizeof eta, left > 0 ? left : 0);
+    fflush(stdout);   /* so that the line starts a line when both streams share a pipe */
     fprintf(stderr, "[train] epoch %.2f/%.0f  iter %zu/%d  loss %.4f (avg %.4f)  %.0f img/s  %s  ETA %s\n",
             epochs, total_epochs, it, net->max_batches, loss, avg_loss, rate, e, eta);
 }

@@ -31,7 +31,7 @@ for vb in "$@"; do
     [ -x "$vb/darknet/darknet" ] || { echo "--- FAIL: $vb/darknet/darknet is not built"; failed=$((failed + 1)); continue; }
     for t in "$vb"/tests/test_*; do
         [ -x "$t" ] || continue
-        run "$v/$(basename "$t")" "$t"
+        run "$v/$(basename "$t")" env TTQ_TREE="$vb/darknet" "$t"
     done
     for s in tests/t_*.sh; do
         [ -f "$s" ] || continue

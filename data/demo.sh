@@ -1,0 +1,112 @@
+#!/bin/sh
+# make demo: the main job on the embedded default data set, Fashion-MNIST from Debian's
+# dataset-fashion-mnist package. Installs what is missing, builds, converts the data, trains the
+# full-precision network, fine-tunes the TTQ network from its weights (the paper's flow),
+# validates both on the 10 000 test images and prints a summary; the TTQ telemetry is plotted.
+#
+#   sh data/demo.sh [FP cfg] [TTQ cfg]      (make demo; DEMO_FP=... DEMO_TTQ=... to choose cfgs)
+#
+# Everything it writes goes under build/: build/fashion-mnist (images, lists, backup weights)
+# and build/demo (logs, summary, plot).
+set -eu
+cd "$(dirname "$0")/.."
+FP_CFG=${1:-cfg/resnet8-fmnist.cfg}
+TTQ_CFG=${2:-cfg/ttq-resnet8-fmnist.cfg}
+DATASET=/usr/share/datasets/fashion-mnist
+OUT=build/demo
+SET=build/fashion-mnist
+mkdir -p "$OUT"
+now() { date +%s; }
+t_all=$(now)
+
+# ---- 1. Debian packages ------------------------------------------------------------------------
+pkgs="gcc make libc6-dev patch xz-utils ca-certificates pkg-config libopenblas-dev libstb-dev
+      zlib1g-dev gnuplot-nox dataset-fashion-mnist"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "== installing Debian packages:$missing"
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2; exit 1
+    fi
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+t_setup=$(( $(now) - t_all ))
+
+# ---- 2. Build ----------------------------------------------------------------------------------
+t0=$(now)
+echo "== building (log: $OUT/build.log)"
+make darknet build/cpu/tools/convert build/cpu/tools/blascore >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+t_build=$(( $(now) - t0 ))
+BLASCORE=build/cpu/tools/blascore
+. bench/openblas-core.sh
+
+# ---- 3. Data -----------------------------------------------------------------------------------
+t0=$(now)
+echo "== converting Fashion-MNIST to Darknet's layout in $SET"
+build/cpu/tools/convert fashion-mnist "$DATASET" "$SET"
+DATA="$SET/fashion-mnist.data"
+t_data=$(( $(now) - t0 ))
+
+fp_base=$(basename "$FP_CFG" .cfg)
+ttq_base=$(basename "$TTQ_CFG" .cfg)
+train() {  # log cfg [weights -clear]
+    log=$1; shift
+    # progress lines on the terminal, Darknet's per-batch lines in the log
+    ./darknet classifier train "$DATA" "$@" 2>&1 | tee "$log" | grep --line-buffered '^\[train\]' || true
+}
+valid_top1() {  # log cfg weights
+    ./darknet classifier valid "$DATA" "$2" "$3" >"$1" 2>&1
+    sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1
+}
+
+# ---- 4. Full precision -------------------------------------------------------------------------
+t0=$(now)
+echo "== training the full-precision network $FP_CFG"
+rm -f "$SET/backup/$fp_base.weights"
+train "$OUT/fp-train.log" "$FP_CFG"
+[ -s "$SET/backup/$fp_base.weights" ] || { echo "error: FP training wrote no weights (log: $OUT/fp-train.log)" >&2; exit 1; }
+t_fp=$(( $(now) - t0 ))
+
+# ---- 5. TTQ, fine-tuned from the FP weights ----------------------------------------------------
+t0=$(now)
+echo "== fine-tuning the TTQ network $TTQ_CFG from the full-precision weights"
+rm -f "$SET/backup/$ttq_base.weights"
+train "$OUT/ttq-train.log" "$TTQ_CFG" "$SET/backup/$fp_base.weights" -clear
+[ -s "$SET/backup/$ttq_base.weights" ] || { echo "error: TTQ training wrote no weights (log: $OUT/ttq-train.log)" >&2; exit 1; }
+t_ttq=$(( $(now) - t0 ))
+
+# ---- 6. Validation on the 10 000 test images ---------------------------------------------------
+t0=$(now)
+echo "== validating both on the test set"
+fp_top1=$(valid_top1 "$OUT/fp-valid.log" "$FP_CFG" "$SET/backup/$fp_base.weights")
+ttq_top1=$(valid_top1 "$OUT/ttq-valid.log" "$TTQ_CFG" "$SET/backup/$ttq_base.weights")
+ntest=$(grep -c '^[0-9]*: top 1:' "$OUT/ttq-valid.log" || true)
+t_valid=$(( $(now) - t0 ))
+
+./darknet ternary info "$TTQ_CFG" "$SET/backup/$ttq_base.weights" >"$OUT/ttq-info.txt" 2>/dev/null
+plot=""
+if [ -s "$SET/backup/$ttq_base.ttq.csv" ] && command -v gnuplot >/dev/null 2>&1; then
+    ./darknet ternary plot "$SET/backup/$ttq_base.ttq.csv" "$OUT/ttq-telemetry.png" 2>/dev/null && plot="$OUT/ttq-telemetry.png"
+fi
+t_total=$(( $(now) - t_all ))
+
+fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+{
+    echo
+    echo "== summary (Fashion-MNIST, $ntest test images; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+    awk -v a="$fp_top1" -v b="$ttq_top1" -v f="$FP_CFG" -v t="$TTQ_CFG" 'BEGIN {
+        printf "  %-34s top-1 %6.2f %%\n", "full precision (" f ")", 100*a;
+        printf "  %-34s top-1 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", 100*b, 100*(b - a) }'
+    echo
+    echo "  per-layer scales and sparsity of the TTQ network:"
+    sed 's/^/    /' "$OUT/ttq-info.txt"
+    echo
+    echo "  wall time: setup $(fmt $t_setup), build $(fmt $t_build), data $(fmt $t_data), FP training $(fmt $t_fp),"
+    echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid); total $(fmt $t_total)"
+    [ -n "$plot" ] && echo "  telemetry plot: $plot (CSV: $SET/backup/$ttq_base.ttq.csv)"
+    echo "  logs: $OUT/"
+} | tee "$OUT/summary.txt"
