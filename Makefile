@@ -25,7 +25,7 @@ SAN_CC   := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 SUBMAKE_VARS := CC="$(SAN_CC)" OPTS="-O1 -g"
 TEST_CC  := $(SAN_CC) -O1 -g
 else ifeq ($(GPU),1)
-VARIANT  := gpu
+VARIANT  := gpu$(if $(filter 1,$(CUDNN)),-cudnn)
 SUBMAKE_VARS :=
 TEST_CC  := gcc -O2 -g
 else
@@ -56,7 +56,7 @@ VB      := $(BUILD)/$(VARIANT)
 TREE    := $(VB)/darknet
 STAMP   := $(VB)/.patched
 PATCHES := $(sort $(wildcard patches/[0-9][0-9][0-9][0-9]-*.patch))
-OUR_SRC := $(wildcard src/*.c src/*.h)
+OUR_SRC := $(wildcard src/*.c src/*.h src/*.cu)
 TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC))
 
 APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
@@ -65,7 +65,7 @@ APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
             -o APT::Sandbox::User=root -o Debug::NoLocking=1
 
-.PHONY: all darknet test test-programs check bench demo clean distclean fetch
+.PHONY: all darknet test test-programs test-gpu gpu-test-programs check bench demo clean distclean fetch
 .DELETE_ON_ERROR:
 
 all: darknet
@@ -152,14 +152,38 @@ $(VB)/tools/convert: data/convert.c
 
 test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert
 
+# GPU tests: [ternary] on the GPU against the CPU path, a GPU training run, GPU weights on the
+# CPU, and -nogpu. On a machine without a GPU the GPU test reports "skipped".
+GPU_VB := $(BUILD)/gpu$(if $(filter 1,$(CUDNN)),-cudnn)$(if $(DARKNET_SRC),-local)
+HAVE_NVCC := $(shell command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] && echo 1)
+CUDA_LIBS := -L/usr/local/cuda/lib64 -lcudart -lcublas -lcurand $(if $(filter 1,$(CUDNN)),-lcudnn) -lstdc++
+$(GPU_VB)/tests/test_gpu_ternary: tests/gpu/test_gpu_ternary.c tests/testutil.h $(GPU_VB)/darknet/libdarknet.a
+	@mkdir -p $(@D)
+	@gcc -O2 -g $(TEST_CFLAGS:$(TREE)%=$(GPU_VB)/darknet%) -DGPU $(if $(filter 1,$(CUDNN)),-DCUDNN) -I/usr/local/cuda/include $< -o $@ \
+	  $(GPU_VB)/darknet/libdarknet.a $(BLAS_LIBS) $(CUDA_LIBS) -lm -pthread
+
+gpu-test-programs:
+	@$(MAKE) --no-print-directory darknet GPU=1 CUDNN=$(CUDNN)
+	@$(MAKE) --no-print-directory $(GPU_VB)/tests/test_gpu_ternary $(GPU_VB)/tools/genimages GPU=1 CUDNN=$(CUDNN)
+
+test-gpu: CUDNN = 1
+test-gpu: gpu-test-programs
+	@sh tests/run.sh $(GPU_VB)
+
 test: test-programs
 	@sh tests/run.sh $(VB)
 
 # The CI suite: the shipped build (-Ofast) and the AddressSanitizer + UBSan build, one summary.
+# With nvcc present, the GPU build (cuDNN) is compiled too and its tests run: on a machine
+# without a GPU that is -nogpu training, and the GPU comparison reports "skipped".
 check:
 	@$(MAKE) --no-print-directory test-programs
 	@$(MAKE) --no-print-directory test-programs SANITIZE=1
-	@sh tests/run.sh $(BUILD)/cpu$(if $(DARKNET_SRC),-local) $(BUILD)/asan$(if $(DARKNET_SRC),-local)
+ifeq ($(HAVE_NVCC),1)
+	@$(MAKE) --no-print-directory gpu-test-programs GPU=1 CUDNN=1
+endif
+	@sh tests/run.sh $(BUILD)/cpu$(if $(DARKNET_SRC),-local) $(BUILD)/asan$(if $(DARKNET_SRC),-local) \
+	  $(if $(filter 1,$(HAVE_NVCC)),$(BUILD)/gpu-cudnn$(if $(DARKNET_SRC),-local))
 
 BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
@@ -177,7 +201,7 @@ demo:
 	@sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
 
 clean:
-	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/*-local darknet darknet.tmp
+	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/gpu-cudnn $(BUILD)/*-local darknet darknet.tmp
 
 distclean: clean
 	rm -rf $(BUILD)

@@ -3,7 +3,8 @@
  * updates; every forward ternarises them to {+Wp, 0, -Wn} (l.ternary_weights) and convolves with
  * those. Wp and Wn (l.wp, l.wn; l.ttq_nscales of each, 1 = one pair per layer) are learned by the
  * paper's rules, which live in ttq.c. Everything else (im2col + gemm, groups, batch_normalize,
- * activation) is Darknet's own convolutional code, run with the ternary weights swapped in. */
+ * activation) is Darknet's own convolutional code, run with the ternary weights swapped in. The GPU
+ * twins of forward/backward/update are in ternary_kernels.cu. */
 #include "ternary_layer.h"
 
 #include <errno.h>
@@ -81,10 +82,25 @@ layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int 
     l.backward = backward_ternary_layer;
     l.update = update_ternary_layer;
 #ifdef GPU
+    l.forward_gpu = forward_ternary_layer_gpu;
+    l.backward_gpu = backward_ternary_layer_gpu;
+    l.update_gpu = update_ternary_layer_gpu;
     if(gpu_index >= 0){
-        fprintf(stderr, "error: [ternary] runs on the CPU only in this version; "
-                        "use a CPU build (make GPU=0)\n");
-        exit(EXIT_FAILURE);
+        int k = l.ttq_nscales;
+        l.wp_gpu = cuda_make_array(l.wp, k);
+        l.wn_gpu = cuda_make_array(l.wn, k);
+        l.wp_updates_gpu = cuda_make_array(l.wp_updates, k);
+        l.wn_updates_gpu = cuda_make_array(l.wn_updates, k);
+        if(adam){
+            l.wp_m_gpu = cuda_make_array(l.wp_m, k);
+            l.wp_v_gpu = cuda_make_array(l.wp_v, k);
+            l.wn_m_gpu = cuda_make_array(l.wn_m, k);
+            l.wn_v_gpu = cuda_make_array(l.wn_v, k);
+        }
+        l.ternary_weights_gpu = cuda_make_array(l.ternary_weights, l.nweights);
+        l.ternary_updates_gpu = cuda_make_array(l.ternary_updates, l.nweights);
+        l.ttq_delta_gpu = cuda_make_array(l.ttq_delta, k);
+        l.ttq_scratch_gpu = (unsigned int *)cuda_make_int_array(0, k);
     }
 #endif
     return l;
@@ -103,6 +119,13 @@ void free_ternary_layer(layer l)
     free(l.ttq_delta);
     free(l.ternary_weights);
     free(l.ternary_updates);
+#ifdef GPU
+    float *dev[] = {l.wp_gpu, l.wn_gpu, l.wp_updates_gpu, l.wn_updates_gpu, l.wp_m_gpu, l.wp_v_gpu,
+                    l.wn_m_gpu, l.wn_v_gpu, l.ternary_weights_gpu, l.ternary_updates_gpu,
+                    l.ttq_delta_gpu, (float *)l.ttq_scratch_gpu};
+    size_t i;
+    for(i = 0; i < sizeof(dev)/sizeof(dev[0]); ++i) if(dev[i]) cuda_free(dev[i]);
+#endif
 }
 
 /* Chooses delta for each scale group and writes q = ternarize(w) into l.ternary_weights. */
@@ -145,8 +168,9 @@ void backward_ternary_layer(layer l, network net)
     }
 }
 
-/* Darknet's Adam step (the one its GPU path uses), on the CPU: d is the accumulated update
- * (negative gradient summed over the batch), reset to zero afterwards. */
+/* Darknet's Adam step, as its GPU path (adam_update_gpu) computes it, on the CPU: d is the
+ * accumulated update (negative gradient summed over the batch), reset to zero afterwards. Like the
+ * GPU path it also decays biases and BN scales. */
 static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, float b2, float eps,
                             float decay, float rate, int n, int batch, int t)
 {
@@ -159,6 +183,13 @@ static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, fl
         x[i] += rate*(m[i]/c1)/(sqrtf(v[i]/c2) + eps);
         d[i] = 0;
     }
+}
+
+/* [net] clip=c keeps the latent weights in [-c, c], as Darknet's GPU update does. */
+static void constrain_cpu(int n, float c, float *x)
+{
+    int i;
+    for(i = 0; i < n; ++i) x[i] = x[i] > c ? c : (x[i] < -c ? -c : x[i]);
 }
 
 static void floor_scales(float *s, int n)
@@ -177,11 +208,11 @@ void update_ternary_layer(layer l, update_args a)
     if(a.adam){
         adam_update_cpu(l.weights, l.weight_updates, l.m, l.v, a.B1, a.B2, a.eps, a.decay, rate,
                         l.nweights, a.batch, a.t);
-        adam_update_cpu(l.biases, l.bias_updates, l.bias_m, l.bias_v, a.B1, a.B2, a.eps, 0, rate,
-                        l.n, a.batch, a.t);
+        adam_update_cpu(l.biases, l.bias_updates, l.bias_m, l.bias_v, a.B1, a.B2, a.eps, a.decay,
+                        rate, l.n, a.batch, a.t);
         if(l.scales){
-            adam_update_cpu(l.scales, l.scale_updates, l.scale_m, l.scale_v, a.B1, a.B2, a.eps, 0,
-                            rate, l.n, a.batch, a.t);
+            adam_update_cpu(l.scales, l.scale_updates, l.scale_m, l.scale_v, a.B1, a.B2, a.eps,
+                            a.decay, rate, l.n, a.batch, a.t);
         }
         adam_update_cpu(l.wp, l.wp_updates, l.wp_m, l.wp_v, a.B1, a.B2, a.eps, decay, rate, k,
                         a.batch, a.t);
@@ -196,6 +227,7 @@ void update_ternary_layer(layer l, update_args a)
         axpy_cpu(k, rate/a.batch, l.wn_updates, 1, l.wn, 1);
         scal_cpu(k, a.momentum, l.wn_updates, 1);
     }
+    if(l.clip) constrain_cpu(l.nweights, l.clip, l.weights);
     floor_scales(l.wp, k);
     floor_scales(l.wn, k);
 }
@@ -354,6 +386,9 @@ static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const c
 void save_ternary_weights(layer l, FILE *fp, const char *filename)
 {
     int32_t head[3] = {(int32_t)TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
+#ifdef GPU
+    if(gpu_index >= 0) pull_ternary_layer(l);
+#endif
     write_or_die(l.biases, sizeof(float), l.n, fp, filename);
     if(l.batch_normalize){
         write_or_die(l.scales, sizeof(float), l.n, fp, filename);
@@ -418,4 +453,7 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
         l.wn[i] = buf[k == 1 ? 1 : k + i];
     }
     free(buf);
+#ifdef GPU
+    if(gpu_index >= 0) push_ternary_layer(l);
+#endif
 }

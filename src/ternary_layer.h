@@ -31,6 +31,15 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename);
 void load_ternary_weights(layer l, FILE *fp, const char *filename, int index);
 int  weights_next_is_ternary_record(FILE *fp);
 
+#ifdef GPU
+void forward_ternary_layer_gpu(layer l, network net);
+void backward_ternary_layer_gpu(layer l, network net);
+void update_ternary_layer_gpu(layer l, update_args a);
+void ternarize_ternary_layer_gpu(layer l);
+void push_ternary_layer(layer l);
+void pull_ternary_layer(layer l);
+#endif
+
 void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
                    const char *value, const char *expected);
 

@@ -100,6 +100,12 @@ void ttq_monitor_step(ttq_monitor *m, network *net, float loss, float avg_loss)
 {
     size_t it = get_current_batch(net);
     if(m->csv && m->log_every > 0 && it % m->log_every == 0){
+#ifdef GPU
+        int i;
+        if(net->gpu_index >= 0){
+            for(i = 0; i < net->n; ++i) if(net->layers[i].type == TERNARY) pull_ternary_layer(net->layers[i]);
+        }
+#endif
         ttq_csv_row(m->csv, net, m->images_per_epoch, loss, avg_loss);
         fflush(m->csv);
     }

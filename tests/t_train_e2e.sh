@@ -13,8 +13,8 @@ first_loss() { sed -n 's/^[0-9]*, [0-9.]*: \([0-9.]*\), .*/\1/p' "$1" | head -n 
 last_avg()   { sed -n 's/^[0-9]*, [0-9.]*: [0-9.]*, \([0-9.]*\) avg.*/\1/p' "$1" | tail -n 1; }
 top1()       { sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1; }
 
-"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg -ttq_log_every 10 >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
-# progress lines and telemetry: 120 iterations, a row every 10, two [ternary] layers (1 and 2)
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg -ttq_log_every 20 >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
+# progress lines and telemetry: 240 iterations, a row every 20, two [ternary] layers (1 and 2)
 grep -q '^\[train\] epoch .* img/s .* ETA' "$WORK/scratch.log" || fail "no progress line"
 csv="$WORK/set/backup/e2e-ttq.ttq.csv"
 [ -s "$csv" ] || fail "no telemetry CSV"
