@@ -107,6 +107,10 @@ endif
 $(STAMP): $(TREE_ORIGIN) $(PATCHES)
 	@rm -rf $(TREE) $(TREE).tmp $(STAMP) && mkdir -p $(TREE).tmp
 ifeq ($(DARKNET_SRC),)
+	@echo "$(DARKNET_SHA256)  $(DL)/$(DARKNET_ORIG)" | sha256sum -c --quiet - >/dev/null 2>&1 || { \
+	  rm -rf $(TREE).tmp; \
+	  echo "error: sha256 of $(DL)/$(DARKNET_ORIG) does not match $(DARKNET_SHA256);" \
+	       "delete it and run make again to fetch it anew" >&2; exit 1; }
 	@tar -xf $(DL)/$(DARKNET_ORIG) -C $(TREE).tmp --strip-components=1
 else
 	@[ -f "$(DARKNET_SRC)/src/parser.c" ] || { echo "error: DARKNET_SRC=$(DARKNET_SRC) is not a Darknet tree" >&2; exit 1; }
