@@ -150,9 +150,17 @@ $(VB)/tools/genimages: tests/genimages.c
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $< -o $@
 
-$(VB)/tools/convert: data/convert.c
+# The converter uses Debian's stb_image_write and zlib; where they are missing (a bare GPU box),
+# Darknet's bundled stb_image_write (in libdarknet.a) and plain, uncompressed idx files.
+HAVE_STB  := $(wildcard /usr/include/stb/stb_image_write.h)
+HAVE_ZLIB := $(wildcard /usr/include/zlib.h)
+CUDA_LIBS := -L/usr/local/cuda/lib64 -lcudart -lcublas -lcurand $(if $(filter 1,$(CUDNN)),-lcudnn) -lstdc++
+CONVERT_FLAGS := $(if $(HAVE_STB),,-DTTQ_DARKNET_STB -I$(TREE)/src) $(if $(HAVE_ZLIB),,-DTTQ_NO_ZLIB)
+CONVERT_LIBS := $(if $(HAVE_STB),-lstb,$(TREE)/libdarknet.a $(BLAS_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread) \
+                $(if $(HAVE_ZLIB),-lz)
+$(VB)/tools/convert: data/convert.c $(if $(HAVE_STB),,$(TREE)/libdarknet.a)
 	@mkdir -p $(VB)/tools
-	@$(TEST_CC) -Wall -Wextra $< -o $@ -lstb -lz
+	@$(TEST_CC) -Wall -Wextra $(CONVERT_FLAGS) $< -o $@ $(CONVERT_LIBS)
 
 test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert
 
@@ -160,7 +168,6 @@ test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert
 # CPU, and -nogpu. On a machine without a GPU the GPU test reports "skipped".
 GPU_VB := $(BUILD)/gpu$(if $(filter 1,$(CUDNN)),-cudnn)$(if $(DARKNET_SRC),-local)
 HAVE_NVCC := $(shell command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] && echo 1)
-CUDA_LIBS := -L/usr/local/cuda/lib64 -lcudart -lcublas -lcurand $(if $(filter 1,$(CUDNN)),-lcudnn) -lstdc++
 $(GPU_VB)/tests/test_gpu_ternary: tests/gpu/test_gpu_ternary.c tests/testutil.h $(GPU_VB)/darknet/libdarknet.a
 	@mkdir -p $(@D)
 	@gcc -O2 -g $(TEST_CFLAGS:$(TREE)%=$(GPU_VB)/darknet%) -DGPU $(if $(filter 1,$(CUDNN)),-DCUDNN) -I/usr/local/cuda/include $< -o $@ \
@@ -170,9 +177,11 @@ gpu-test-programs:
 	@$(MAKE) --no-print-directory darknet GPU=1 CUDNN=$(CUDNN)
 	@$(MAKE) --no-print-directory $(GPU_VB)/tests/test_gpu_ternary $(GPU_VB)/tools/genimages GPU=1 CUDNN=$(CUDNN)
 
-test-gpu: CUDNN = 1
-test-gpu: gpu-test-programs
-	@sh tests/run.sh $(GPU_VB)
+# both GPU builds: with cuDNN and with Darknet's own im2col + cuBLAS convolutions
+test-gpu:
+	@$(MAKE) --no-print-directory gpu-test-programs GPU=1 CUDNN=1
+	@$(MAKE) --no-print-directory gpu-test-programs GPU=1 CUDNN=0
+	@sh tests/run.sh $(BUILD)/gpu-cudnn$(if $(DARKNET_SRC),-local) $(BUILD)/gpu$(if $(DARKNET_SRC),-local)
 
 test: test-programs
 	@sh tests/run.sh $(VB)
@@ -192,7 +201,8 @@ endif
 BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
-	@gcc -O2 $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
+	@gcc -O2 $(TEST_CFLAGS) $(if $(filter 1,$(GPU)),-DGPU -I/usr/local/cuda/include) $< -o $@ \
+	  $(TREE)/libdarknet.a $(BLAS_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
 
 $(VB)/tools/blascore: bench/blascore.c
 	@mkdir -p $(VB)/tools
@@ -202,7 +212,7 @@ bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 	@BLASCORE=$(VB)/tools/blascore sh bench/run.sh $(BENCH_BIN)
 
 demo:
-	@sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
+	@GPU=$(GPU) sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
 
 clean:
 	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/gpu-cudnn $(BUILD)/*-local darknet darknet.tmp

@@ -22,8 +22,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Debian's zlib and stb_image_write normally; on a machine without them (a bare GPU box) build
+ * with -DTTQ_NO_ZLIB (plain idx files only) and -DTTQ_DARKNET_STB (Darknet's bundled copy, linked
+ * from libdarknet.a). */
+#ifdef TTQ_NO_ZLIB
+typedef FILE *gzFile;
+#define gzopen fopen
+#define gzread(f, buf, n) ((int)fread(buf, 1, n, f))
+#define gzclose fclose
+#define gzerror(f, e) (*(e) = 0, "read error")
+#else
 #include <zlib.h>
+#endif
+#ifdef TTQ_DARKNET_STB
+#include "stb_image_write.h"
+#else
 #include <stb/stb_image_write.h>
+#endif
 
 static const char *FMNIST_LABELS[10] = {"top", "trouser", "pullover", "dress", "coat",
                                         "sandal", "shirt", "sneaker", "bag", "boot"};
@@ -70,6 +85,9 @@ static unsigned char *read_all(const char *path, size_t *size)
             int e;
             die("%s: read error (%s)", path, gzerror(f, &e));
         }
+#ifdef TTQ_NO_ZLIB
+        if(r == 0 && ferror(f)) die("%s: read error", path);
+#endif
         if(r == 0) break;
         n += (size_t)r;
     }

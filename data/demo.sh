@@ -8,11 +8,26 @@
 #
 # Everything it writes goes under build/: build/fashion-mnist (images, lists, backup weights)
 # and build/demo (logs, summary, plot).
+#
+# GPU=1 (make demo GPU=1): the full recipe on the GPU build (cuDNN), ResNet-20 with 20 FP epochs
+# and 20 TTQ epochs. FASHION_MNIST=dir takes the idx files from elsewhere; DEMO_NO_INSTALL=1 skips
+# the package step (a machine without network that has what it needs).
 set -eu
 cd "$(dirname "$0")/.."
-FP_CFG=${1:-cfg/resnet8-fmnist.cfg}
-TTQ_CFG=${2:-cfg/ttq-resnet8-fmnist.cfg}
-DATASET=/usr/share/datasets/fashion-mnist
+GPU=${GPU:-0}
+if [ "$GPU" = 1 ]; then
+    FP_CFG=${1:-cfg/resnet20-fmnist.cfg}
+    TTQ_CFG=${2:-cfg/ttq-resnet20-fmnist.cfg}
+    VB=build/gpu-cudnn
+    MAKEVARS="GPU=1 CUDNN=1"
+else
+    FP_CFG=${1:-cfg/resnet8-fmnist.cfg}
+    TTQ_CFG=${2:-cfg/ttq-resnet8-fmnist.cfg}
+    VB=build/cpu
+    MAKEVARS=""
+fi
+DARKNET=$VB/darknet/darknet
+DATASET=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 OUT=build/demo
 SET=build/fashion-mnist
 mkdir -p "$OUT"
@@ -26,7 +41,7 @@ missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
+if [ -n "$missing" ] && [ -z "${DEMO_NO_INSTALL:-}" ]; then
     echo "== installing Debian packages:$missing"
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
         echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2; exit 1
@@ -39,15 +54,17 @@ t_setup=$(( $(now) - t_all ))
 # ---- 2. Build ----------------------------------------------------------------------------------
 t0=$(now)
 echo "== building (log: $OUT/build.log)"
-make darknet build/cpu/tools/convert build/cpu/tools/blascore >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+tools="$VB/tools/convert"
+pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
+make $MAKEVARS darknet $tools >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
 t_build=$(( $(now) - t0 ))
-BLASCORE=build/cpu/tools/blascore
+BLASCORE=$VB/tools/blascore
 . bench/openblas-core.sh
 
 # ---- 3. Data -----------------------------------------------------------------------------------
 t0=$(now)
 echo "== converting Fashion-MNIST to Darknet's layout in $SET"
-build/cpu/tools/convert fashion-mnist "$DATASET" "$SET"
+"$VB/tools/convert" fashion-mnist "$DATASET" "$SET"
 DATA="$SET/fashion-mnist.data"
 t_data=$(( $(now) - t0 ))
 
@@ -56,10 +73,10 @@ ttq_base=$(basename "$TTQ_CFG" .cfg)
 train() {  # log cfg [weights -clear]
     log=$1; shift
     # progress lines on the terminal, Darknet's per-batch lines in the log
-    ./darknet classifier train "$DATA" "$@" 2>&1 | tee "$log" | grep --line-buffered '^\[train\]' || true
+    "$DARKNET" classifier train "$DATA" "$@" 2>&1 | tee "$log" | grep --line-buffered '^\[train\]' || true
 }
 valid_top1() {  # log cfg weights
-    ./darknet classifier valid "$DATA" "$2" "$3" >"$1" 2>&1
+    "$DARKNET" classifier valid "$DATA" "$2" "$3" >"$1" 2>&1
     sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1
 }
 
@@ -87,17 +104,19 @@ ttq_top1=$(valid_top1 "$OUT/ttq-valid.log" "$TTQ_CFG" "$SET/backup/$ttq_base.wei
 ntest=$(grep -c '^[0-9]*: top 1:' "$OUT/ttq-valid.log" || true)
 t_valid=$(( $(now) - t0 ))
 
-./darknet ternary info "$TTQ_CFG" "$SET/backup/$ttq_base.weights" >"$OUT/ttq-info.txt" 2>/dev/null
+"$DARKNET" ternary info "$TTQ_CFG" "$SET/backup/$ttq_base.weights" >"$OUT/ttq-info.txt" 2>/dev/null
 plot=""
 if [ -s "$SET/backup/$ttq_base.ttq.csv" ] && command -v gnuplot >/dev/null 2>&1; then
-    ./darknet ternary plot "$SET/backup/$ttq_base.ttq.csv" "$OUT/ttq-telemetry.png" 2>/dev/null && plot="$OUT/ttq-telemetry.png"
+    "$DARKNET" ternary plot "$SET/backup/$ttq_base.ttq.csv" "$OUT/ttq-telemetry.png" 2>/dev/null && plot="$OUT/ttq-telemetry.png"
 fi
 t_total=$(( $(now) - t_all ))
 
 fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 {
     echo
-    echo "== summary (Fashion-MNIST, $ntest test images; $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ))"
+    dev="$(nproc) cores"
+    [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    echo "== summary (Fashion-MNIST, $ntest test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
     awk -v a="$fp_top1" -v b="$ttq_top1" -v f="$FP_CFG" -v t="$TTQ_CFG" 'BEGIN {
         printf "  %-34s top-1 %6.2f %%\n", "full precision (" f ")", 100*a;
         printf "  %-34s top-1 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", 100*b, 100*(b - a) }'
