@@ -17,7 +17,8 @@
 #include "ttq.h"
 
 struct ttq_monitor {
-    FILE *csv;
+    FILE *csv;             /* opened at the first row, so a run that fails early leaves no file */
+    int want_csv, fresh;
     char path[4096];
     int log_every;
     int images_per_epoch;
@@ -77,16 +78,21 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
     m->start_seen = *net->seen;
     if(log_every > 0 && has_ternary(net)){
         snprintf(m->path, sizeof m->path, "%s/%s.ttq.csv", backup_dir, base);
-        int fresh = (*net->seen == 0);
-        m->csv = fopen(m->path, fresh ? "w" : "a");
-        if(!m->csv){
-            fprintf(stderr, "%s: cannot write the TTQ telemetry file\n", m->path);
-            exit(EXIT_FAILURE);
-        }
-        if(fresh || ftell(m->csv) == 0) ttq_csv_header(m->csv, net);
+        m->want_csv = 1;
+        m->fresh = (*net->seen == 0);
         fprintf(stderr, "TTQ telemetry every %d iterations: %s\n", log_every, m->path);
     }
     return m;
+}
+
+static void open_csv(ttq_monitor *m, network *net)
+{
+    m->csv = fopen(m->path, m->fresh ? "w" : "a");
+    if(!m->csv){
+        fprintf(stderr, "%s: cannot write the TTQ telemetry file\n", m->path);
+        exit(EXIT_FAILURE);
+    }
+    if(m->fresh || ftell(m->csv) == 0) ttq_csv_header(m->csv, net);
 }
 
 static void fmt_time(char *buf, size_t n, double s)
@@ -99,7 +105,8 @@ static void fmt_time(char *buf, size_t n, double s)
 void ttq_monitor_step(ttq_monitor *m, network *net, float loss, float avg_loss)
 {
     size_t it = get_current_batch(net);
-    if(m->csv && m->log_every > 0 && it % m->log_every == 0){
+    if(m->want_csv && it % m->log_every == 0){
+        if(!m->csv) open_csv(m, net);
 #ifdef GPU
         int i;
         if(net->gpu_index >= 0){
