@@ -117,7 +117,9 @@ else
 	@tar -C "$(DARKNET_SRC)" --exclude=.git -cf - . | tar -C $(TREE).tmp -xf -
 endif
 	@for p in $(PATCHES); do \
-	  patch -d $(TREE).tmp -p1 --batch --forward --quiet -r - < $$p >$(VB)/patch.log 2>&1 || { \
+	  if command -v patch >/dev/null 2>&1; then \
+	    patch -d $(TREE).tmp -p1 --batch --forward --quiet -r - < $$p >$(VB)/patch.log 2>&1; \
+	  else git apply -p1 --directory=$(TREE).tmp < $$p >$(VB)/patch.log 2>&1; fi || { \
 	    cat $(VB)/patch.log >&2; \
 	    echo "error: $$p does not apply to the Darknet tree (expected pjreddie commit 61c9d02e," \
 	         "Debian $(DARKNET_VERSION)); nothing was built" >&2; rm -rf $(TREE).tmp; exit 1; }; \

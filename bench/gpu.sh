@@ -8,6 +8,10 @@
 # Results go to $OUT (default build/gpu-run): one log per step and summary.txt.
 #   FASHION_MNIST=dir   the four idx files (.gz or plain; plain when the machine lacks zlib)
 #   JOBS=n              parallel build jobs (default: all cores)
+# With this workplace's device tool: copy Darknet's tarball into build/dl (make fetch) and the idx
+# files into an ignored folder, e.g. .carry/fashion-mnist, then run
+#   FASHION_MNIST=.carry/fashion-mnist sh bench/gpu.sh     carrying build/dl and .carry
+# ($OUT, where the tool collects files, is where the results go).
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build/gpu-run}
