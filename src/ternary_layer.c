@@ -185,6 +185,15 @@ static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, fl
     }
 }
 
+/* Darknet's SGD step with momentum (as update_convolutional_layer applies to the weights). */
+static void sgd_update_cpu(float *x, float *d, int n, float decay, float rate, float momentum,
+                           int batch)
+{
+    axpy_cpu(n, -decay*batch, x, 1, d, 1);
+    axpy_cpu(n, rate/batch, d, 1, x, 1);
+    scal_cpu(n, momentum, d, 1);
+}
+
 /* [net] clip=c keeps the latent weights in [-c, c], as Darknet's GPU update does. */
 static void constrain_cpu(int n, float c, float *x)
 {
@@ -220,12 +229,8 @@ void update_ternary_layer(layer l, update_args a)
                         a.batch, a.t);
     } else {
         update_convolutional_layer(l, a);
-        axpy_cpu(k, -decay*a.batch, l.wp, 1, l.wp_updates, 1);
-        axpy_cpu(k, rate/a.batch, l.wp_updates, 1, l.wp, 1);
-        scal_cpu(k, a.momentum, l.wp_updates, 1);
-        axpy_cpu(k, -decay*a.batch, l.wn, 1, l.wn_updates, 1);
-        axpy_cpu(k, rate/a.batch, l.wn_updates, 1, l.wn, 1);
-        scal_cpu(k, a.momentum, l.wn_updates, 1);
+        sgd_update_cpu(l.wp, l.wp_updates, k, decay, rate, a.momentum, a.batch);
+        sgd_update_cpu(l.wn, l.wn_updates, k, decay, rate, a.momentum, a.batch);
     }
     if(l.clip) constrain_cpu(l.nweights, l.clip, l.weights);
     floor_scales(l.wp, k);
