@@ -1,0 +1,235 @@
+/* Direct 3x3 convolution for Darknet's CPU path: padding, dispatch by instruction set, and the
+ * copies in and out of the padded layout. The kernels are in ttq_conv3x3_impl.h. */
+#include "ttq_conv3x3.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define TTQ_C3_X86 1
+
+#define C3_ISA avx512
+#define C3_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
+#define C3_VL 16
+#define C3_OCB 4
+#define C3_PV 5
+#define C3_WIB 2
+#include "ttq_conv3x3_impl.h"
+#undef C3_ISA
+#undef C3_TARGET
+#undef C3_VL
+#undef C3_OCB
+#undef C3_PV
+#undef C3_WIB
+
+#define C3_ISA avx2
+#define C3_TARGET __attribute__((target("avx2,fma")))
+#define C3_VL 8
+#define C3_OCB 4
+#define C3_PV 3
+#define C3_WIB 1
+#include "ttq_conv3x3_impl.h"
+#undef C3_ISA
+#undef C3_TARGET
+#undef C3_VL
+#undef C3_OCB
+#undef C3_PV
+#undef C3_WIB
+#endif
+
+/* Largest C3_OCB and C3_PV*C3_VL of the kernel sets above, and the widest vector. */
+#define MAX_OCB 4
+#define MAX_STEP 80
+#define MAX_VL 16
+
+typedef struct {
+    const char *name;
+    int step;   /* C3_PV*C3_VL: positions per register block */
+    void (*pack)(float *packed, const float *weights, int n, int c, int flip);
+    void (*conv)(float *outflat, size_t os, const float *packed, int nout, int nred,
+                 const float *inpad, size_t cs, int pw, int np);
+    void (*wgrad)(float *dw, const float *dT, size_t ns, const float *inpad, size_t cs, int n,
+                  int c, int pw, int np);
+} kernels;
+
+#ifdef TTQ_C3_X86
+static const kernels k512 = {"avx512", 16*5, pack_avx512, conv_avx512, wgrad_avx512};
+static const kernels k2 = {"avx2", 8*3, pack_avx2, conv_avx2, wgrad_avx2};
+#endif
+
+/* The best kernel set this CPU runs; DARKNET_DIRECT_CONV=avx2 asks for the AVX2 one. */
+static const kernels *detect(void)
+{
+#ifdef TTQ_C3_X86
+    const char *env = getenv("DARKNET_DIRECT_CONV");
+    int avx2;
+    __builtin_cpu_init();
+    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if(env && strcmp(env, "avx2") == 0) return avx2 ? &k2 : 0;
+    if(avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+       && __builtin_cpu_supports("avx512vl")) return &k512;
+    if(avx2) return &k2;
+#endif
+    return 0;
+}
+
+static const kernels *chosen;
+static int detected;
+
+static const kernels *isa(void)
+{
+    if(!detected){
+        chosen = detect();
+        detected = 1;
+    }
+    return chosen;
+}
+
+int ttq_conv3x3_force_isa(const char *name)
+{
+#ifdef TTQ_C3_X86
+    const kernels *want = strcmp(name, "avx512") == 0 ? &k512 : strcmp(name, "avx2") == 0 ? &k2 : 0;
+    const kernels *best = detect();
+    if(!want || !best) return 0;
+    if(want == &k512 && best != &k512) return 0;
+    chosen = want;
+    detected = 1;
+    return 1;
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
+const char *ttq_conv3x3_isa(void)
+{
+    const kernels *k = isa();
+    return k ? k->name : "none";
+}
+
+int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n, int h, int w)
+{
+    const char *env = getenv("DARKNET_DIRECT_CONV");
+    if(env && strcmp(env, "0") == 0) return 0;
+    if(size != 3 || stride != 1 || pad != 1 || groups != 1) return 0;
+    if(c < 1 || n < 1 || h < 1 || w < 1) return 0;
+    return isa() != 0;
+}
+
+static size_t channel_stride(int h, int w)
+{
+    size_t plen = (size_t)(h + 2)*(w + 2);
+    return (plen + MAX_STEP + MAX_VL + 2 + 15)/16*16;
+}
+
+/* Row stride of the flat output: positions rounded up to whole register blocks. */
+static size_t flat_stride(int h, int w, int step)
+{
+    size_t np = (size_t)h*(w + 2);
+    return (np + step - 1)/step*step;
+}
+
+/* Floats reserved per flat output row: at least flat_stride() for every kernel set. */
+static size_t flat_room(int h, int w)
+{
+    return (size_t)h*(w + 2) + MAX_STEP;
+}
+
+/* Row stride of the transposed output delta. */
+static size_t delta_stride(int n)
+{
+    return ((size_t)n + MAX_VL - 1)/MAX_VL*MAX_VL;
+}
+
+/* Scratch of one thread: padded input (c channels), padded output delta (n), flat output
+ * (max(c, n) rows), transposed output delta (h*(w+2) rows). */
+size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w)
+{
+    size_t cs = channel_stride(h, w);
+    return (size_t)c*cs + (size_t)n*cs + (size_t)(c > n ? c : n)*flat_room(h, w)
+           + (size_t)h*(w + 2)*delta_stride(n);
+}
+
+size_t ttq_conv3x3_packed_floats(int c, int n)
+{
+    size_t nout = (size_t)(c > n ? c : n);
+    return (nout + MAX_OCB - 1)/MAX_OCB*MAX_OCB*(size_t)(c > n ? c : n)*9;
+}
+
+void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c)
+{
+    isa()->pack(packed, weights, n, c, 0);
+}
+
+void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c)
+{
+    isa()->pack(packed, weights, n, c, 1);
+}
+
+/* dst: ch channels in the padded layout (zero border and tail) of src[ch][h][w]. */
+static void pad_channels(float *dst, const float *src, int ch, int h, int w, size_t cs)
+{
+    int pw = w + 2, i, y;
+    for(i = 0; i < ch; ++i){
+        float *d = dst + (size_t)i*cs;
+        const float *s = src + (size_t)i*h*w;
+        memset(d, 0, (pw + 1)*sizeof(float));
+        for(y = 0; y < h; ++y){
+            memcpy(d + (size_t)(y + 1)*pw + 1, s + (size_t)y*w, w*sizeof(float));
+            d[(size_t)(y + 1)*pw + w + 1] = 0;
+            d[(size_t)(y + 2)*pw] = 0;
+        }
+        memset(d + (size_t)(h + 1)*pw + 1, 0, (cs - (size_t)(h + 1)*pw - 1)*sizeof(float));
+    }
+}
+
+void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
+                         int n, int c, int h, int w, float *scratch)
+{
+    const kernels *k = isa();
+    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
+    int pw = w + 2, o, y;
+    float *inpad = scratch;
+    float *outflat = scratch + ((size_t)c + n)*cs;
+    pad_channels(inpad, im, c, h, w, cs);
+    k->conv(outflat, os, packed, n, c, inpad, cs, pw, h*pw);
+    for(o = 0; o < n; ++o){
+        for(y = 0; y < h; ++y){
+            memcpy(out + ((size_t)o*h + y)*w, outflat + (size_t)o*os + (size_t)y*pw, w*sizeof(float));
+        }
+    }
+}
+
+void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
+                          const float *packed_bwd, int n, int c, int h, int w, float *scratch)
+{
+    const kernels *k = isa();
+    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
+    int pw = w + 2, i, y, x;
+    float *inpad = scratch;
+    float *dpad = scratch + (size_t)c*cs;
+    float *outflat = scratch + ((size_t)c + n)*cs;
+    float *dT = outflat + (size_t)(c > n ? c : n)*flat_room(h, w);
+    size_t ns = delta_stride(n);
+    int o;
+    pad_channels(inpad, im, c, h, w, cs);
+    memset(dT, 0, (size_t)h*pw*ns*sizeof(float));
+    for(o = 0; o < n; ++o){
+        for(y = 0; y < h; ++y){
+            const float *s = delta + ((size_t)o*h + y)*w;
+            float *d = dT + (size_t)y*pw*ns + o;
+            for(x = 0; x < w; ++x) d[(size_t)x*ns] = s[x];
+        }
+    }
+    k->wgrad(dweights, dT, ns, inpad, cs, n, c, pw, h*pw);
+    if(!imdelta) return;
+    pad_channels(dpad, delta, n, h, w, cs);
+    k->conv(outflat, os, packed_bwd, c, n, dpad, cs, pw, h*pw);
+    for(i = 0; i < c; ++i){
+        for(y = 0; y < h; ++y){
+            float *d = imdelta + ((size_t)i*h + y)*w;
+            const float *s = outflat + (size_t)i*os + (size_t)y*pw;
+            for(x = 0; x < w; ++x) d[x] += s[x];
+        }
+    }
+}

@@ -1,0 +1,158 @@
+/* Kernels of the direct 3x3 convolution, compiled once per instruction set by ttq_conv3x3.c,
+ * which defines before including this file:
+ *   C3_ISA     suffix of the generated names (avx512, avx2)
+ *   C3_TARGET  the function attribute selecting that instruction set
+ *   C3_VL      floats per vector register
+ *   C3_OCB     output channels per register block
+ *   C3_PV      vectors of positions per register block
+ *   C3_WIB     input channels per block of the weight-gradient kernel
+ *
+ * Method. Pad each channel of the input with a zero border, giving rows of pw = w+2 floats, and
+ * index the output by p = y*pw + x (x < w; the positions x = w, w+1 are computed and discarded).
+ * Then tap (ky,kx) of the kernel reads input position p + ky*pw + kx for every output position p,
+ * so a 3x3 convolution is nine shifted, contiguous multiply-adds:
+ *     out[o][p] = sum_i sum_t W[o][i][t] * in_pad[i][p + off(t)],   off(t) = (t/3)*pw + t%3.
+ * A block of C3_OCB output channels x C3_PV vectors of positions is accumulated in registers over
+ * all input channels and taps, then stored once.
+ * The input delta is the same computation on the padded output delta, with input and output
+ * channel roles swapped and the taps reversed (t -> 8-t); ttq_conv3x3_pack_* prepare both.
+ * The weight gradient is dW[o][i][t] = sum_p dflat[o][p] * in_pad[i][p + off(t)], where dflat is
+ * the output delta in the same p indexing with zeros at the discarded positions; it is summed with
+ * vectors over output channels, from the delta transposed to positions x channels. */
+
+#define C3_CAT2(a, b) a##_##b
+#define C3_CAT(a, b) C3_CAT2(a, b)
+#define C3_FN(name) C3_CAT(name, C3_ISA)
+
+typedef float C3_FN(vec) __attribute__((vector_size(C3_VL*sizeof(float))));
+#define C3_V C3_FN(vec)
+
+static inline __attribute__((always_inline)) C3_TARGET C3_V C3_FN(load)(const float *p)
+{
+    C3_V v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) C3_TARGET void C3_FN(store)(float *p, C3_V v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* packed: for each block of C3_OCB outputs, [red][9][C3_OCB] (outputs past the end are zero).
+ * flip = 0: outputs are the n filters, reduction over the c inputs, taps as stored.
+ * flip = 1: outputs are the c input channels, reduction over the n filters, taps reversed. */
+static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, int c, int flip)
+{
+    int nout = flip ? c : n, nred = flip ? n : c;
+    int ob, r, t, o;
+    for(ob = 0; ob < nout; ob += C3_OCB){
+        float *blk = packed + (size_t)ob*nred*9;
+        for(r = 0; r < nred; ++r){
+            for(t = 0; t < 9; ++t){
+                for(o = 0; o < C3_OCB; ++o){
+                    int oo = ob + o;
+                    float v = 0;
+                    if(oo < nout){
+                        v = flip ? weights[((size_t)r*c + oo)*9 + (8 - t)]
+                                 : weights[((size_t)oo*c + r)*9 + t];
+                    }
+                    blk[((size_t)r*9 + t)*C3_OCB + o] = v;
+                }
+            }
+        }
+    }
+}
+
+/* outflat[o][p] for the block's outputs and p in [p0, p1) (p1 - p0 a multiple of C3_PV*C3_VL):
+ * out = sum over nred padded channels (stride cs) of blk * shifted input. */
+static C3_TARGET void C3_FN(block)(float *outflat, size_t os, int nstore, const float *blk,
+                                   const float *inpad, size_t cs, int nred, int pw, int p0, int p1)
+{
+    int p, r, t, o, v;
+    for(p = p0; p < p1; p += C3_PV*C3_VL){
+        C3_V acc[C3_OCB][C3_PV];
+        for(o = 0; o < C3_OCB; ++o) for(v = 0; v < C3_PV; ++v) acc[o][v] = (C3_V){0};
+        for(r = 0; r < nred; ++r){
+            const float *kp = blk + (size_t)r*9*C3_OCB;
+            int ky, kx;
+            #pragma GCC unroll 3
+            for(ky = 0; ky < 3; ++ky){
+                const float *ip = inpad + (size_t)r*cs + p + ky*pw;
+                #pragma GCC unroll 3
+                for(kx = 0; kx < 3; ++kx){
+                    C3_V x[C3_PV];
+                    t = ky*3 + kx;
+                    for(v = 0; v < C3_PV; ++v) x[v] = C3_FN(load)(ip + kx + v*C3_VL);
+                    for(o = 0; o < C3_OCB; ++o){
+                        C3_V k = (C3_V){0} + kp[t*C3_OCB + o];
+                        for(v = 0; v < C3_PV; ++v) acc[o][v] += k*x[v];
+                    }
+                }
+            }
+        }
+        for(o = 0; o < nstore; ++o){
+            for(v = 0; v < C3_PV; ++v) C3_FN(store)(outflat + o*os + p + v*C3_VL, acc[o][v]);
+        }
+    }
+}
+
+/* outflat[nout][os] = shifted sums over the padded input; positions in tiles so that a tile of
+ * every input channel stays in cache while all output blocks use it. */
+static C3_TARGET void C3_FN(conv)(float *outflat, size_t os, const float *packed, int nout,
+                                  int nred, const float *inpad, size_t cs, int pw, int np)
+{
+    const int step = C3_PV*C3_VL;
+    int tile = (int)(65536/(nred > 0 ? nred : 1));
+    if(tile < 4*step) tile = 4*step;
+    tile -= tile%step;
+    int pend = (np + step - 1)/step*step;
+    int t0, ob;
+    for(t0 = 0; t0 < pend; t0 += tile){
+        int t1 = t0 + tile < pend ? t0 + tile : pend;
+        for(ob = 0; ob < nout; ob += C3_OCB){
+            int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
+            C3_FN(block)(outflat + (size_t)ob*os, os, nstore, packed + (size_t)ob*nred*9,
+                         inpad, cs, nred, pw, t0, t1);
+        }
+    }
+}
+
+/* dw[n][c][9] += sum_p dT[p][o] * inpad[i][p + off(t)], with dT the output delta transposed to
+ * positions x channels (row stride ns, a multiple of C3_VL; zero at discarded positions and past
+ * channel n). A vector holds C3_VL output channels, so sums need no reduction across lanes:
+ * C3_WIB input channels x 9 taps of accumulators run over all positions, then are added to dw. */
+static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const float *inpad,
+                                   size_t cs, int n, int c, int pw, int np)
+{
+    const int offs[9] = {0, 1, 2, pw, pw + 1, pw + 2, 2*pw, 2*pw + 1, 2*pw + 2};
+    float tmp[C3_WIB][9][C3_VL];
+    int ob, ib, p, t, o, b;
+    for(ob = 0; ob < n; ob += C3_VL){
+        int no = n - ob < C3_VL ? n - ob : C3_VL;
+        for(ib = 0; ib < c; ib += C3_WIB){
+            int ni = c - ib < C3_WIB ? c - ib : C3_WIB;
+            C3_V acc[C3_WIB][9];
+            for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) acc[b][t] = (C3_V){0};
+            /* a missing last input channel reads channel ib again; its sums are dropped */
+            const float *ip[C3_WIB];
+            for(b = 0; b < C3_WIB; ++b) ip[b] = inpad + (size_t)(ib + (b < ni ? b : 0))*cs;
+            for(p = 0; p < np; ++p){
+                C3_V d = C3_FN(load)(dT + (size_t)p*ns + ob);
+                for(b = 0; b < C3_WIB; ++b){
+                    for(t = 0; t < 9; ++t) acc[b][t] += d*ip[b][p + offs[t]];
+                }
+            }
+            for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) C3_FN(store)(tmp[b][t], acc[b][t]);
+            for(o = 0; o < no; ++o){
+                float *d = dw + ((size_t)(ob + o)*c + ib)*9;
+                for(b = 0; b < ni; ++b) for(t = 0; t < 9; ++t) d[b*9 + t] += tmp[b][t][o];
+            }
+        }
+    }
+}
+
+#undef C3_V
+#undef C3_FN
+#undef C3_CAT
+#undef C3_CAT2
