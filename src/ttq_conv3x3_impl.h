@@ -34,6 +34,21 @@ static inline __attribute__((always_inline)) C3_TARGET C3_V C3_FN(load)(const fl
     return v;
 }
 
+/* Every lane = *p, as one broadcast load (a broadcast from a register would take the port that
+ * the second FMA unit uses, and the compiler's own combination of neighbouring loads is slower). */
+static inline __attribute__((always_inline)) C3_TARGET C3_V C3_FN(bcast)(const float *p)
+{
+    C3_V v;
+#if C3_VL == 16
+    __asm__("vbroadcastss %1, %0" : "=v"(v) : "m"(*p));
+#elif C3_VL == 8
+    __asm__("vbroadcastss %1, %0" : "=x"(v) : "m"(*p));
+#else
+#error "C3_VL must be 8 or 16"
+#endif
+    return v;
+}
+
 static inline __attribute__((always_inline)) C3_TARGET void C3_FN(store)(float *p, C3_V v)
 {
     memcpy(p, &v, sizeof v);
@@ -85,7 +100,7 @@ static C3_TARGET void C3_FN(block)(float *outflat, size_t os, int nstore, const 
                     t = ky*3 + kx;
                     for(v = 0; v < C3_PV; ++v) x[v] = C3_FN(load)(ip + kx + v*C3_VL);
                     for(o = 0; o < C3_OCB; ++o){
-                        C3_V k = (C3_V){0} + kp[t*C3_OCB + o];
+                        C3_V k = C3_FN(bcast)(kp + t*C3_OCB + o);
                         for(v = 0; v < C3_PV; ++v) acc[o][v] += k*x[v];
                     }
                 }
@@ -140,7 +155,7 @@ static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const 
             for(p = 0; p < np; ++p){
                 C3_V d = C3_FN(load)(dT + (size_t)p*ns + ob);
                 for(b = 0; b < C3_WIB; ++b){
-                    for(t = 0; t < 9; ++t) acc[b][t] += d*ip[b][p + offs[t]];
+                    for(t = 0; t < 9; ++t) acc[b][t] += d*C3_FN(bcast)(ip[b] + p + offs[t]);
                 }
             }
             for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) C3_FN(store)(tmp[b][t], acc[b][t]);
