@@ -50,11 +50,16 @@ typedef struct {
                  const float *inpad, size_t cs, int pw, int np);
     void (*wgrad)(float *dw, const float *dT, size_t ns, const float *inpad, size_t cs, int n,
                   int c, int pw, int np);
+    void (*pad)(float *dst, const float *src, int ch, int h, int w, size_t cs);
+    void (*unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w, int add);
+    void (*transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w);
 } kernels;
 
 #ifdef TTQ_C3_X86
-static const kernels k512 = {"avx512", 16*5, pack_avx512, conv_avx512, wgrad_avx512};
-static const kernels k2 = {"avx2", 8*3, pack_avx2, conv_avx2, wgrad_avx2};
+static const kernels k512 = {"avx512", 16*5, pack_avx512, conv_avx512, wgrad_avx512,
+                              pad_avx512, unpad_avx512, transpose_avx512};
+static const kernels k2 = {"avx2", 8*3, pack_avx2, conv_avx2, wgrad_avx2,
+                            pad_avx2, unpad_avx2, transpose_avx2};
 #endif
 
 /* The best kernel set this CPU runs; DARKNET_DIRECT_CONV=avx2 asks for the AVX2 one. */
@@ -166,70 +171,32 @@ void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c
     isa()->pack(packed, weights, n, c, 1);
 }
 
-/* dst: ch channels in the padded layout (zero border and tail) of src[ch][h][w]. */
-static void pad_channels(float *dst, const float *src, int ch, int h, int w, size_t cs)
-{
-    int pw = w + 2, i, y;
-    for(i = 0; i < ch; ++i){
-        float *d = dst + (size_t)i*cs;
-        const float *s = src + (size_t)i*h*w;
-        memset(d, 0, (pw + 1)*sizeof(float));
-        for(y = 0; y < h; ++y){
-            memcpy(d + (size_t)(y + 1)*pw + 1, s + (size_t)y*w, w*sizeof(float));
-            d[(size_t)(y + 1)*pw + w + 1] = 0;
-            d[(size_t)(y + 2)*pw] = 0;
-        }
-        memset(d + (size_t)(h + 1)*pw + 1, 0, (cs - (size_t)(h + 1)*pw - 1)*sizeof(float));
-    }
-}
-
 void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
                          int n, int c, int h, int w, float *scratch)
 {
     const kernels *k = isa();
     size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
-    int pw = w + 2, o, y;
     float *inpad = scratch;
     float *outflat = scratch + ((size_t)c + n)*cs;
-    pad_channels(inpad, im, c, h, w, cs);
-    k->conv(outflat, os, packed, n, c, inpad, cs, pw, h*pw);
-    for(o = 0; o < n; ++o){
-        for(y = 0; y < h; ++y){
-            memcpy(out + ((size_t)o*h + y)*w, outflat + (size_t)o*os + (size_t)y*pw, w*sizeof(float));
-        }
-    }
+    k->pad(inpad, im, c, h, w, cs);
+    k->conv(outflat, os, packed, n, c, inpad, cs, w + 2, h*(w + 2));
+    k->unpad(out, outflat, os, n, h, w, 0);
 }
 
 void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
                           const float *packed_bwd, int n, int c, int h, int w, float *scratch)
 {
     const kernels *k = isa();
-    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
-    int pw = w + 2, i, y, x;
+    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step), ns = delta_stride(n);
     float *inpad = scratch;
     float *dpad = scratch + (size_t)c*cs;
     float *outflat = scratch + ((size_t)c + n)*cs;
     float *dT = outflat + (size_t)(c > n ? c : n)*flat_room(h, w);
-    size_t ns = delta_stride(n);
-    int o;
-    pad_channels(inpad, im, c, h, w, cs);
-    memset(dT, 0, (size_t)h*pw*ns*sizeof(float));
-    for(o = 0; o < n; ++o){
-        for(y = 0; y < h; ++y){
-            const float *s = delta + ((size_t)o*h + y)*w;
-            float *d = dT + (size_t)y*pw*ns + o;
-            for(x = 0; x < w; ++x) d[(size_t)x*ns] = s[x];
-        }
-    }
-    k->wgrad(dweights, dT, ns, inpad, cs, n, c, pw, h*pw);
+    k->pad(inpad, im, c, h, w, cs);
+    k->transpose(dT, ns, delta, n, h, w);
+    k->wgrad(dweights, dT, ns, inpad, cs, n, c, w + 2, h*(w + 2));
     if(!imdelta) return;
-    pad_channels(dpad, delta, n, h, w, cs);
-    k->conv(outflat, os, packed_bwd, c, n, dpad, cs, pw, h*pw);
-    for(i = 0; i < c; ++i){
-        for(y = 0; y < h; ++y){
-            float *d = imdelta + ((size_t)i*h + y)*w;
-            const float *s = outflat + (size_t)i*os + (size_t)y*pw;
-            for(x = 0; x < w; ++x) d[x] += s[x];
-        }
-    }
+    k->pad(dpad, delta, n, h, w, cs);
+    k->conv(outflat, os, packed_bwd, c, n, dpad, cs, w + 2, h*(w + 2));
+    k->unpad(imdelta, outflat, os, c, h, w, 1);
 }

@@ -54,6 +54,60 @@ static inline __attribute__((always_inline)) C3_TARGET void C3_FN(store)(float *
     memcpy(p, &v, sizeof v);
 }
 
+/* dst: ch channels in the padded layout (zero border and tail, channel stride cs) of
+ * src[ch][h][w]. */
+static C3_TARGET void C3_FN(pad)(float *dst, const float *src, int ch, int h, int w, size_t cs)
+{
+    int pw = w + 2, i, y, x;
+    for(i = 0; i < ch; ++i){
+        float *d = dst + (size_t)i*cs;
+        const float *s = src + (size_t)i*h*w;
+        for(x = 0; x < pw + 1; ++x) d[x] = 0;
+        for(y = 0; y < h; ++y){
+            float *row = d + (size_t)(y + 1)*pw + 1;
+            const float *in = s + (size_t)y*w;
+            for(x = 0; x < w; ++x) row[x] = in[x];
+            row[w] = 0;
+            row[w + 1] = 0;
+        }
+        for(x = (h + 1)*pw + 1; x < (int)cs; ++x) d[x] = 0;
+    }
+}
+
+/* out[ch][h][w] = (or +=, when add) the valid positions of outflat[ch][os]. */
+static C3_TARGET void C3_FN(unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w,
+                                   int add)
+{
+    int pw = w + 2, i, y, x;
+    for(i = 0; i < ch; ++i){
+        for(y = 0; y < h; ++y){
+            float *d = out + ((size_t)i*h + y)*w;
+            const float *s = outflat + (size_t)i*os + (size_t)y*pw;
+            if(add) for(x = 0; x < w; ++x) d[x] += s[x];
+            else for(x = 0; x < w; ++x) d[x] = s[x];
+        }
+    }
+}
+
+/* dT[p][o] = delta[o][y][x] at p = y*(w+2) + x; zero at x >= w and o >= n (row stride ns). */
+static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w)
+{
+    int pw = w + 2, y, x, o;
+    size_t hw = (size_t)h*w;
+    for(y = 0; y < h; ++y){
+        for(x = 0; x < w; ++x){
+            float *d = dT + ((size_t)y*pw + x)*ns;
+            const float *s = delta + (size_t)y*w + x;
+            for(o = 0; o < n; ++o) d[o] = s[o*hw];
+            for(; o < (int)ns; ++o) d[o] = 0;
+        }
+        for(x = w; x < pw; ++x){
+            float *d = dT + ((size_t)y*pw + x)*ns;
+            for(o = 0; o < (int)ns; ++o) d[o] = 0;
+        }
+    }
+}
+
 /* packed: for each block of C3_OCB outputs, [red][9][C3_OCB] (outputs past the end are zero).
  * flip = 0: outputs are the n filters, reduction over the c inputs, taps as stored.
  * flip = 1: outputs are the c input channels, reduction over the n filters, taps reversed. */
