@@ -4,6 +4,23 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
+/* Where the kernels put a block's sums: rows of the flat output (flat, row stride os), or, with
+ * vmap (AVX-512 only), straight into the unpadded output out[o][hw] (added to it when add):
+ * vmap[2*i] is the mask of valid lanes of position vector i and vmap[2*i + 1] the output index
+ * of its first valid lane. The valid lanes of a vector have consecutive output indices, so one
+ * compress-store writes them. */
+typedef struct {
+    float *flat;
+    size_t os;
+    float *out;
+    size_t hw;
+    const int *vmap;
+    int add;
+} c3_sink;
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define TTQ_C3_X86 1
@@ -46,20 +63,21 @@ typedef struct {
     const char *name;
     int step;   /* C3_PV*C3_VL: positions per register block */
     void (*pack)(float *packed, const float *weights, int n, int c, int flip);
-    void (*conv)(float *outflat, size_t os, const float *packed, int nout, int nred,
+    void (*conv)(const c3_sink *sk, const float *packed, int nout, int nred,
                  const float *inpad, size_t cs, int pw, int np);
     void (*wgrad)(float *dw, const float *dT, size_t ns, const float *inpad, size_t cs, int n,
                   int c, int pw, int np);
     void (*pad)(float *dst, const float *src, int ch, int h, int w, size_t cs);
     void (*unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w, int add);
     void (*transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w);
+    void (*make_vmap)(int *vmap, int nvec, int h, int w);   /* 0: no direct stores */
 } kernels;
 
 #ifdef TTQ_C3_X86
 static const kernels k512 = {"avx512", 16*5, pack_avx512, conv_avx512, wgrad_avx512,
-                              pad_avx512, unpad_avx512, transpose_avx512};
+                              pad_avx512, unpad_avx512, transpose_avx512, make_vmap_avx512};
 static const kernels k2 = {"avx2", 8*3, pack_avx2, conv_avx2, wgrad_avx2,
-                            pad_avx2, unpad_avx2, transpose_avx2};
+                            pad_avx2, unpad_avx2, transpose_avx2, 0};
 #endif
 
 /* The best kernel set this CPU runs; DARKNET_DIRECT_CONV=avx2 asks for the AVX2 one. */
@@ -171,23 +189,45 @@ void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c
     isa()->pack(packed, weights, n, c, 1);
 }
 
+/* Runs the shifted sums of nout outputs into out[nout][h][w] (added when add), through the flat
+ * buffer or with direct stores. */
+static void conv_to(const kernels *k, float *out, int add, const float *packed, int nout, int nred,
+                    const float *inpad, int h, int w, float *flat)
+{
+    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
+    c3_sink sk = {0};
+    if(k->make_vmap){
+        int *vmap = (int *)flat;
+        k->make_vmap(vmap, (int)(os/16), h, w);
+        sk.out = out;
+        sk.hw = (size_t)h*w;
+        sk.vmap = vmap;
+        sk.add = add;
+        k->conv(&sk, packed, nout, nred, inpad, cs, w + 2, h*(w + 2));
+        return;
+    }
+    sk.flat = flat;
+    sk.os = os;
+    k->conv(&sk, packed, nout, nred, inpad, cs, w + 2, h*(w + 2));
+    k->unpad(out, flat, os, nout, h, w, add);
+}
+
 void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
                          int n, int c, int h, int w, float *scratch)
 {
     const kernels *k = isa();
-    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
+    size_t cs = channel_stride(h, w);
     float *inpad = scratch;
     float *outflat = scratch + ((size_t)c + n)*cs;
     k->pad(inpad, im, c, h, w, cs);
-    k->conv(outflat, os, packed, n, c, inpad, cs, w + 2, h*(w + 2));
-    k->unpad(out, outflat, os, n, h, w, 0);
+    conv_to(k, out, 0, packed, n, c, inpad, h, w, outflat);
 }
 
 void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
                           const float *packed_bwd, int n, int c, int h, int w, float *scratch)
 {
     const kernels *k = isa();
-    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step), ns = delta_stride(n);
+    size_t cs = channel_stride(h, w), ns = delta_stride(n);
     float *inpad = scratch;
     float *dpad = scratch + (size_t)c*cs;
     float *outflat = scratch + ((size_t)c + n)*cs;
@@ -197,6 +237,5 @@ void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, c
     k->wgrad(dweights, dT, ns, inpad, cs, n, c, w + 2, h*(w + 2));
     if(!imdelta) return;
     k->pad(dpad, delta, n, h, w, cs);
-    k->conv(outflat, os, packed_bwd, c, n, dpad, cs, w + 2, h*(w + 2));
-    k->unpad(imdelta, outflat, os, c, h, w, 1);
+    conv_to(k, imdelta, 1, packed_bwd, c, n, dpad, h, w, outflat);
 }

@@ -133,9 +133,9 @@ static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, in
     }
 }
 
-/* outflat[o][p] for the block's outputs and p in [p0, p1) (p1 - p0 a multiple of C3_PV*C3_VL):
- * out = sum over nred padded channels (stride cs) of blk * shifted input. */
-static C3_TARGET void C3_FN(block)(float *outflat, size_t os, int nstore, const float *blk,
+/* Sums for outputs ob..ob+nstore-1 and positions [p0, p1) (p1 - p0 a multiple of C3_PV*C3_VL):
+ * sum over nred padded channels (stride cs) of blk * shifted input. */
+static C3_TARGET void C3_FN(block)(const c3_sink *sk, int ob, int nstore, const float *blk,
                                    const float *inpad, size_t cs, int nred, int pw, int p0, int p1)
 {
     int p, r, t, o, v;
@@ -160,15 +160,32 @@ static C3_TARGET void C3_FN(block)(float *outflat, size_t os, int nstore, const 
                 }
             }
         }
+#if C3_VL == 16
+        if(sk->vmap){
+            for(v = 0; v < C3_PV; ++v){
+                int vi = p/C3_VL + v;
+                __mmask16 m = (__mmask16)sk->vmap[2*vi];
+                if(!m) continue;
+                for(o = 0; o < nstore; ++o){
+                    float *d = sk->out + (size_t)(ob + o)*sk->hw + sk->vmap[2*vi + 1];
+                    __m512 a = (__m512)acc[o][v];
+                    if(sk->add) a = _mm512_add_ps(a, _mm512_maskz_expandloadu_ps(m, d));
+                    _mm512_mask_compressstoreu_ps(d, m, a);
+                }
+            }
+            continue;
+        }
+#endif
         for(o = 0; o < nstore; ++o){
-            for(v = 0; v < C3_PV; ++v) C3_FN(store)(outflat + o*os + p + v*C3_VL, acc[o][v]);
+            float *d = sk->flat + (size_t)(ob + o)*sk->os + p;
+            for(v = 0; v < C3_PV; ++v) C3_FN(store)(d + v*C3_VL, acc[o][v]);
         }
     }
 }
 
-/* outflat[nout][os] = shifted sums over the padded input; positions in tiles so that a tile of
- * every input channel stays in cache while all output blocks use it. */
-static C3_TARGET void C3_FN(conv)(float *outflat, size_t os, const float *packed, int nout,
+/* All outputs: shifted sums over the padded input; positions in tiles so that a tile of every
+ * input channel stays in cache while all output blocks use it. */
+static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int nout,
                                   int nred, const float *inpad, size_t cs, int pw, int np)
 {
     const int step = C3_PV*C3_VL;
@@ -181,11 +198,30 @@ static C3_TARGET void C3_FN(conv)(float *outflat, size_t os, const float *packed
         int t1 = t0 + tile < pend ? t0 + tile : pend;
         for(ob = 0; ob < nout; ob += C3_OCB){
             int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
-            C3_FN(block)(outflat + (size_t)ob*os, os, nstore, packed + (size_t)ob*nred*9,
-                         inpad, cs, nred, pw, t0, t1);
+            C3_FN(block)(sk, ob, nstore, packed + (size_t)ob*nred*9, inpad, cs, nred, pw, t0, t1);
         }
     }
 }
+
+#if C3_VL == 16
+/* The vmap of a sink for h x w images, for positions [0, nvec*16). */
+static void C3_FN(make_vmap)(int *vmap, int nvec, int h, int w)
+{
+    int pw = w + 2, np = h*pw, i, l;
+    for(i = 0; i < nvec; ++i){
+        int m = 0, first = -1;
+        for(l = 0; l < 16; ++l){
+            int q = i*16 + l;
+            if(q < np && q%pw < w){
+                m |= 1 << l;
+                if(first < 0) first = (q/pw)*w + q%pw;
+            }
+        }
+        vmap[2*i] = m;
+        vmap[2*i + 1] = first < 0 ? 0 : first;
+    }
+}
+#endif
 
 /* dw[n][c][9] += sum_p dT[p][o] * inpad[i][p + off(t)], with dT the output delta transposed to
  * positions x channels (row stride ns, a multiple of C3_VL; zero at discarded positions and past
