@@ -22,6 +22,9 @@ typedef struct {
     int add;
 } c3_sink;
 
+/* Row stride of the padded layout: the row and one zero column (see ttq_conv3x3_impl.h). */
+#define C3_PW(w) ((w) + 1)
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define TTQ_C3_X86 1
 
@@ -61,7 +64,6 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    int step;   /* C3_PV*C3_VL: positions per register block */
     void (*pack)(float *packed, const float *weights, int n, int c, int flip);
     void (*conv)(const c3_sink *sk, const float *packed, int nout, int nred,
                  const float *inpad, size_t cs, int pw, int np);
@@ -74,9 +76,9 @@ typedef struct {
 } kernels;
 
 #ifdef TTQ_C3_X86
-static const kernels k512 = {"avx512", 16*5, pack_avx512, conv_avx512, wgrad_avx512,
+static const kernels k512 = {"avx512", pack_avx512, conv_avx512, wgrad_avx512,
                               pad_avx512, unpad_avx512, transpose_avx512, make_vmap_avx512};
-static const kernels k2 = {"avx2", 8*3, pack_avx2, conv_avx2, wgrad_avx2,
+static const kernels k2 = {"avx2", pack_avx2, conv_avx2, wgrad_avx2,
                             pad_avx2, unpad_avx2, transpose_avx2, 0};
 #endif
 
@@ -141,21 +143,14 @@ int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n,
 
 static size_t channel_stride(int h, int w)
 {
-    size_t plen = (size_t)(h + 2)*(w + 2);
+    size_t plen = (size_t)(h + 2)*C3_PW(w);
     return (plen + MAX_STEP + MAX_VL + 2 + 15)/16*16;
 }
 
-/* Row stride of the flat output: positions rounded up to whole register blocks. */
-static size_t flat_stride(int h, int w, int step)
-{
-    size_t np = (size_t)h*(w + 2);
-    return (np + step - 1)/step*step;
-}
-
-/* Floats reserved per flat output row: at least flat_stride() for every kernel set. */
+/* Floats per flat output row: the positions rounded up to whole register blocks, of any size. */
 static size_t flat_room(int h, int w)
 {
-    return (size_t)h*(w + 2) + MAX_STEP;
+    return (size_t)h*C3_PW(w) + MAX_STEP;
 }
 
 /* Row stride of the transposed output delta. */
@@ -165,12 +160,12 @@ static size_t delta_stride(int n)
 }
 
 /* Scratch of one thread: padded input (c channels), padded output delta (n), flat output
- * (max(c, n) rows), transposed output delta (h*(w+2) rows). */
+ * (max(c, n) rows), transposed output delta (h*C3_PW(w) rows). */
 size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w)
 {
     size_t cs = channel_stride(h, w);
     return (size_t)c*cs + (size_t)n*cs + (size_t)(c > n ? c : n)*flat_room(h, w)
-           + (size_t)h*(w + 2)*delta_stride(n);
+           + (size_t)h*C3_PW(w)*delta_stride(n);
 }
 
 size_t ttq_conv3x3_packed_floats(int c, int n)
@@ -194,21 +189,21 @@ void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c
 static void conv_to(const kernels *k, float *out, int add, const float *packed, int nout, int nred,
                     const float *inpad, int h, int w, float *flat)
 {
-    size_t cs = channel_stride(h, w), os = flat_stride(h, w, k->step);
+    size_t cs = channel_stride(h, w), os = flat_room(h, w);
     c3_sink sk = {0};
     if(k->make_vmap){
         int *vmap = (int *)flat;
-        k->make_vmap(vmap, (int)(os/16), h, w);
+        k->make_vmap(vmap, (int)((os + 15)/16), h, w);
         sk.out = out;
         sk.hw = (size_t)h*w;
         sk.vmap = vmap;
         sk.add = add;
-        k->conv(&sk, packed, nout, nred, inpad, cs, w + 2, h*(w + 2));
+        k->conv(&sk, packed, nout, nred, inpad, cs, C3_PW(w), h*C3_PW(w));
         return;
     }
     sk.flat = flat;
     sk.os = os;
-    k->conv(&sk, packed, nout, nred, inpad, cs, w + 2, h*(w + 2));
+    k->conv(&sk, packed, nout, nred, inpad, cs, C3_PW(w), h*C3_PW(w));
     k->unpad(out, flat, os, nout, h, w, add);
 }
 
@@ -234,7 +229,7 @@ void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, c
     float *dT = outflat + (size_t)(c > n ? c : n)*flat_room(h, w);
     k->pad(inpad, im, c, h, w, cs);
     k->transpose(dT, ns, delta, n, h, w);
-    k->wgrad(dweights, dT, ns, inpad, cs, n, c, w + 2, h*(w + 2));
+    k->wgrad(dweights, dT, ns, inpad, cs, n, c, C3_PW(w), h*C3_PW(w));
     if(!imdelta) return;
     k->pad(dpad, delta, n, h, w, cs);
     conv_to(k, imdelta, 1, packed_bwd, c, n, dpad, h, w, outflat);

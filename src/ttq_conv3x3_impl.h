@@ -4,11 +4,14 @@
  *   C3_TARGET  the function attribute selecting that instruction set
  *   C3_VL      floats per vector register
  *   C3_OCB     output channels per register block
- *   C3_PV      vectors of positions per register block
+ *   C3_PV      most vectors of positions per register block (the kernel picks 2..C3_PV per
+ *              image size, wasting the fewest positions)
  *   C3_WIB     input channels per block of the weight-gradient kernel
  *
- * Method. Pad each channel of the input with a zero border, giving rows of pw = w+2 floats, and
- * index the output by p = y*pw + x (x < w; the positions x = w, w+1 are computed and discarded).
+ * Method. Pad each channel of the input with zeros: a zero row above and below, and one zero
+ * column between rows (it is the right border of one row and the left border of the next), giving
+ * rows of pw = w+1 floats. Index the output by p = y*pw + x (x < w; the position x = w is computed
+ * and discarded).
  * Then tap (ky,kx) of the kernel reads input position p + ky*pw + kx for every output position p,
  * so a 3x3 convolution is nine shifted, contiguous multiply-adds:
  *     out[o][p] = sum_i sum_t W[o][i][t] * in_pad[i][p + off(t)],   off(t) = (t/3)*pw + t%3.
@@ -54,23 +57,22 @@ static inline __attribute__((always_inline)) C3_TARGET void C3_FN(store)(float *
     memcpy(p, &v, sizeof v);
 }
 
-/* dst: ch channels in the padded layout (zero border and tail, channel stride cs) of
+/* dst: ch channels in the padded layout (zero rows, zero column, zero tail; channel stride cs) of
  * src[ch][h][w]. */
 static C3_TARGET void C3_FN(pad)(float *dst, const float *src, int ch, int h, int w, size_t cs)
 {
-    int pw = w + 2, i, y, x;
+    int pw = C3_PW(w), i, y, x;
     for(i = 0; i < ch; ++i){
         float *d = dst + (size_t)i*cs;
         const float *s = src + (size_t)i*h*w;
-        for(x = 0; x < pw + 1; ++x) d[x] = 0;
+        for(x = 0; x < pw; ++x) d[x] = 0;
         for(y = 0; y < h; ++y){
-            float *row = d + (size_t)(y + 1)*pw + 1;
+            float *row = d + (size_t)(y + 1)*pw;
             const float *in = s + (size_t)y*w;
-            for(x = 0; x < w; ++x) row[x] = in[x];
-            row[w] = 0;
-            row[w + 1] = 0;
+            row[0] = 0;
+            for(x = 0; x < w; ++x) row[x + 1] = in[x];
         }
-        for(x = (h + 1)*pw + 1; x < (int)cs; ++x) d[x] = 0;
+        for(x = (h + 1)*pw; x < (int)cs; ++x) d[x] = 0;
     }
 }
 
@@ -78,7 +80,7 @@ static C3_TARGET void C3_FN(pad)(float *dst, const float *src, int ch, int h, in
 static C3_TARGET void C3_FN(unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w,
                                    int add)
 {
-    int pw = w + 2, i, y, x;
+    int pw = C3_PW(w), i, y, x;
     for(i = 0; i < ch; ++i){
         for(y = 0; y < h; ++y){
             float *d = out + ((size_t)i*h + y)*w;
@@ -89,10 +91,10 @@ static C3_TARGET void C3_FN(unpad)(float *out, const float *outflat, size_t os, 
     }
 }
 
-/* dT[p][o] = delta[o][y][x] at p = y*(w+2) + x; zero at x >= w and o >= n (row stride ns). */
+/* dT[p][o] = delta[o][y][x] at p = y*pw + x; zero at x >= w and o >= n (row stride ns). */
 static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w)
 {
-    int pw = w + 2, y, x, o;
+    int pw = C3_PW(w), y, x, o;
     size_t hw = (size_t)h*w;
     for(y = 0; y < h; ++y){
         for(x = 0; x < w; ++x){
@@ -133,15 +135,17 @@ static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, in
     }
 }
 
-/* Sums for outputs ob..ob+nstore-1 and positions [p0, p1) (p1 - p0 a multiple of C3_PV*C3_VL):
- * sum over nred padded channels (stride cs) of blk * shifted input. */
-static C3_TARGET void C3_FN(block)(const c3_sink *sk, int ob, int nstore, const float *blk,
-                                   const float *inpad, size_t cs, int nred, int pw, int p0, int p1)
+/* Sums for outputs ob..ob+nstore-1 and positions [p0, p1) (p1 - p0 a multiple of pv*C3_VL):
+ * sum over nred padded channels (stride cs) of blk * shifted input. pv (vectors of positions per
+ * register block, at most C3_PV) is a constant in each caller, so the loops over it unroll. */
+static inline __attribute__((always_inline)) C3_TARGET void C3_FN(block)(
+    const c3_sink *sk, int ob, int nstore, const float *blk, const float *inpad, size_t cs,
+    int nred, int pw, int p0, int p1, const int pv)
 {
     int p, r, t, o, v;
-    for(p = p0; p < p1; p += C3_PV*C3_VL){
+    for(p = p0; p < p1; p += pv*C3_VL){
         C3_V acc[C3_OCB][C3_PV];
-        for(o = 0; o < C3_OCB; ++o) for(v = 0; v < C3_PV; ++v) acc[o][v] = (C3_V){0};
+        for(o = 0; o < C3_OCB; ++o) for(v = 0; v < pv; ++v) acc[o][v] = (C3_V){0};
         for(r = 0; r < nred; ++r){
             const float *kp = blk + (size_t)r*9*C3_OCB;
             int ky, kx;
@@ -152,21 +156,22 @@ static C3_TARGET void C3_FN(block)(const c3_sink *sk, int ob, int nstore, const 
                 for(kx = 0; kx < 3; ++kx){
                     C3_V x[C3_PV];
                     t = ky*3 + kx;
-                    for(v = 0; v < C3_PV; ++v) x[v] = C3_FN(load)(ip + kx + v*C3_VL);
+                    for(v = 0; v < pv; ++v) x[v] = C3_FN(load)(ip + kx + v*C3_VL);
                     for(o = 0; o < C3_OCB; ++o){
                         C3_V k = C3_FN(bcast)(kp + t*C3_OCB + o);
-                        for(v = 0; v < C3_PV; ++v) acc[o][v] += k*x[v];
+                        for(v = 0; v < pv; ++v) acc[o][v] += k*x[v];
                     }
                 }
             }
         }
 #if C3_VL == 16
         if(sk->vmap){
-            for(v = 0; v < C3_PV; ++v){
+            for(v = 0; v < pv; ++v){
                 int vi = p/C3_VL + v;
                 __mmask16 m = (__mmask16)sk->vmap[2*vi];
                 if(!m) continue;
-                for(o = 0; o < nstore; ++o){
+                for(o = 0; o < C3_OCB; ++o){   /* a constant bound keeps acc in registers */
+                    if(o >= nstore) break;
                     float *d = sk->out + (size_t)(ob + o)*sk->hw + sk->vmap[2*vi + 1];
                     __m512 a = (__m512)acc[o][v];
                     if(sk->add) a = _mm512_add_ps(a, _mm512_maskz_expandloadu_ps(m, d));
@@ -176,11 +181,41 @@ static C3_TARGET void C3_FN(block)(const c3_sink *sk, int ob, int nstore, const 
             continue;
         }
 #endif
-        for(o = 0; o < nstore; ++o){
+        for(o = 0; o < C3_OCB; ++o){
+            if(o >= nstore) break;
             float *d = sk->flat + (size_t)(ob + o)*sk->os + p;
-            for(v = 0; v < C3_PV; ++v) C3_FN(store)(d + v*C3_VL, acc[o][v]);
+            for(v = 0; v < pv; ++v) C3_FN(store)(d + v*C3_VL, acc[o][v]);
         }
     }
+}
+
+#define C3_BLOCK_PV(n) \
+static C3_TARGET void C3_CAT(C3_FN(block), n)(const c3_sink *sk, int ob, int nstore, \
+    const float *blk, const float *inpad, size_t cs, int nred, int pw, int p0, int p1) \
+{ \
+    C3_FN(block)(sk, ob, nstore, blk, inpad, cs, nred, pw, p0, p1, n); \
+}
+C3_BLOCK_PV(2)
+C3_BLOCK_PV(3)
+#if C3_PV >= 4
+C3_BLOCK_PV(4)
+C3_BLOCK_PV(5)
+#endif
+#undef C3_BLOCK_PV
+
+/* The pv (vectors per register block) that wastes the fewest positions on nv vectors; the larger
+ * on a tie. */
+static int C3_FN(choose_pv)(int nv)
+{
+    int pv, best = 2, bestn = (nv + 1)/2*2;
+    for(pv = 3; pv <= C3_PV; ++pv){
+        int n = (nv + pv - 1)/pv*pv;
+        if(n <= bestn){
+            best = pv;
+            bestn = n;
+        }
+    }
+    return best;
 }
 
 /* All outputs: shifted sums over the padded input; positions in tiles so that a tile of every
@@ -188,7 +223,8 @@ static C3_TARGET void C3_FN(block)(const c3_sink *sk, int ob, int nstore, const 
 static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int nout,
                                   int nred, const float *inpad, size_t cs, int pw, int np)
 {
-    const int step = C3_PV*C3_VL;
+    const int pv = C3_FN(choose_pv)((np + C3_VL - 1)/C3_VL);
+    const int step = pv*C3_VL;
     int tile = (int)(65536/(nred > 0 ? nred : 1));
     if(tile < 4*step) tile = 4*step;
     tile -= tile%step;
@@ -198,7 +234,15 @@ static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int no
         int t1 = t0 + tile < pend ? t0 + tile : pend;
         for(ob = 0; ob < nout; ob += C3_OCB){
             int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
-            C3_FN(block)(sk, ob, nstore, packed + (size_t)ob*nred*9, inpad, cs, nred, pw, t0, t1);
+            const float *blk = packed + (size_t)ob*nred*9;
+            switch(pv){
+            case 2: C3_CAT(C3_FN(block), 2)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+#if C3_PV >= 4
+            case 4: C3_CAT(C3_FN(block), 4)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            case 5: C3_CAT(C3_FN(block), 5)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+#endif
+            default: C3_CAT(C3_FN(block), 3)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            }
         }
     }
 }
@@ -207,7 +251,7 @@ static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int no
 /* The vmap of a sink for h x w images, for positions [0, nvec*16). */
 static void C3_FN(make_vmap)(int *vmap, int nvec, int h, int w)
 {
-    int pw = w + 2, np = h*pw, i, l;
+    int pw = C3_PW(w), np = h*pw, i, l;
     for(i = 0; i < nvec; ++i){
         int m = 0, first = -1;
         for(l = 0; l < 16; ++l){
