@@ -32,7 +32,7 @@ typedef struct {
 #define C3_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
 #define C3_VL 16
 #define C3_OCB 4
-#define C3_PV 5
+#define C3_PV 3
 #define C3_WIB 2
 #include "ttq_conv3x3_impl.h"
 #undef C3_ISA
@@ -59,7 +59,7 @@ typedef struct {
 
 /* Largest C3_OCB and C3_PV*C3_VL of the kernel sets above, and the widest vector. */
 #define MAX_OCB 4
-#define MAX_STEP 80
+#define MAX_STEP 48
 #define MAX_VL 16
 
 typedef struct {
