@@ -8,6 +8,20 @@
 #include <immintrin.h>
 #endif
 
+/* Where the kernels put a block's sums: rows of the flat output (flat, row stride os), or, with
+ * vmap (AVX-512 only), straight into the unpadded output out[o][hw] (added to it when add):
+ * vmap[2*i] is the mask of valid lanes of position vector i and vmap[2*i + 1] the output index
+ * of its first valid lane. The valid lanes of a vector have consecutive output indices, so one
+ * compress-store writes them. */
+typedef struct {
+    float *flat;
+    size_t os;
+    float *out;
+    size_t hw;
+    const int *vmap;
+    int add;
+} c3_sink;
+
 /* Row stride of the padded layout: the row and one zero column (see ttq_conv3x3_impl.h). */
 #define C3_PW(w) ((w) + 1)
 
@@ -51,25 +65,21 @@
 typedef struct {
     const char *name;
     void (*pack)(float *packed, const float *weights, int n, int c, int flip);
-    void (*conv)(float *flat, size_t os, const float *packed, int nout, int nred,
+    void (*conv)(const c3_sink *sk, const float *packed, int nout, int nred,
                  const float *inpad, size_t cs, int pw, int np);
     void (*wgrad)(float *dw, const float *dT, size_t ns, const float *inpad, size_t cs, int n,
                   int c, int pw, int np);
     void (*pad)(float *dst, const float *src, int ch, int h, int w, size_t cs);
     void (*unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w, int add);
     void (*transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w);
-    /* the unpadded form (0 where the kernel set has none) */
-    void (*make_masks)(unsigned short *masks, int nvec, int h, int w);
-    void (*mconv)(float *out, int add, const float *packed, int nout, int nred, const float *in,
-                  int h, int w, const unsigned short *masks);
+    void (*make_vmap)(int *vmap, int nvec, int h, int w);   /* 0: no direct stores */
 } kernels;
 
 #ifdef TTQ_C3_X86
 static const kernels k512 = {"avx512", pack_avx512, conv_avx512, wgrad_avx512,
-                              pad_avx512, unpad_avx512, transpose_avx512,
-                              make_masks_avx512, mconv_avx512};
+                              pad_avx512, unpad_avx512, transpose_avx512, make_vmap_avx512};
 static const kernels k2 = {"avx2", pack_avx2, conv_avx2, wgrad_avx2,
-                            pad_avx2, unpad_avx2, transpose_avx2, 0, 0};
+                            pad_avx2, unpad_avx2, transpose_avx2, 0};
 #endif
 
 /* The best kernel set this CPU runs; DARKNET_DIRECT_CONV=avx2 asks for the AVX2 one. */
@@ -158,53 +168,42 @@ size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w)
            + (size_t)h*C3_PW(w)*delta_stride(n);
 }
 
-/* Position vectors the masks cover: the positions rounded up to whole blocks of 3 vectors. */
-static size_t mask_vectors(int h, int w)
-{
-    return ((size_t)h*w + 47)/48*3;
-}
-
-static size_t weight_floats(int c, int n)
+size_t ttq_conv3x3_packed_floats(int c, int n)
 {
     size_t nout = (size_t)(c > n ? c : n);
     return (nout + MAX_OCB - 1)/MAX_OCB*MAX_OCB*(size_t)(c > n ? c : n)*9;
 }
 
-/* Packed weights, then (for the unpadded form) the tap masks of the image size. */
-size_t ttq_conv3x3_packed_floats(int c, int n, int h, int w)
+void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c)
 {
-    return weight_floats(c, n) + (mask_vectors(h, w)*9*sizeof(unsigned short) + 15)/sizeof(float);
+    isa()->pack(packed, weights, n, c, 0);
 }
 
-static unsigned short *masks_of(float *packed, int c, int n)
+void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c)
 {
-    return (unsigned short *)(packed + weight_floats(c, n));
+    isa()->pack(packed, weights, n, c, 1);
 }
 
-static void pack(float *packed, const float *weights, int n, int c, int h, int w, int flip)
-{
-    const kernels *k = isa();
-    k->pack(packed, weights, n, c, flip);
-    if(k->make_masks) k->make_masks(masks_of(packed, c, n), (int)mask_vectors(h, w), h, w);
-}
-
-void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c, int h, int w)
-{
-    pack(packed, weights, n, c, h, w, 0);
-}
-
-void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c, int h, int w)
-{
-    pack(packed, weights, n, c, h, w, 1);
-}
-
-/* out[nout][h][w] (= or, when add, +=) = the shifted sums of the padded input, via the flat
- * buffer. */
+/* Runs the shifted sums of nout outputs into out[nout][h][w] (added when add), through the flat
+ * buffer or with direct stores. */
 static void conv_to(const kernels *k, float *out, int add, const float *packed, int nout, int nred,
                     const float *inpad, int h, int w, float *flat)
 {
     size_t cs = channel_stride(h, w), os = flat_room(h, w);
-    k->conv(flat, os, packed, nout, nred, inpad, cs, C3_PW(w), h*C3_PW(w));
+    c3_sink sk = {0};
+    if(k->make_vmap){
+        int *vmap = (int *)flat;
+        k->make_vmap(vmap, (int)((os + 15)/16), h, w);
+        sk.out = out;
+        sk.hw = (size_t)h*w;
+        sk.vmap = vmap;
+        sk.add = add;
+        k->conv(&sk, packed, nout, nred, inpad, cs, C3_PW(w), h*C3_PW(w));
+        return;
+    }
+    sk.flat = flat;
+    sk.os = os;
+    k->conv(&sk, packed, nout, nred, inpad, cs, C3_PW(w), h*C3_PW(w));
     k->unpad(out, flat, os, nout, h, w, add);
 }
 
@@ -215,10 +214,6 @@ void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
     size_t cs = channel_stride(h, w);
     float *inpad = scratch;
     float *outflat = scratch + ((size_t)c + n)*cs;
-    if(k->mconv){
-        k->mconv(out, 0, packed, n, c, im, h, w, masks_of((float *)packed, c, n));
-        return;
-    }
     k->pad(inpad, im, c, h, w, cs);
     conv_to(k, out, 0, packed, n, c, inpad, h, w, outflat);
 }
@@ -236,10 +231,6 @@ void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, c
     k->transpose(dT, ns, delta, n, h, w);
     k->wgrad(dweights, dT, ns, inpad, cs, n, c, C3_PW(w), h*C3_PW(w));
     if(!imdelta) return;
-    if(k->mconv){
-        k->mconv(imdelta, 1, packed_bwd, c, n, delta, h, w, masks_of((float *)packed_bwd, c, n));
-        return;
-    }
     k->pad(dpad, delta, n, h, w, cs);
     conv_to(k, imdelta, 1, packed_bwd, c, n, dpad, h, w, outflat);
 }

@@ -8,8 +8,8 @@
  * It is tested against im2col + gemm (tests/test_conv3x3.c).
  *
  * Layouts are Darknet's: an image is c x h x w floats, weights n x c x 3 x 3, output n x h x w.
- * With AVX-512 the forward pass and the input delta read the images in place with masked loads;
- * the weight gradient (and everything on AVX2) reads a zero-padded copy. */
+ * The "padded" layout of a channel is (h+2) rows of (w+2) floats with zero borders, followed by a
+ * zeroed tail; channel i starts at i*ttq_conv3x3_channel_stride(h, w). */
 #ifndef TTQ_CONV3X3_H
 #define TTQ_CONV3X3_H
 
@@ -21,14 +21,13 @@ int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n,
 
 /* Floats of scratch one thread needs for one image (forward and backward). */
 size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w);
-/* Floats of the packed weights (and tap masks) shared by all threads (forward or backward). */
-size_t ttq_conv3x3_packed_floats(int c, int n, int h, int w);
+/* Floats of the packed weights shared by all threads (forward or backward). */
+size_t ttq_conv3x3_packed_floats(int c, int n);
 
-/* Reorder weights [n][c][9] into the blocks the kernels read, for h x w images. Call once per
- * layer call, before the images. _forward packs for output = conv(input); _backward for the
- * input delta. */
-void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c, int h, int w);
-void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c, int h, int w);
+/* Reorder weights [n][c][9] into the blocks the kernels read. Call once per layer call, before
+ * the images. _forward packs for output = conv(input); _backward for the input delta. */
+void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c);
+void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c);
 
 /* out[n][h][w] = conv(im[c][h][w], weights). packed: from ttq_conv3x3_pack_forward. */
 void ttq_conv3x3_forward(float *out, const float *im, const float *packed,

@@ -139,7 +139,7 @@ static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, in
  * sum over nred padded channels (stride cs) of blk * shifted input. pv (vectors of positions per
  * register block, at most C3_PV) is a constant in each caller, so the loops over it unroll. */
 static inline __attribute__((always_inline)) C3_TARGET void C3_FN(block)(
-    float *flat, size_t os, int ob, int nstore, const float *blk, const float *inpad, size_t cs,
+    const c3_sink *sk, int ob, int nstore, const float *blk, const float *inpad, size_t cs,
     int nred, int pw, int p0, int p1, const int pv)
 {
     int p, r, t, o, v;
@@ -164,19 +164,36 @@ static inline __attribute__((always_inline)) C3_TARGET void C3_FN(block)(
                 }
             }
         }
-        for(o = 0; o < C3_OCB; ++o){   /* a constant bound keeps acc in registers */
+#if C3_VL == 16
+        if(sk->vmap){
+            for(v = 0; v < pv; ++v){
+                int vi = p/C3_VL + v;
+                __mmask16 m = (__mmask16)sk->vmap[2*vi];
+                if(!m) continue;
+                for(o = 0; o < C3_OCB; ++o){   /* a constant bound keeps acc in registers */
+                    if(o >= nstore) break;
+                    float *d = sk->out + (size_t)(ob + o)*sk->hw + sk->vmap[2*vi + 1];
+                    __m512 a = (__m512)acc[o][v];
+                    if(sk->add) a = _mm512_add_ps(a, _mm512_maskz_expandloadu_ps(m, d));
+                    _mm512_mask_compressstoreu_ps(d, m, a);
+                }
+            }
+            continue;
+        }
+#endif
+        for(o = 0; o < C3_OCB; ++o){
             if(o >= nstore) break;
-            float *d = flat + (size_t)(ob + o)*os + p;
+            float *d = sk->flat + (size_t)(ob + o)*sk->os + p;
             for(v = 0; v < pv; ++v) C3_FN(store)(d + v*C3_VL, acc[o][v]);
         }
     }
 }
 
 #define C3_BLOCK_PV(n) \
-static C3_TARGET void C3_CAT(C3_FN(block), n)(float *flat, size_t os, int ob, int nstore, \
+static C3_TARGET void C3_CAT(C3_FN(block), n)(const c3_sink *sk, int ob, int nstore, \
     const float *blk, const float *inpad, size_t cs, int nred, int pw, int p0, int p1) \
 { \
-    C3_FN(block)(flat, os, ob, nstore, blk, inpad, cs, nred, pw, p0, p1, n); \
+    C3_FN(block)(sk, ob, nstore, blk, inpad, cs, nred, pw, p0, p1, n); \
 }
 C3_BLOCK_PV(2)
 C3_BLOCK_PV(3)
@@ -201,9 +218,9 @@ static int C3_FN(choose_pv)(int nv)
     return best;
 }
 
-/* flat[nout][os]: shifted sums over the padded input; positions in tiles so that a tile of every
+/* All outputs: shifted sums over the padded input; positions in tiles so that a tile of every
  * input channel stays in cache while all output blocks use it. */
-static C3_TARGET void C3_FN(conv)(float *flat, size_t os, const float *packed, int nout,
+static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int nout,
                                   int nred, const float *inpad, size_t cs, int pw, int np)
 {
     const int pv = C3_FN(choose_pv)((np + C3_VL - 1)/C3_VL);
@@ -219,111 +236,36 @@ static C3_TARGET void C3_FN(conv)(float *flat, size_t os, const float *packed, i
             int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
             const float *blk = packed + (size_t)ob*nred*9;
             switch(pv){
-            case 2: C3_CAT(C3_FN(block), 2)(flat, os, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            case 2: C3_CAT(C3_FN(block), 2)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
 #if C3_PV >= 4
-            case 4: C3_CAT(C3_FN(block), 4)(flat, os, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
-            case 5: C3_CAT(C3_FN(block), 5)(flat, os, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            case 4: C3_CAT(C3_FN(block), 4)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            case 5: C3_CAT(C3_FN(block), 5)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
 #endif
-            default: C3_CAT(C3_FN(block), 3)(flat, os, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
+            default: C3_CAT(C3_FN(block), 3)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
             }
         }
     }
 }
 
 #if C3_VL == 16
-/* The unpadded ("masked") form, AVX-512 only: positions are the output indices p = y*w + x
- * themselves, tap (ky,kx) reads input p + (ky-1)*w + (kx-1), and a load mask clears the lanes
- * whose neighbour lies outside the image (the zero padding); masked-off lanes are never read.
- * masks[i*9 + t] is that mask for position vector i (positions 16i..16i+15) and tap t. No padded
- * copy and no discarded positions; whole vectors are stored directly. */
-static void C3_FN(make_masks)(unsigned short *masks, int nvec, int h, int w)
+/* The vmap of a sink for h x w images, for positions [0, nvec*16). */
+static void C3_FN(make_vmap)(int *vmap, int nvec, int h, int w)
 {
-    int np = h*w, i, l, t;
+    int pw = C3_PW(w), np = h*pw, i, l;
     for(i = 0; i < nvec; ++i){
-        for(t = 0; t < 9; ++t){
-            int m = 0;
-            for(l = 0; l < 16; ++l){
-                int q = i*16 + l;
-                if(q < np){
-                    int yy = q/w + t/3 - 1, xx = q%w + t%3 - 1;
-                    if(yy >= 0 && yy < h && xx >= 0 && xx < w) m |= 1 << l;
-                }
-            }
-            masks[i*9 + t] = (unsigned short)m;
-        }
-    }
-}
-
-/* out[ob..ob+nstore-1][p] (= or +=) for p in [p0, p1), from nred unpadded channels of h*w. */
-static inline __attribute__((always_inline)) C3_TARGET void C3_FN(mblock)(
-    float *out, int add, int ob, int nstore, const float *blk, const float *in, int nred,
-    int h, int w, const unsigned short *masks, int p0, int p1, const int pv)
-{
-    const int hw = h*w;
-    int p, r, o, v;
-    for(p = p0; p < p1; p += pv*16){
-        __m512 acc[C3_OCB][C3_PV];
-        const unsigned short *mk = masks + (size_t)(p/16)*9;
-        for(o = 0; o < C3_OCB; ++o) for(v = 0; v < pv; ++v) acc[o][v] = _mm512_setzero_ps();
-        #pragma GCC unroll 9
-        for(int t = 0; t < 9; ++t){
-            const int off = (t/3 - 1)*w + t%3 - 1;
-            __mmask16 m[C3_PV];
-            for(v = 0; v < pv; ++v) m[v] = mk[v*9 + t];
-            const float *ip = in + p + off;
-            const float *kp = blk + t*C3_OCB;
-            for(r = 0; r < nred; ++r){
-                __m512 x[C3_PV];
-                for(v = 0; v < pv; ++v) x[v] = _mm512_maskz_loadu_ps(m[v], ip + (size_t)r*hw + v*16);
-                for(o = 0; o < C3_OCB; ++o){
-                    __m512 k = (__m512)C3_FN(bcast)(kp + (size_t)r*9*C3_OCB + o);
-                    for(v = 0; v < pv; ++v) acc[o][v] = _mm512_fmadd_ps(k, x[v], acc[o][v]);
-                }
+        int m = 0, first = -1;
+        for(l = 0; l < 16; ++l){
+            int q = i*16 + l;
+            if(q < np && q%pw < w){
+                m |= 1 << l;
+                if(first < 0) first = (q/pw)*w + q%pw;
             }
         }
-        for(v = 0; v < pv; ++v){
-            int q = p + v*16, left = hw - q;
-            if(left <= 0) break;
-            __mmask16 sm = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            for(o = 0; o < C3_OCB; ++o){
-                if(o >= nstore) break;
-                float *d = out + (size_t)(ob + o)*hw + q;
-                __m512 a = acc[o][v];
-                if(add) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(sm, d));
-                _mm512_mask_storeu_ps(d, sm, a);
-            }
-        }
-    }
-}
-
-static C3_TARGET void C3_FN(mblock3)(float *out, int add, int ob, int nstore, const float *blk,
-    const float *in, int nred, int h, int w, const unsigned short *masks, int p0, int p1)
-{
-    C3_FN(mblock)(out, add, ob, nstore, blk, in, nred, h, w, masks, p0, p1, 3);
-}
-
-/* out[nout][h][w] (= or +=) = conv of the nred unpadded channels of in; masks from make_masks
- * for at least (h*w + 47)/48*3 vectors. */
-static C3_TARGET void C3_FN(mconv)(float *out, int add, const float *packed, int nout, int nred,
-                                   const float *in, int h, int w, const unsigned short *masks)
-{
-    const int step = 3*16, np = h*w;
-    int tile = (int)(65536/(nred > 0 ? nred : 1));
-    if(tile < 4*step) tile = 4*step;
-    tile -= tile%step;
-    int pend = (np + step - 1)/step*step;
-    int t0, ob;
-    for(t0 = 0; t0 < pend; t0 += tile){
-        int t1 = t0 + tile < pend ? t0 + tile : pend;
-        for(ob = 0; ob < nout; ob += C3_OCB){
-            int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
-            C3_FN(mblock3)(out, add, ob, nstore, packed + (size_t)ob*nred*9, in, nred, h, w,
-                           masks, t0, t1);
-        }
+        vmap[2*i] = m;
+        vmap[2*i + 1] = first < 0 ? 0 : first;
     }
 }
 #endif
-
 
 /* dw[n][c][9] += sum_p dT[p][o] * inpad[i][p + off(t)], with dT the output delta transposed to
  * positions x channels (row stride ns, a multiple of C3_VL; zero at discarded positions and past

@@ -38,8 +38,8 @@ static void check_shape(int c, int n, int h, int w)
     float *delta = malloc(nout*sizeof(float)), *out = malloc(nout*sizeof(float));
     float *dw = malloc(nw*sizeof(float)), *imd = malloc(nin*sizeof(float));
     float *dw0 = malloc(nw*sizeof(float)), *imd0 = malloc(nin*sizeof(float));
-    float *packed = malloc(ttq_conv3x3_packed_floats(c, n, h, w)*sizeof(float));
-    float *packed_b = malloc(ttq_conv3x3_packed_floats(c, n, h, w)*sizeof(float));
+    float *packed = malloc(ttq_conv3x3_packed_floats(c, n)*sizeof(float));
+    float *packed_b = malloc(ttq_conv3x3_packed_floats(c, n)*sizeof(float));
     float *scratch = malloc(ttq_conv3x3_thread_floats(c, n, h, w)*sizeof(float));
     size_t j;
     int o, i, y, x, ky, kx, bad = 0;
@@ -52,8 +52,8 @@ static void check_shape(int c, int n, int h, int w)
     /* stale scratch must not leak into results */
     for(j = 0; j < ttq_conv3x3_thread_floats(c, n, h, w); ++j) scratch[j] = NAN;
 
-    ttq_conv3x3_pack_forward(packed, wt, n, c, h, w);
-    ttq_conv3x3_pack_backward(packed_b, wt, n, c, h, w);
+    ttq_conv3x3_pack_forward(packed, wt, n, c);
+    ttq_conv3x3_pack_backward(packed_b, wt, n, c);
     ttq_conv3x3_forward(out, im, packed, n, c, h, w, scratch);
     ttq_conv3x3_backward(dw, imd, delta, im, packed_b, n, c, h, w, scratch);
 
