@@ -1,4 +1,4 @@
-/* Direct 3x3 convolution (stride 1, pad 1, one group) for Darknet's CPU path.
+/* Direct 3x3 convolution (stride 1 or 2, pad 1, one group) for Darknet's CPU path.
  *
  * Darknet convolves by im2col + gemm: every image is first copied into a 9x larger column matrix,
  * and the backward pass writes another one and folds it back with col2im. For the 3x3 stride-1
@@ -20,23 +20,25 @@
 int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n, int h, int w);
 
 /* Floats of scratch one thread needs for one image (forward and backward). */
-size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w);
+size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w, int stride);
 /* Floats of the packed weights shared by all threads (forward or backward). */
 size_t ttq_conv3x3_packed_floats(int c, int n);
 
 /* Reorder weights [n][c][9] into the blocks the kernels read. Call once per layer call, before
  * the images. _forward packs for output = conv(input); _backward for the input delta. */
 void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c);
-void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c);
+void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c, int stride);
 
-/* out[n][h][w] = conv(im[c][h][w], weights). packed: from ttq_conv3x3_pack_forward. */
+/* out[n][oh][ow] = conv(im[c][h][w], weights), oh = h and ow = w for stride 1, (h-1)/2 + 1 and
+ * (w-1)/2 + 1 for stride 2 (Darknet's output size). packed: from ttq_conv3x3_pack_forward. */
 void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
-                         int n, int c, int h, int w, float *scratch);
+                         int n, int c, int h, int w, int stride, float *scratch);
 
 /* dweights[n][c][9] += dL/dW for one image; when imdelta is not NULL, imdelta[c][h][w] += the
- * input delta (packed_bwd from ttq_conv3x3_pack_backward). delta is dL/d(output), n x h x w. */
+ * input delta (packed_bwd from ttq_conv3x3_pack_backward). delta is dL/d(output), n x oh x ow. */
 void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
-                          const float *packed_bwd, int n, int c, int h, int w, float *scratch);
+                          const float *packed_bwd, int n, int c, int h, int w, int stride,
+                          float *scratch);
 
 /* Name of the kernel set in use ("avx512", "avx2", or "none"). */
 const char *ttq_conv3x3_isa(void);

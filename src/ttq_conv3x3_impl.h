@@ -11,17 +11,22 @@
  * Method. Pad each channel of the input with zeros: a zero row above and below, and one zero
  * column between rows (it is the right border of one row and the left border of the next), giving
  * rows of pw = w+1 floats. Index the output by p = y*pw + x (x < w; the position x = w is computed
- * and discarded).
- * Then tap (ky,kx) of the kernel reads input position p + ky*pw + kx for every output position p,
- * so a 3x3 convolution is nine shifted, contiguous multiply-adds:
- *     out[o][p] = sum_i sum_t W[o][i][t] * in_pad[i][p + off(t)],   off(t) = (t/3)*pw + t%3.
- * A block of C3_OCB output channels x C3_PV vectors of positions is accumulated in registers over
- * all input channels and taps, then stored once.
+ * and discarded). Then tap (ky,kx) reads input position p + ky*pw + kx for every output position
+ * p, so a 3x3 convolution is nine shifted, contiguous multiply-adds:
+ *     out[o][p] = sum_i sum_j W[o][i][t_j] * in_pad[i][p + off_j]
+ * over a list of taps j (weight index t_j, offset off_j; here t_j = j, off_j = (j/3)*pw + j%3).
+ * A block of C3_OCB output channels x pv vectors of positions is accumulated in registers over all
+ * input channels and taps, then stored once.
  * The input delta is the same computation on the padded output delta, with input and output
- * channel roles swapped and the taps reversed (t -> 8-t); ttq_conv3x3_pack_* prepare both.
- * The weight gradient is dW[o][i][t] = sum_p dflat[o][p] * in_pad[i][p + off(t)], where dflat is
- * the output delta in the same p indexing with zeros at the discarded positions; it is summed with
- * vectors over output channels, from the delta transposed to positions x channels. */
+ * channel roles swapped and the taps reversed (t_j = 8 - j).
+ * Stride 2: the padded input is split into four phase planes Q_ab[u][v] = P[2u+a][2v+b] with rows
+ * of ow+1 floats, and tap (ky,kx) reads plane (ky%2, kx%2) at offset (ky/2)*(ow+1) + kx/2: again
+ * nine shifted sums, over the output's positions. Its input delta splits the same way: each input
+ * phase (even/odd row, even/odd column) is a sum over the padded output delta with the 1, 2, 2 or
+ * 4 taps that reach it (phase_taps() in ttq_conv3x3.c).
+ * The weight gradient is dW[o][i][t] = sum_p dflat[o][p] * in[i][p + off(t)], where dflat is the
+ * output delta in the p indexing with zeros at the discarded positions; it is summed with vectors
+ * over output channels, from the delta transposed to positions x channels. */
 
 #define C3_CAT2(a, b) a##_##b
 #define C3_CAT(a, b) C3_CAT2(a, b)
@@ -76,17 +81,61 @@ static C3_TARGET void C3_FN(pad)(float *dst, const float *src, int ch, int h, in
     }
 }
 
-/* out[ch][h][w] = (or +=, when add) the valid positions of outflat[ch][os]. */
-static C3_TARGET void C3_FN(unpad)(float *out, const float *outflat, size_t os, int ch, int h, int w,
+/* dst: ch channels (stride cs) of four phase planes each (plane (a,b) at (2a+b)*pl): plane
+ * Q_ab[u][v] = in[2u+a-1][2v+b-1] (zero outside the image), u <= oh, v <= ow, rows of ow+1,
+ * zero tail. */
+static C3_TARGET void C3_FN(pad2)(float *dst, const float *src, int ch, int h, int w, int oh,
+                                  int ow, size_t pl, size_t cs)
+{
+    int pq = ow + 1, i, a, b, u, v;
+    for(i = 0; i < ch; ++i){
+        const float *s = src + (size_t)i*h*w;
+        for(a = 0; a < 2; ++a) for(b = 0; b < 2; ++b){
+            float *q = dst + (size_t)i*cs + (size_t)(2*a + b)*pl;
+            size_t k;
+            for(u = 0; u <= oh; ++u){
+                int y = 2*u + a - 1;
+                float *row = q + (size_t)u*pq;
+                if(y < 0 || y >= h){
+                    for(v = 0; v <= ow; ++v) row[v] = 0;
+                    continue;
+                }
+                const float *in = s + (size_t)y*w;
+                for(v = 0; v <= ow; ++v){
+                    int x = 2*v + b - 1;
+                    row[v] = (x >= 0 && x < w) ? in[x] : 0;
+                }
+            }
+            for(k = (size_t)(oh + 1)*pq; k < pl; ++k) q[k] = 0;
+        }
+    }
+}
+
+/* out[ch][h][w] = (or +=, when add) the valid positions of flat[ch][os]. */
+static C3_TARGET void C3_FN(unpad)(float *out, const float *flat, size_t os, int ch, int h, int w,
                                    int add)
 {
     int pw = C3_PW(w), i, y, x;
     for(i = 0; i < ch; ++i){
         for(y = 0; y < h; ++y){
             float *d = out + ((size_t)i*h + y)*w;
-            const float *s = outflat + (size_t)i*os + (size_t)y*pw;
+            const float *s = flat + (size_t)i*os + (size_t)y*pw;
             if(add) for(x = 0; x < w; ++x) d[x] += s[x];
             else for(x = 0; x < w; ++x) d[x] = s[x];
+        }
+    }
+}
+
+/* out[ch][h][w] at (2u+a, 2v+b) += flat[ch][u*pq + v]: one phase of a stride-2 input delta. */
+static C3_TARGET void C3_FN(unpad2)(float *out, const float *flat, size_t os, int ch, int h, int w,
+                                    int a, int b, int pq)
+{
+    int hu = (h - a + 1)/2, wv = (w - b + 1)/2, i, u, v;
+    for(i = 0; i < ch; ++i){
+        for(u = 0; u < hu; ++u){
+            float *d = out + ((size_t)i*h + 2*u + a)*w + b;
+            const float *s = flat + (size_t)i*os + (size_t)u*pq;
+            for(v = 0; v < wv; ++v) d[2*v] += s[v];
         }
     }
 }
@@ -110,120 +159,85 @@ static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta,
     }
 }
 
-/* packed: for each block of C3_OCB outputs, [red][9][C3_OCB] (outputs past the end are zero).
- * flip = 0: outputs are the n filters, reduction over the c inputs, taps as stored.
- * flip = 1: outputs are the c input channels, reduction over the n filters, taps reversed. */
-static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, int c, int flip)
+/* packed: for each block of C3_OCB outputs, [red][ntaps][C3_OCB] (outputs past the end are zero),
+ * tap j taking weight index wi[j].
+ * flip = 0: outputs are the n filters, reduction over the c inputs.
+ * flip = 1: outputs are the c input channels, reduction over the n filters. */
+static C3_TARGET void C3_FN(pack)(float *packed, const float *weights, int n, int c, int flip,
+                                  int ntaps, const int *wi)
 {
     int nout = flip ? c : n, nred = flip ? n : c;
-    int ob, r, t, o;
+    int ob, r, j, o;
     for(ob = 0; ob < nout; ob += C3_OCB){
-        float *blk = packed + (size_t)ob*nred*9;
+        float *blk = packed + (size_t)ob*nred*ntaps;
         for(r = 0; r < nred; ++r){
-            for(t = 0; t < 9; ++t){
+            for(j = 0; j < ntaps; ++j){
                 for(o = 0; o < C3_OCB; ++o){
                     int oo = ob + o;
                     float v = 0;
                     if(oo < nout){
-                        v = flip ? weights[((size_t)r*c + oo)*9 + (8 - t)]
-                                 : weights[((size_t)oo*c + r)*9 + t];
+                        v = flip ? weights[((size_t)r*c + oo)*9 + wi[j]]
+                                 : weights[((size_t)oo*c + r)*9 + wi[j]];
                     }
-                    blk[((size_t)r*9 + t)*C3_OCB + o] = v;
+                    blk[((size_t)r*ntaps + j)*C3_OCB + o] = v;
                 }
             }
         }
     }
 }
 
-/* Sums for outputs ob..ob+nstore-1 and positions [p0, p1) (p1 - p0 a multiple of pv*C3_VL):
- * sum over nred padded channels (stride cs) of blk * shifted input. pv (vectors of positions per
- * register block, at most C3_PV) is a constant in each caller, so the loops over it unroll. */
+/* flat[ob..ob+nstore-1][p] for p in [p0, p1) (p1 - p0 a multiple of pv*C3_VL): sum over nred
+ * channels (stride cs) of the input and the taps (offsets offs) of blk * shifted input. pv
+ * (vectors of positions per register block, at most C3_PV) is a constant in each caller, so the
+ * loops over it unroll. */
 static inline __attribute__((always_inline)) C3_TARGET void C3_FN(block)(
-    const c3_sink *sk, int ob, int nstore, const float *blk, const float *inpad, size_t cs,
-    int nred, int pw, int p0, int p1, const int pv)
+    float *flat, size_t os, int ob, int nstore, const float *blk, const float *in, size_t cs,
+    int nred, int ntaps, const int *offs, int p0, int p1, const int pv)
 {
-    int p, r, t, o, v;
+    int p, r, j, o, v;
     for(p = p0; p < p1; p += pv*C3_VL){
         C3_V acc[C3_OCB][C3_PV];
         for(o = 0; o < C3_OCB; ++o) for(v = 0; v < pv; ++v) acc[o][v] = (C3_V){0};
         for(r = 0; r < nred; ++r){
-            const float *kp = blk + (size_t)r*9*C3_OCB;
-            int ky, kx;
-            #pragma GCC unroll 3
-            for(ky = 0; ky < 3; ++ky){
-                const float *ip = inpad + (size_t)r*cs + p + ky*pw;
-                #pragma GCC unroll 3
-                for(kx = 0; kx < 3; ++kx){
-                    C3_V x[C3_PV];
-                    t = ky*3 + kx;
-                    for(v = 0; v < pv; ++v) x[v] = C3_FN(load)(ip + kx + v*C3_VL);
-                    for(o = 0; o < C3_OCB; ++o){
-                        C3_V k = C3_FN(bcast)(kp + t*C3_OCB + o);
-                        for(v = 0; v < pv; ++v) acc[o][v] += k*x[v];
-                    }
+            const float *kp = blk + (size_t)r*ntaps*C3_OCB;
+            const float *ip = in + (size_t)r*cs + p;
+            for(j = 0; j < ntaps; ++j){
+                C3_V x[C3_PV];
+                for(v = 0; v < pv; ++v) x[v] = C3_FN(load)(ip + offs[j] + v*C3_VL);
+                for(o = 0; o < C3_OCB; ++o){
+                    C3_V k = C3_FN(bcast)(kp + j*C3_OCB + o);
+                    for(v = 0; v < pv; ++v) acc[o][v] += k*x[v];
                 }
             }
         }
-#if C3_VL == 16
-        if(sk->vmap){
-            for(v = 0; v < pv; ++v){
-                int vi = p/C3_VL + v;
-                __mmask16 m = (__mmask16)sk->vmap[2*vi];
-                if(!m) continue;
-                for(o = 0; o < C3_OCB; ++o){   /* a constant bound keeps acc in registers */
-                    if(o >= nstore) break;
-                    float *d = sk->out + (size_t)(ob + o)*sk->hw + sk->vmap[2*vi + 1];
-                    __m512 a = (__m512)acc[o][v];
-                    if(sk->add) a = _mm512_add_ps(a, _mm512_maskz_expandloadu_ps(m, d));
-                    _mm512_mask_compressstoreu_ps(d, m, a);
-                }
-            }
-            continue;
-        }
-#endif
-        for(o = 0; o < C3_OCB; ++o){
+        for(o = 0; o < C3_OCB; ++o){   /* a constant bound keeps acc in registers */
             if(o >= nstore) break;
-            float *d = sk->flat + (size_t)(ob + o)*sk->os + p;
+            float *d = flat + (size_t)(ob + o)*os + p;
             for(v = 0; v < pv; ++v) C3_FN(store)(d + v*C3_VL, acc[o][v]);
         }
     }
 }
 
 #define C3_BLOCK_PV(n) \
-static C3_TARGET void C3_CAT(C3_FN(block), n)(const c3_sink *sk, int ob, int nstore, \
-    const float *blk, const float *inpad, size_t cs, int nred, int pw, int p0, int p1) \
+static C3_TARGET void C3_CAT(C3_FN(block), n)(float *flat, size_t os, int ob, int nstore, \
+    const float *blk, const float *in, size_t cs, int nred, int ntaps, const int *offs, \
+    int p0, int p1) \
 { \
-    C3_FN(block)(sk, ob, nstore, blk, inpad, cs, nred, pw, p0, p1, n); \
+    C3_FN(block)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, p0, p1, n); \
 }
 C3_BLOCK_PV(2)
 C3_BLOCK_PV(3)
-#if C3_PV >= 4
-C3_BLOCK_PV(4)
-C3_BLOCK_PV(5)
-#endif
 #undef C3_BLOCK_PV
 
-/* The pv (vectors per register block) that wastes the fewest positions on nv vectors; the larger
- * on a tie. */
-static int C3_FN(choose_pv)(int nv)
+/* flat[nout][os]: shifted sums over the input (ntaps taps at offsets offs) for positions
+ * [0, np), rounded up to whole register blocks of 3 vectors, or 2 where that wastes less. Positions
+ * run in tiles so that a tile of every input channel stays in cache while all output blocks use
+ * it. */
+static C3_TARGET void C3_FN(conv)(float *flat, size_t os, const float *packed, int nout, int nred,
+                                  const float *in, size_t cs, int ntaps, const int *offs, int np)
 {
-    int pv, best = 2, bestn = (nv + 1)/2*2;
-    for(pv = 3; pv <= C3_PV; ++pv){
-        int n = (nv + pv - 1)/pv*pv;
-        if(n <= bestn){
-            best = pv;
-            bestn = n;
-        }
-    }
-    return best;
-}
-
-/* All outputs: shifted sums over the padded input; positions in tiles so that a tile of every
- * input channel stays in cache while all output blocks use it. */
-static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int nout,
-                                  int nred, const float *inpad, size_t cs, int pw, int np)
-{
-    const int pv = C3_FN(choose_pv)((np + C3_VL - 1)/C3_VL);
+    int nv = (np + C3_VL - 1)/C3_VL;
+    const int pv = (nv + 1)/2*2 < (nv + 2)/3*3 ? 2 : 3;
     const int step = pv*C3_VL;
     int tile = (int)(65536/(nred > 0 ? nred : 1));
     if(tile < 4*step) tile = 4*step;
@@ -234,47 +248,20 @@ static C3_TARGET void C3_FN(conv)(const c3_sink *sk, const float *packed, int no
         int t1 = t0 + tile < pend ? t0 + tile : pend;
         for(ob = 0; ob < nout; ob += C3_OCB){
             int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
-            const float *blk = packed + (size_t)ob*nred*9;
-            switch(pv){
-            case 2: C3_CAT(C3_FN(block), 2)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
-#if C3_PV >= 4
-            case 4: C3_CAT(C3_FN(block), 4)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
-            case 5: C3_CAT(C3_FN(block), 5)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
-#endif
-            default: C3_CAT(C3_FN(block), 3)(sk, ob, nstore, blk, inpad, cs, nred, pw, t0, t1); break;
-            }
+            const float *blk = packed + (size_t)ob*nred*ntaps;
+            if(pv == 2) C3_CAT(C3_FN(block), 2)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, t0, t1);
+            else C3_CAT(C3_FN(block), 3)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, t0, t1);
         }
     }
 }
 
-#if C3_VL == 16
-/* The vmap of a sink for h x w images, for positions [0, nvec*16). */
-static void C3_FN(make_vmap)(int *vmap, int nvec, int h, int w)
-{
-    int pw = C3_PW(w), np = h*pw, i, l;
-    for(i = 0; i < nvec; ++i){
-        int m = 0, first = -1;
-        for(l = 0; l < 16; ++l){
-            int q = i*16 + l;
-            if(q < np && q%pw < w){
-                m |= 1 << l;
-                if(first < 0) first = (q/pw)*w + q%pw;
-            }
-        }
-        vmap[2*i] = m;
-        vmap[2*i + 1] = first < 0 ? 0 : first;
-    }
-}
-#endif
-
-/* dw[n][c][9] += sum_p dT[p][o] * inpad[i][p + off(t)], with dT the output delta transposed to
+/* dw[n][c][9] += sum_p dT[p][o] * in[i][p + offs[t]], with dT the output delta transposed to
  * positions x channels (row stride ns, a multiple of C3_VL; zero at discarded positions and past
  * channel n). A vector holds C3_VL output channels, so sums need no reduction across lanes:
  * C3_WIB input channels x 9 taps of accumulators run over all positions, then are added to dw. */
-static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const float *inpad,
-                                   size_t cs, int n, int c, int pw, int np)
+static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const float *in,
+                                   size_t cs, int n, int c, const int *offs, int np)
 {
-    const int offs[9] = {0, 1, 2, pw, pw + 1, pw + 2, 2*pw, 2*pw + 1, 2*pw + 2};
     float tmp[C3_WIB][9][C3_VL];
     int ob, ib, p, t, o, b;
     for(ob = 0; ob < n; ob += C3_VL){
@@ -285,7 +272,7 @@ static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const 
             for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) acc[b][t] = (C3_V){0};
             /* a missing last input channel reads channel ib again; its sums are dropped */
             const float *ip[C3_WIB];
-            for(b = 0; b < C3_WIB; ++b) ip[b] = inpad + (size_t)(ib + (b < ni ? b : 0))*cs;
+            for(b = 0; b < C3_WIB; ++b) ip[b] = in + (size_t)(ib + (b < ni ? b : 0))*cs;
             for(p = 0; p < np; ++p){
                 C3_V d = C3_FN(load)(dT + (size_t)p*ns + ob);
                 for(b = 0; b < C3_WIB; ++b){
