@@ -4,8 +4,8 @@
  *   C3_TARGET  the function attribute selecting that instruction set
  *   C3_VL      floats per vector register
  *   C3_OCB     output channels per register block
- *   C3_PV      most vectors of positions per register block (the kernel picks 2..C3_PV per
- *              image size, wasting the fewest positions)
+ *   C3_PV      vectors of positions per register block (3; the last block of an image takes
+ *              the 1 or 2 vectors left)
  *   C3_WIB     input channels per block of the weight-gradient kernel
  *
  * Method. Pad each channel of the input with zeros: a zero row above and below, and one zero
@@ -15,8 +15,8 @@
  * p, so a 3x3 convolution is nine shifted, contiguous multiply-adds:
  *     out[o][p] = sum_i sum_j W[o][i][t_j] * in_pad[i][p + off_j]
  * over a list of taps j (weight index t_j, offset off_j; here t_j = j, off_j = (j/3)*pw + j%3).
- * A block of C3_OCB output channels x pv vectors of positions is accumulated in registers over all
- * input channels and taps, then stored once.
+ * A block of C3_OCB output channels x C3_PV vectors of positions is accumulated in registers over
+ * all input channels and taps, then stored once.
  * The input delta is the same computation on the padded output delta, with input and output
  * channel roles swapped and the taps reversed (t_j = 8 - j).
  * Stride 2: the padded input is split into four phase planes Q_ab[u][v] = P[2u+a][2v+b] with rows
@@ -100,11 +100,13 @@ static C3_TARGET void C3_FN(pad2)(float *dst, const float *src, int ch, int h, i
                     for(v = 0; v <= ow; ++v) row[v] = 0;
                     continue;
                 }
+                /* column v holds x = 2v + b - 1: zero at x = -1 (v = 0, b = 0) and x >= w */
                 const float *in = s + (size_t)y*w;
-                for(v = 0; v <= ow; ++v){
-                    int x = 2*v + b - 1;
-                    row[v] = (x >= 0 && x < w) ? in[x] : 0;
-                }
+                int v0 = b == 0 ? 1 : 0, v1 = (w - b)/2 + 1;
+                if(v1 > ow + 1) v1 = ow + 1;
+                for(v = 0; v < v0; ++v) row[v] = 0;
+                for(v = v0; v < v1; ++v) row[v] = in[2*v + b - 1];
+                for(v = v1; v <= ow; ++v) row[v] = 0;
             }
             for(k = (size_t)(oh + 1)*pq; k < pl; ++k) q[k] = 0;
         }
@@ -225,33 +227,38 @@ static C3_TARGET void C3_CAT(C3_FN(block), n)(float *flat, size_t os, int ob, in
 { \
     C3_FN(block)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, p0, p1, n); \
 }
+C3_BLOCK_PV(1)
 C3_BLOCK_PV(2)
 C3_BLOCK_PV(3)
 #undef C3_BLOCK_PV
 
 /* flat[nout][os]: shifted sums over the input (ntaps taps at offsets offs) for positions
- * [0, np), rounded up to whole register blocks of 3 vectors, or 2 where that wastes less. Positions
- * run in tiles so that a tile of every input channel stays in cache while all output blocks use
- * it. */
+ * [0, np) rounded up to whole vectors: blocks of 3 vectors, then one block of the 1 or 2 left.
+ * Positions run in tiles so that a tile of every input channel stays in cache while all output
+ * blocks use it. */
 static C3_TARGET void C3_FN(conv)(float *flat, size_t os, const float *packed, int nout, int nred,
                                   const float *in, size_t cs, int ntaps, const int *offs, int np)
 {
+    const int step = 3*C3_VL;
     int nv = (np + C3_VL - 1)/C3_VL;
-    const int pv = (nv + 1)/2*2 < (nv + 2)/3*3 ? 2 : 3;
-    const int step = pv*C3_VL;
+    int pfull = nv/3*step, rem = nv%3;
     int tile = (int)(65536/(nred > 0 ? nred : 1));
     if(tile < 4*step) tile = 4*step;
     tile -= tile%step;
-    int pend = (np + step - 1)/step*step;
     int t0, ob;
-    for(t0 = 0; t0 < pend; t0 += tile){
-        int t1 = t0 + tile < pend ? t0 + tile : pend;
+    for(t0 = 0; t0 < pfull; t0 += tile){
+        int t1 = t0 + tile < pfull ? t0 + tile : pfull;
         for(ob = 0; ob < nout; ob += C3_OCB){
             int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
             const float *blk = packed + (size_t)ob*nred*ntaps;
-            if(pv == 2) C3_CAT(C3_FN(block), 2)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, t0, t1);
-            else C3_CAT(C3_FN(block), 3)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, t0, t1);
+            C3_CAT(C3_FN(block), 3)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, t0, t1);
         }
+    }
+    for(ob = 0; rem && ob < nout; ob += C3_OCB){
+        int nstore = nout - ob < C3_OCB ? nout - ob : C3_OCB;
+        const float *blk = packed + (size_t)ob*nred*ntaps;
+        if(rem == 1) C3_CAT(C3_FN(block), 1)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, pfull, pfull + C3_VL);
+        else C3_CAT(C3_FN(block), 2)(flat, os, ob, nstore, blk, in, cs, nred, ntaps, offs, pfull, pfull + 2*C3_VL);
     }
 }
 
