@@ -15,7 +15,7 @@
 #define C3_ISA avx512
 #define C3_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
 #define C3_VL 16
-#define C3_OCB 4
+#define C3_OCB 8
 #define C3_PV 3
 #define C3_WIB 2
 #include "ttq_conv3x3_impl.h"
@@ -42,7 +42,7 @@
 #endif
 
 /* Largest C3_OCB and C3_PV*C3_VL of the kernel sets above, and the widest vector. */
-#define MAX_OCB 4
+#define MAX_OCB 8
 #define MAX_STEP 48
 #define MAX_VL 16
 
@@ -65,7 +65,7 @@ typedef struct {
 } kernels;
 
 #ifdef TTQ_C3_X86
-static const kernels k512 = {"avx512", 4, pack_avx512, conv_avx512, wgrad_avx512, pad_avx512,
+static const kernels k512 = {"avx512", 8, pack_avx512, conv_avx512, wgrad_avx512, pad_avx512,
                              pad2_avx512, unpad_avx512, unpad2_avx512, transpose_avx512};
 static const kernels k2 = {"avx2", 4, pack_avx2, conv_avx2, wgrad_avx2, pad_avx2, pad2_avx2,
                            unpad_avx2, unpad2_avx2, transpose_avx2};
