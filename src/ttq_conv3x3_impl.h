@@ -264,33 +264,51 @@ static C3_TARGET void C3_FN(conv)(float *flat, size_t os, const float *packed, i
 
 /* dw[n][c][9] += sum_p dT[p][o] * in[i][p + offs[t]], with dT the output delta transposed to
  * positions x channels (row stride ns, a multiple of C3_VL; zero at discarded positions and past
- * channel n). A vector holds C3_VL output channels, so sums need no reduction across lanes:
- * C3_WIB input channels x 9 taps of accumulators run over all positions, then are added to dw. */
+ * channel n). A vector holds C3_VL output channels, so sums need no reduction across lanes.
+ * A block of accumulators, nov vectors of output channels x nib input channels x 9 taps, runs over
+ * all positions, then is added to dw: 2 x 1 where 2*C3_VL output channels remain (two loads of
+ * dT per 18 broadcasts), else 1 x C3_WIB. */
+static inline __attribute__((always_inline)) C3_TARGET void C3_FN(wgrad_block)(
+    float *dw, const float *dT, size_t ns, const float *in, size_t cs, int n, int c,
+    const int *offs, int np, int ob, int ib, const int nov, const int nib)
+{
+    float tmp[2][C3_WIB][9][C3_VL];
+    C3_V acc[2][C3_WIB][9];
+    const float *ip[C3_WIB];
+    int no = n - ob < nov*C3_VL ? n - ob : nov*C3_VL;
+    int ni = c - ib < nib ? c - ib : nib;
+    int p, t, o, b, u;
+    for(u = 0; u < nov; ++u) for(b = 0; b < nib; ++b) for(t = 0; t < 9; ++t) acc[u][b][t] = (C3_V){0};
+    /* a missing last input channel reads channel ib again; its sums are dropped */
+    for(b = 0; b < nib; ++b) ip[b] = in + (size_t)(ib + (b < ni ? b : 0))*cs;
+    for(p = 0; p < np; ++p){
+        C3_V d[2];
+        for(u = 0; u < nov; ++u) d[u] = C3_FN(load)(dT + (size_t)p*ns + ob + u*C3_VL);
+        for(b = 0; b < nib; ++b){
+            for(t = 0; t < 9; ++t){
+                C3_V x = C3_FN(bcast)(ip[b] + p + offs[t]);
+                for(u = 0; u < nov; ++u) acc[u][b][t] += d[u]*x;
+            }
+        }
+    }
+    for(u = 0; u < nov; ++u) for(b = 0; b < nib; ++b) for(t = 0; t < 9; ++t) C3_FN(store)(tmp[u][b][t], acc[u][b][t]);
+    for(o = 0; o < no; ++o){
+        float *d = dw + ((size_t)(ob + o)*c + ib)*9;
+        for(b = 0; b < ni; ++b) for(t = 0; t < 9; ++t) d[b*9 + t] += tmp[o/C3_VL][b][t][o%C3_VL];
+    }
+}
+
 static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const float *in,
                                    size_t cs, int n, int c, const int *offs, int np)
 {
-    float tmp[C3_WIB][9][C3_VL];
-    int ob, ib, p, t, o, b;
-    for(ob = 0; ob < n; ob += C3_VL){
-        int no = n - ob < C3_VL ? n - ob : C3_VL;
-        for(ib = 0; ib < c; ib += C3_WIB){
-            int ni = c - ib < C3_WIB ? c - ib : C3_WIB;
-            C3_V acc[C3_WIB][9];
-            for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) acc[b][t] = (C3_V){0};
-            /* a missing last input channel reads channel ib again; its sums are dropped */
-            const float *ip[C3_WIB];
-            for(b = 0; b < C3_WIB; ++b) ip[b] = in + (size_t)(ib + (b < ni ? b : 0))*cs;
-            for(p = 0; p < np; ++p){
-                C3_V d = C3_FN(load)(dT + (size_t)p*ns + ob);
-                for(b = 0; b < C3_WIB; ++b){
-                    for(t = 0; t < 9; ++t) acc[b][t] += d*C3_FN(bcast)(ip[b] + p + offs[t]);
-                }
-            }
-            for(b = 0; b < C3_WIB; ++b) for(t = 0; t < 9; ++t) C3_FN(store)(tmp[b][t], acc[b][t]);
-            for(o = 0; o < no; ++o){
-                float *d = dw + ((size_t)(ob + o)*c + ib)*9;
-                for(b = 0; b < ni; ++b) for(t = 0; t < 9; ++t) d[b*9 + t] += tmp[b][t][o];
-            }
+    int ob, ib;
+    for(ob = 0; ob < n; ){
+        if(n - ob >= 2*C3_VL){
+            for(ib = 0; ib < c; ++ib) C3_FN(wgrad_block)(dw, dT, ns, in, cs, n, c, offs, np, ob, ib, 2, 1);
+            ob += 2*C3_VL;
+        } else {
+            for(ib = 0; ib < c; ib += C3_WIB) C3_FN(wgrad_block)(dw, dT, ns, in, cs, n, c, offs, np, ob, ib, 1, C3_WIB);
+            ob += C3_VL;
         }
     }
 }
