@@ -5,6 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
 
 /* Row stride of the padded layout: the row and one zero column (see ttq_conv3x3_impl.h). */
 #define C3_PW(w) ((w) + 1)

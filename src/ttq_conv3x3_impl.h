@@ -143,6 +143,56 @@ static C3_TARGET void C3_FN(unpad2)(float *out, const float *flat, size_t os, in
 }
 
 /* dT[p][o] = delta[o][y][x] at p = y*pw + x; zero at x >= w and o >= n (row stride ns). */
+#if C3_VL == 16
+/* 16 channels x 16 positions at a time, transposed in registers. */
+static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w)
+{
+    int pw = C3_PW(w), y, x0, ob, k, o;
+    size_t hw = (size_t)h*w;
+    for(y = 0; y < h; ++y){
+        for(x0 = 0; x0 < w; x0 += 16){
+            int cnt = w - x0 < 16 ? w - x0 : 16;
+            __mmask16 m = cnt == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cnt) - 1);
+            for(ob = 0; ob < (int)ns; ob += 16){
+                __m512 r[16], t[16], u[16];
+                const float *s = delta + (size_t)y*w + x0;
+                for(o = 0; o < 16; ++o){
+                    r[o] = ob + o < n ? _mm512_maskz_loadu_ps(m, s + (size_t)(ob + o)*hw)
+                                      : _mm512_setzero_ps();
+                }
+                for(k = 0; k < 8; ++k){
+                    t[2*k] = _mm512_unpacklo_ps(r[2*k], r[2*k + 1]);
+                    t[2*k + 1] = _mm512_unpackhi_ps(r[2*k], r[2*k + 1]);
+                }
+                for(k = 0; k < 4; ++k){
+                    u[4*k] = _mm512_shuffle_ps(t[4*k], t[4*k + 2], 0x44);
+                    u[4*k + 1] = _mm512_shuffle_ps(t[4*k], t[4*k + 2], 0xEE);
+                    u[4*k + 2] = _mm512_shuffle_ps(t[4*k + 1], t[4*k + 3], 0x44);
+                    u[4*k + 3] = _mm512_shuffle_ps(t[4*k + 1], t[4*k + 3], 0xEE);
+                }
+                /* u[4g + j] lane l: position 4l + j of channels 4g..4g+3 */
+                for(k = 0; k < 4; ++k){
+                    t[k] = _mm512_shuffle_f32x4(u[k], u[k + 4], 0x88);
+                    t[k + 4] = _mm512_shuffle_f32x4(u[k], u[k + 4], 0xDD);
+                    t[k + 8] = _mm512_shuffle_f32x4(u[k + 8], u[k + 12], 0x88);
+                    t[k + 12] = _mm512_shuffle_f32x4(u[k + 8], u[k + 12], 0xDD);
+                }
+                /* t[j] (j < 8): positions j and j+8 of channels 0..7; t[j+8]: of channels 8..15 */
+                for(k = 0; k < 8; ++k){
+                    __m512 lo = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+                    __m512 hi = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xDD);
+                    if(k < cnt) _mm512_storeu_ps(dT + ((size_t)y*pw + x0 + k)*ns + ob, lo);
+                    if(k + 8 < cnt) _mm512_storeu_ps(dT + ((size_t)y*pw + x0 + k + 8)*ns + ob, hi);
+                }
+            }
+        }
+        for(x0 = w; x0 < pw; ++x0){
+            float *d = dT + ((size_t)y*pw + x0)*ns;
+            for(o = 0; o < (int)ns; ++o) d[o] = 0;
+        }
+    }
+}
+#else
 static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta, int n, int h, int w)
 {
     int pw = C3_PW(w), y, x, o;
@@ -160,6 +210,7 @@ static C3_TARGET void C3_FN(transpose)(float *dT, size_t ns, const float *delta,
         }
     }
 }
+#endif
 
 /* packed: for each block of C3_OCB outputs, [red][ntaps][C3_OCB] (outputs past the end are zero),
  * tap j taking weight index wi[j].
