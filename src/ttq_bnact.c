@@ -7,7 +7,8 @@
  * parallel over channels, with the same mathematics (tests/test_bnact.c compares with
  * Darknet's own functions):
  *   forward:  mu = mean(x), var = mean((x - mu)^2)  (biased; the rolling variance gets the
- *             unbiased one), xn = (x - mu)/sqrt(var + eps), y = act(scale*xn + bias);
+ *             unbiased one; both from one pass of shifted sums), xn = (x - mu)/sqrt(var + eps),
+ *             y = act(scale*xn + bias);
  *   backward: d = dy*act'(y), dbias += sum d, dscale += sum d*xn,
  *             dx = scale/sqrt(var + eps) * (d - sum(d)/N - xn*sum(d*xn)/N),
  * which is Darknet's mean_delta/variance_delta/normalize_delta with x - mu = xn*sqrt(var + eps),
@@ -32,20 +33,22 @@ void ttq_bnact_forward_train(float *out, float *x_norm, float *mean, float *vari
     #pragma omp parallel for schedule(static)
     for(f = 0; f < filters; ++f){
         int b, k;
+        /* one pass: sums of x - K and (x - K)^2, shifted by a sample K of the channel so that the
+         * variance does not come from the difference of two large numbers */
+        const float K = out[(size_t)f*spatial];
         float s = 0, ss = 0;
         for(b = 0; b < batch; ++b){
             const float *x = out + ((size_t)b*filters + f)*spatial;
-            for(k = 0; k < spatial; ++k) s += x[k];
-        }
-        float mu = s/n;
-        for(b = 0; b < batch; ++b){
-            const float *x = out + ((size_t)b*filters + f)*spatial;
             for(k = 0; k < spatial; ++k){
-                float d = x[k] - mu;
+                float d = x[k] - K;
+                s += d;
                 ss += d*d;
             }
         }
-        float var = ss/n;
+        float mu = K + s/n;
+        float var = ss/n - (s/n)*(s/n);
+        if(var < 0) var = 0;
+        ss = var*n;
         mean[f] = mu;
         variance[f] = var;
         rolling_mean[f] = .99f*rolling_mean[f] + .01f*mu;

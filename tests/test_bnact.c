@@ -1,7 +1,7 @@
 /* Fused batch norm + activation (src/ttq_bnact.c) against Darknet's own separate passes
  * (forward_batchnorm_layer + activate_array; gradient_array + backward_batchnorm_layer) on the
  * same data: outputs, x_norm, batch and rolling statistics, scale/bias updates and the delta
- * passed back, for each activation the fused path supports. */
+ * passed back, for each activation the fused path supports, and for data with a large mean. */
 #include "testutil.h"
 #include "darknet.h"
 #include "batchnorm_layer.h"
@@ -16,7 +16,7 @@ static float frand(void)
     return ((rng >> 8) & 0xffff)/32768.0f - 1.0f;
 }
 
-static void check(int batch, int c, int h, int w, ACTIVATION a)
+static void check(int batch, int c, int h, int w, ACTIVATION a, float offset)
 {
     layer r = make_convolutional_layer(batch, h, w, c, c, 1, 3, 1, 1, a, 1, 0, 0, 0);
     layer f = make_convolutional_layer(batch, h, w, c, c, 1, 3, 1, 1, a, 1, 0, 0, 0);
@@ -25,7 +25,7 @@ static void check(int batch, int c, int h, int w, ACTIVATION a)
     float *x = malloc(n*sizeof(float)), *dy = malloc(n*sizeof(float));
     network net = {0};
     net.train = 1;
-    for(j = 0; j < n; ++j){ x[j] = 2*frand() + 0.3f; dy[j] = frand(); }
+    for(j = 0; j < n; ++j){ x[j] = 2*frand() + offset; dy[j] = frand(); }
     for(i = 0; i < c; ++i){
         r.scales[i] = f.scales[i] = 1 + 0.5f*frand();
         r.biases[i] = f.biases[i] = 0.2f*frand();
@@ -49,7 +49,21 @@ static void check(int batch, int c, int h, int w, ACTIVATION a)
     ttq_bnact_backward(f.delta, f.output, f.x_norm, f.variance, f.scales, f.scale_updates,
                        f.bias_updates, batch, c, spatial, a);
 
-    t_log("batch %d, %d channels of %dx%d, activation %d\n", batch, c, h, w, (int)a);
+    /* batch statistics against double precision */
+    for(i = 0; i < c; ++i){
+        double m = 0, v = 0;
+        int b, k;
+        for(b = 0; b < batch; ++b) for(k = 0; k < spatial; ++k) m += x[((size_t)b*c + i)*spatial + k];
+        m /= (double)batch*spatial;
+        for(b = 0; b < batch; ++b) for(k = 0; k < spatial; ++k){
+            double d = x[((size_t)b*c + i)*spatial + k] - m;
+            v += d*d;
+        }
+        v /= (double)batch*spatial;
+        CHECK(fabs(f.mean[i] - m) <= 1e-6 + 1e-6*fabs(m), "channel %d: mean %.9g, want %.9g", i, f.mean[i], m);
+        CHECK(fabs(f.variance[i] - v) <= 1e-6 + 1e-5*v, "channel %d: variance %.9g, want %.9g", i, f.variance[i], v);
+    }
+    t_log("batch %d, %d channels of %dx%d, activation %d, mean offset %g\n", batch, c, h, w, (int)a, offset);
     CHECK_CLOSE("output", f.output, r.output, n, 1e-5, 1e-4);
     CHECK_CLOSE("x_norm", f.x_norm, r.x_norm, n, 1e-5, 1e-4);
     CHECK_CLOSE("mean", f.mean, r.mean, c, 1e-6, 1e-4);
@@ -68,10 +82,11 @@ int main(int argc, char **argv)
     t_init(argc, argv);
     CHECK(ttq_bnact_supports(LEAKY) && ttq_bnact_supports(RELU) && ttq_bnact_supports(LINEAR)
           && !ttq_bnact_supports(LOGISTIC), "supported activations");
-    check(3, 5, 7, 6, LEAKY);
-    check(3, 5, 7, 6, RELU);
-    check(2, 4, 9, 9, LINEAR);
-    check(16, 8, 16, 16, LEAKY);
-    check(2, 3, 1, 1, LEAKY);
+    check(3, 5, 7, 6, LEAKY, 0.3f);
+    check(3, 5, 7, 6, RELU, 0.3f);
+    check(2, 4, 9, 9, LINEAR, 0.3f);
+    check(16, 8, 16, 16, LEAKY, 0.3f);
+    check(2, 3, 1, 1, LEAKY, 0.3f);
+    check(8, 4, 16, 16, LEAKY, 30.f);     /* a mean far from zero: the one-pass variance must hold */
     return t_finish();
 }
