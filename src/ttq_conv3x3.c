@@ -22,12 +22,6 @@
 #define C3_PV 3
 #define C3_WIB 2
 #include "ttq_conv3x3_impl.h"
-#undef C3_ISA
-#undef C3_TARGET
-#undef C3_VL
-#undef C3_OCB
-#undef C3_PV
-#undef C3_WIB
 
 #define C3_ISA avx2
 #define C3_TARGET __attribute__((target("avx2,fma")))
@@ -36,12 +30,6 @@
 #define C3_PV 3
 #define C3_WIB 1
 #include "ttq_conv3x3_impl.h"
-#undef C3_ISA
-#undef C3_TARGET
-#undef C3_VL
-#undef C3_OCB
-#undef C3_PV
-#undef C3_WIB
 #endif
 
 /* Largest C3_OCB and C3_PV*C3_VL of the kernel sets above, and the widest vector. */

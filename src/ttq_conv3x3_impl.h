@@ -7,6 +7,7 @@
  *   C3_PV      vectors of positions per register block (3; the last block of an image takes
  *              the 1 or 2 vectors left)
  *   C3_WIB     input channels per block of the weight-gradient kernel
+ * (this file undefines them at its end).
  *
  * Method. Pad each channel of the input with zeros: a zero row above and below, and one zero
  * column between rows (it is the right border of one row and the left border of the next), giving
@@ -368,3 +369,10 @@ static C3_TARGET void C3_FN(wgrad)(float *dw, const float *dT, size_t ns, const 
 #undef C3_FN
 #undef C3_CAT
 #undef C3_CAT2
+/* the parameters, so that the next kernel set defines its own */
+#undef C3_ISA
+#undef C3_TARGET
+#undef C3_VL
+#undef C3_OCB
+#undef C3_PV
+#undef C3_WIB
