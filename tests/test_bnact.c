@@ -60,12 +60,15 @@ static void check(int batch, int c, int h, int w, ACTIVATION a, float offset)
             v += d*d;
         }
         v /= (double)batch*spatial;
-        CHECK(fabs(f.mean[i] - m) <= 1e-6 + 1e-6*fabs(m), "channel %d: mean %.9g, want %.9g", i, f.mean[i], m);
-        CHECK(fabs(f.variance[i] - v) <= 1e-6 + 1e-5*v, "channel %d: variance %.9g, want %.9g", i, f.variance[i], v);
+        /* float sums of a few thousand terms, in any order (unvectorised under the sanitizers):
+         * ~1e-5 relative; an unshifted one-pass variance would be off by far more at offset 30 */
+        CHECK(fabs(f.mean[i] - m) <= 1e-5*(1 + fabs(m)), "channel %d: mean %.9g, want %.9g", i, f.mean[i], m);
+        CHECK(fabs(f.variance[i] - v) <= 1e-6 + 1e-4*v, "channel %d: variance %.9g, want %.9g", i, f.variance[i], v);
     }
     t_log("batch %d, %d channels of %dx%d, activation %d, mean offset %g\n", batch, c, h, w, (int)a, offset);
-    CHECK_CLOSE("output", f.output, r.output, n, 1e-5, 1e-4);
-    CHECK_CLOSE("x_norm", f.x_norm, r.x_norm, n, 1e-5, 1e-4);
+    /* Darknet's own float mean is off by ~1e-5 when the mean is far from zero */
+    CHECK_CLOSE("output", f.output, r.output, n, 5e-5, 1e-4);
+    CHECK_CLOSE("x_norm", f.x_norm, r.x_norm, n, 5e-5, 1e-4);
     CHECK_CLOSE("mean", f.mean, r.mean, c, 1e-6, 1e-4);
     CHECK_CLOSE("variance", f.variance, r.variance, c, 1e-6, 1e-4);
     CHECK_CLOSE("rolling mean", f.rolling_mean, r.rolling_mean, c, 1e-6, 1e-4);
