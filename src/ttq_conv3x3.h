@@ -1,22 +1,23 @@
 /* Direct 3x3 convolution (stride 1 or 2, pad 1, one group) for Darknet's CPU path.
  *
  * Darknet convolves by im2col + gemm: every image is first copied into a 9x larger column matrix,
- * and the backward pass writes another one and folds it back with col2im. For the 3x3 stride-1
- * layers that make up almost all of a ResNet, these copies and the gemm's own packing cost more
- * than the arithmetic. This path computes the same sums directly from a zero-padded copy of the
- * image, with vector accumulators held in registers (see ttq_conv3x3_impl.h for the method).
- * It is tested against im2col + gemm (tests/test_conv3x3.c).
+ * and the backward pass writes another one and folds it back with col2im. For the 3x3 layers that
+ * make up almost all of a ResNet, these copies and the gemm's own packing cost more than the
+ * arithmetic. This path computes the same sums directly from a zero-padded copy of the image (at
+ * stride 2, four phase planes of it), with vector accumulators held in registers (see
+ * ttq_conv3x3_impl.h for the method). tests/test_conv3x3.c checks it against the definition in
+ * double and against im2col + gemm.
  *
- * Layouts are Darknet's: an image is c x h x w floats, weights n x c x 3 x 3, output n x h x w.
- * The "padded" layout of a channel is (h+2) rows of (w+2) floats with zero borders, followed by a
- * zeroed tail; channel i starts at i*ttq_conv3x3_channel_stride(h, w). */
+ * Layouts are Darknet's: an image is c x h x w floats, weights n x c x 3 x 3, output n x oh x ow.
+ * Scratch and packed buffers are the caller's (sizes below); their layout is private. */
 #ifndef TTQ_CONV3X3_H
 #define TTQ_CONV3X3_H
 
 #include <stddef.h>
 
-/* Whether the direct path serves a layer of this shape on this CPU. 0 when the CPU lacks AVX2/FMA,
- * when the environment sets DARKNET_DIRECT_CONV=0, or when im2col + gemm is the faster choice. */
+/* Whether the direct path serves a layer of this shape on this CPU: 3x3, pad 1, stride 1 or 2, one
+ * group. 0 for other shapes, when the CPU lacks AVX2/FMA, or when the environment sets
+ * DARKNET_DIRECT_CONV=0. */
 int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n, int h, int w);
 
 /* Floats of scratch one thread needs for one image (forward and backward). */
