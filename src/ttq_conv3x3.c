@@ -215,6 +215,13 @@ static int phase_taps(int a, int b, int pq, int *wi, int *offs)
     return nt;
 }
 
+/* Floats of one phase's packed weights for a stride-2 input delta (c outputs in blocks of the
+ * kernel set's ocb, n filters reduced, nt taps). */
+static size_t phase_pack_floats(const kernels *k, int c, int n, int nt)
+{
+    return (size_t)(c + k->ocb - 1)/k->ocb*k->ocb*n*nt;
+}
+
 void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c)
 {
     static const int wi[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -234,7 +241,7 @@ void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c
     for(a = 0; a < 2; ++a) for(b = 0; b < 2; ++b){
         int nt = phase_taps(a, b, 1, wi, offs);
         k->pack(packed, weights, n, c, 1, nt, wi);
-        packed += (size_t)(c + k->ocb - 1)/k->ocb*k->ocb*n*nt;
+        packed += phase_pack_floats(k, c, n, nt);
     }
 }
 
@@ -275,6 +282,6 @@ void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, c
         int nt = phase_taps(a, b, pq, wi, offs);
         k->conv(flat, g.os, packed_bwd, c, n, dpad, g.cso, nt, offs, (h - a + 1)/2*pq);
         k->unpad2(imdelta, flat, g.os, c, h, w, a, b, pq);
-        packed_bwd += (size_t)(c + k->ocb - 1)/k->ocb*k->ocb*n*nt;
+        packed_bwd += phase_pack_floats(k, c, n, nt);
     }
 }
