@@ -8,7 +8,18 @@
  *   ternarise       q = +Wp, 0, -Wn;
  *   backward        latent update += s*U by region, Wp update += sum_pos U, Wn update -= sum_neg U
  *                   (block sums, then one atomicAdd per block: the summation order differs from
- *                   the CPU's, so the scale updates agree to float rounding). */
+ *                   the CPU's, so the scale updates agree to float rounding).
+ *
+ * Launches, not arithmetic, are what this costs on a fast GPU: a ResNet-20 layer holds at most
+ * 36 864 weights, so each of these kernels runs for a few microseconds, about as long as its launch.
+ * The fused path therefore does a layer's whole forward step (threshold, q, and zeroing the buffer
+ * the convolution's weight gradient accumulates into) in one launch with one block per scale group,
+ * and the Wp/Wn momentum step and floor in one more: three launches per layer and iteration beside
+ * Darknet's own, where the unfused path (DARKNET_TTQ_FUSED=0, kept for comparison and as the
+ * reference of make test-gpu) makes fourteen. Layers with more than TTQ_FUSED_MAX weights per group
+ * in threshold mode take the multi-block max instead, where one block would be the slower. */
+#include <stdlib.h>
+
 #include "cuda_runtime.h"
 #include "curand.h"
 #include "cublas_v2.h"
@@ -25,6 +36,16 @@ extern "C" {
 }
 
 #define TTQ_THREADS 256
+#define TTQ_BLOCK 1024              /* threads of the one-block-per-group kernels */
+#define TTQ_FUSED_MAX (1 << 16)     /* weights per group up to which threshold mode is fused */
+
+/* the fused path unless DARKNET_TTQ_FUSED=0 (read at every call, a few per layer and iteration, so
+   that make test-gpu can check both paths in one process) */
+static int ttq_fused(void)
+{
+    const char *e = getenv("DARKNET_TTQ_FUSED");
+    return !(e && e[0] == '0' && e[1] == 0);
+}
 
 __global__ void ttq_absmax_kernel(const float *w, int n, unsigned int *maxbits)
 {
@@ -77,20 +98,63 @@ __device__ unsigned int ttq_block_select(const float *w, int n, int rank, int *s
     return lo;
 }
 
+/* the sparsity-mode threshold of n weights, computed by the whole (single) block; s holds
+   blockDim.x ints */
+__device__ float ttq_block_sparsity_delta(const float *w, int n, int k, int *s)
+{
+    if(k == 0) return 0.5f*__uint_as_float(ttq_block_select(w, n, 1, s));
+    if(k >= n) return __uint_as_float(ttq_block_select(w, n, n, s));
+    float a = __uint_as_float(ttq_block_select(w, n, k, s));
+    float b = __uint_as_float(ttq_block_select(w, n, k + 1, s));
+    return 0.5f*(a + b);
+}
+
 __global__ void ttq_sparsity_kernel(const float *w, int n, int k, float *delta)
 {
-    __shared__ int s[1024];
-    float d;
-    if(k == 0){
-        d = 0.5f*__uint_as_float(ttq_block_select(w, n, 1, s));
-    } else if(k >= n){
-        d = __uint_as_float(ttq_block_select(w, n, n, s));
-    } else {
-        float a = __uint_as_float(ttq_block_select(w, n, k, s));
-        float b = __uint_as_float(ttq_block_select(w, n, k + 1, s));
-        d = 0.5f*(a + b);
-    }
+    __shared__ int s[TTQ_BLOCK];
+    float d = ttq_block_sparsity_delta(w, n, k, s);
     if(threadIdx.x == 0) *delta = d;
+}
+
+/* largest |w| bit pattern of n weights, computed by the whole (single) block */
+__device__ unsigned int ttq_block_absmax(const float *w, int n, unsigned int *s)
+{
+    unsigned int m = 0;
+    int i;
+    for(i = threadIdx.x; i < n; i += blockDim.x){
+        unsigned int b = __float_as_uint(w[i]) & 0x7FFFFFFFu;
+        if(b > m) m = b;
+    }
+    s[threadIdx.x] = m;
+    __syncthreads();
+    for(i = blockDim.x/2; i > 0; i >>= 1){
+        if(threadIdx.x < i && s[threadIdx.x + i] > s[threadIdx.x]) s[threadIdx.x] = s[threadIdx.x + i];
+        __syncthreads();
+    }
+    m = s[0];
+    __syncthreads();
+    return m;
+}
+
+/* The fused forward step, one block per scale group g of gs weights: the threshold (t * max|w| when
+   k < 0, else the sparsity threshold of rank k), q = +Wp, 0, -Wn, and u (the convolution's weight
+   gradient buffer, which backward accumulates into; may be NULL) zeroed. The same arithmetic as the unfused
+   kernels, so the same bits. */
+__global__ void ttq_forward_fused_kernel(const float *w, int gs, float t, int k, const float *wp,
+                                         const float *wn, float *delta, float *q, float *u)
+{
+    __shared__ unsigned int s[TTQ_BLOCK];
+    int g = blockIdx.x, i;
+    size_t o = (size_t)g*gs;
+    float d = (k < 0) ? t*__uint_as_float(ttq_block_absmax(w + o, gs, s))
+                      : ttq_block_sparsity_delta(w + o, gs, k, (int *)s);
+    float p = wp[g], m = -wn[g];
+    for(i = threadIdx.x; i < gs; i += blockDim.x){
+        float x = w[o + i];
+        q[o + i] = (x > d) ? p : (x < -d) ? m : 0.f;
+        if(u) u[o + i] = 0.f;
+    }
+    if(threadIdx.x == 0) delta[g] = d;
 }
 
 __global__ void ttq_ternarize_kernel(const float *w, int n, const float *delta, const float *wp,
@@ -138,6 +202,21 @@ __global__ void ttq_floor_kernel(float *s, int n)
     if(i < n && !(s[i] >= TTQ_SCALE_FLOOR)) s[i] = TTQ_SCALE_FLOOR;
 }
 
+/* Wp and Wn together, Darknet's momentum SGD step as update_ternary_layer_gpu's unfused
+   axpy/axpy/scal sequence computes it (a = -decay*batch, b = rate/batch), then the floor */
+__global__ void ttq_scales_sgd_kernel(float *wp, float *wpu, float *wn, float *wnu, int k, float a,
+                                      float b, float momentum)
+{
+    int i = blockIdx.x*blockDim.x + threadIdx.x;
+    float *w = wp, *v = wpu;
+    if(i >= 2*k) return;
+    if(i >= k){ i -= k; w = wn; v = wnu; }
+    float g = v[i] + a*w[i];
+    float x = w[i] + b*g;
+    v[i] = momentum*g;
+    w[i] = (x >= TTQ_SCALE_FLOOR) ? x : TTQ_SCALE_FLOOR;
+}
+
 static dim3 ttq_grid(int n)
 {
     int blocks = (n + TTQ_THREADS - 1)/TTQ_THREADS;
@@ -149,16 +228,38 @@ static dim3 ttq_grid(int n)
     return d;
 }
 
-extern "C" void ternarize_ternary_layer_gpu(layer l)
+/* k of the sparsity mode for a group of gs weights, as ttq_sparsity_threshold_ref rounds it */
+static int ttq_sparsity_rank(float r, int gs)
+{
+    int k = (int)floor((double)r*(double)gs + 0.5);
+    return (k > gs) ? gs : k;
+}
+
+/* whether the fused forward kernel serves this layer */
+static int ttq_fused_layer(layer l)
+{
+    return ttq_fused() && (l.ttq_sparsity >= 0 || l.nweights/l.ttq_nscales <= TTQ_FUSED_MAX);
+}
+
+/* q from the latent weights; u, when not NULL and the fused kernel serves the layer, is zeroed on
+   the way */
+static void ttq_ternarize_gpu(layer l, float *u)
 {
     int g, gs = l.nweights/l.ttq_nscales;
+    int sparsity = l.ttq_sparsity >= 0;
+    if(ttq_fused_layer(l)){
+        int k = sparsity ? ttq_sparsity_rank(l.ttq_sparsity, gs) : -1;
+        ttq_forward_fused_kernel<<<l.ttq_nscales, TTQ_BLOCK>>>(
+            l.weights_gpu, gs, l.ttq_threshold, k, l.wp_gpu, l.wn_gpu, l.ttq_delta_gpu,
+            l.ternary_weights_gpu, u);
+        check_error(cudaPeekAtLastError());
+        return;
+    }
     for(g = 0; g < l.ttq_nscales; ++g){
         const float *w = l.weights_gpu + (size_t)g*gs;
         float *delta = l.ttq_delta_gpu + g;
-        if(l.ttq_sparsity >= 0){
-            int k = (int)floor((double)l.ttq_sparsity*(double)gs + 0.5);
-            if(k > gs) k = gs;
-            ttq_sparsity_kernel<<<1, 1024>>>(w, gs, k, delta);
+        if(sparsity){
+            ttq_sparsity_kernel<<<1, TTQ_BLOCK>>>(w, gs, ttq_sparsity_rank(l.ttq_sparsity, gs), delta);
         } else {
             int blocks = (gs + TTQ_THREADS - 1)/TTQ_THREADS;
             if(blocks > 1024) blocks = 1024;
@@ -172,9 +273,16 @@ extern "C" void ternarize_ternary_layer_gpu(layer l)
     }
 }
 
+extern "C" void ternarize_ternary_layer_gpu(layer l)
+{
+    ttq_ternarize_gpu(l, 0);
+}
+
 extern "C" void forward_ternary_layer_gpu(layer l, network net)
 {
-    ternarize_ternary_layer_gpu(l);
+    /* backward accumulates the convolution's gradient for q into ternary_updates: zero it here,
+       in the same pass, when the fused kernel runs, else at the start of backward */
+    ttq_ternarize_gpu(l, l.ternary_updates_gpu);
     layer c = l;
     c.weights_gpu = l.ternary_weights_gpu;
     forward_convolutional_layer_gpu(c, net);
@@ -185,7 +293,7 @@ extern "C" void backward_ternary_layer_gpu(layer l, network net)
     layer c = l;
     c.weights_gpu = l.ternary_weights_gpu;
     c.weight_updates_gpu = l.ternary_updates_gpu;
-    fill_gpu(l.nweights, 0, l.ternary_updates_gpu, 1);
+    if(!ttq_fused_layer(l)) fill_gpu(l.nweights, 0, l.ternary_updates_gpu, 1);
     backward_convolutional_layer_gpu(c, net);
     int g, gs = l.nweights/l.ttq_nscales;
     for(g = 0; g < l.ttq_nscales; ++g){
@@ -205,6 +313,13 @@ extern "C" void update_ternary_layer_gpu(layer l, update_args a)
     float decay = (l.ttq_decay >= 0) ? l.ttq_decay : a.decay;
     int k = l.ttq_nscales;
     update_convolutional_layer_gpu(l, a);
+    if(!a.adam && ttq_fused()){
+        ttq_scales_sgd_kernel<<<(2*k + TTQ_THREADS - 1)/TTQ_THREADS, TTQ_THREADS>>>(
+            l.wp_gpu, l.wp_updates_gpu, l.wn_gpu, l.wn_updates_gpu, k, -decay*a.batch,
+            rate/a.batch, a.momentum);
+        check_error(cudaPeekAtLastError());
+        return;
+    }
     if(a.adam){
         adam_update_gpu(l.wp_gpu, l.wp_updates_gpu, l.wp_m_gpu, l.wp_v_gpu, a.B1, a.B2, a.eps, decay, rate, k, a.batch, a.t);
         adam_update_gpu(l.wn_gpu, l.wn_updates_gpu, l.wn_m_gpu, l.wn_v_gpu, a.B1, a.B2, a.eps, decay, rate, k, a.batch, a.t);

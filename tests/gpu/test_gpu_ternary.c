@@ -6,6 +6,8 @@
  * orders than the CPU, so not bit for bit; TF32 is switched off). The threshold and the ternary
  * weights must be equal bit for bit. Then a short training run on the GPU (loss falls, Wp
  * and Wn move), and weights saved from it load into a CPU network with the same predictions.
+ * All of it twice: with the fused TTQ kernels (the default) and the unfused ones
+ * (DARKNET_TTQ_FUSED=0); two shapes are large enough for the multi-block threshold path.
  * Without a GPU it prints "skipped" and exits 77. */
 #include "testutil.h"
 
@@ -48,9 +50,11 @@ static void compare(const char *what, const float *gpu, const float *cpu, int n,
 
 static void check_shape(shape s, int adam, unsigned seed)
 {
-    char name[128];
-    snprintf(name, sizeof name, "b%d c%d %dx%d n%d g%d k%d s%d bn%d %s%s", s.batch, s.c, s.hw, s.hw,
-             s.n, s.groups, s.size, s.stride, s.bn, s.r >= 0 ? "sparsity" : "threshold", adam ? " adam" : "");
+    char name[160];
+    const char *e = getenv("DARKNET_TTQ_FUSED");
+    snprintf(name, sizeof name, "b%d c%d %dx%d n%d g%d k%d s%d bn%d %s%s%s", s.batch, s.c, s.hw, s.hw,
+             s.n, s.groups, s.size, s.stride, s.bn, s.r >= 0 ? "sparsity" : "threshold", adam ? " adam" : "",
+             (e && !strcmp(e, "0")) ? " unfused" : "");
     t_log("%s\n", name);
     gpu_index = -1;
     layer c = make_ternary_layer(s.batch, s.hw, s.hw, s.c, s.n, s.groups, s.size, s.stride, s.pad,
@@ -180,12 +184,20 @@ int main(int argc, char **argv)
         {2, 8, 8, 8, 2, 3, 1, 1, 1, 0.2f, -1},
         {3, 6, 7, 12, 1, 1, 1, 0, 1, -1, 0.4f},
         {2, 16, 6, 32, 1, 3, 1, 1, 0, -1, 0.0f},
+        /* more weights (73 728) than the fused threshold kernel takes: the multi-block path */
+        {1, 64, 4, 128, 1, 3, 1, 1, 1, 0.05f, -1},
+        {1, 64, 4, 128, 1, 3, 1, 1, 0, -1, 0.5f},
     };
-    int i;
-    for(i = 0; i < (int)(sizeof shapes/sizeof shapes[0]); ++i){
-        check_shape(shapes[i], 0, 10 + i);
-        check_shape(shapes[i], 1, 20 + i);
+    int i, fused;
+    /* the fused kernels (the default) and the unfused ones (DARKNET_TTQ_FUSED=0) */
+    for(fused = 1; fused >= 0; --fused){
+        if(fused) unsetenv("DARKNET_TTQ_FUSED");
+        else setenv("DARKNET_TTQ_FUSED", "0", 1);
+        for(i = 0; i < (int)(sizeof shapes/sizeof shapes[0]); ++i){
+            check_shape(shapes[i], 0, 10 + i);
+            check_shape(shapes[i], 1, 20 + i);
+        }
+        train_on_gpu();
     }
-    train_on_gpu();
     return t_finish();
 }
