@@ -47,12 +47,13 @@ static int ttq_fused(void)
     return !(e && e[0] == '0' && e[1] == 0);
 }
 
-__global__ void ttq_absmax_kernel(const float *w, int n, unsigned int *maxbits)
+/* the largest |w| bit pattern among w[first], w[first + stride], ... below n, reduced over the
+   block (s holds blockDim.x values); every thread returns it */
+__device__ unsigned int ttq_block_absmax(const float *w, int n, int first, int stride, unsigned int *s)
 {
-    __shared__ unsigned int s[TTQ_THREADS];
     unsigned int m = 0;
     int i;
-    for(i = blockIdx.x*blockDim.x + threadIdx.x; i < n; i += blockDim.x*gridDim.x){
+    for(i = first; i < n; i += stride){
         unsigned int b = __float_as_uint(w[i]) & 0x7FFFFFFFu;
         if(b > m) m = b;
     }
@@ -62,7 +63,16 @@ __global__ void ttq_absmax_kernel(const float *w, int n, unsigned int *maxbits)
         if(threadIdx.x < i && s[threadIdx.x + i] > s[threadIdx.x]) s[threadIdx.x] = s[threadIdx.x + i];
         __syncthreads();
     }
-    if(threadIdx.x == 0) atomicMax(maxbits, s[0]);
+    m = s[0];
+    __syncthreads();
+    return m;
+}
+
+__global__ void ttq_absmax_kernel(const float *w, int n, unsigned int *maxbits)
+{
+    __shared__ unsigned int s[TTQ_THREADS];
+    unsigned int m = ttq_block_absmax(w, n, blockIdx.x*blockDim.x + threadIdx.x, blockDim.x*gridDim.x, s);
+    if(threadIdx.x == 0) atomicMax(maxbits, m);
 }
 
 __global__ void ttq_threshold_kernel(const unsigned int *maxbits, float t, float *delta)
@@ -116,26 +126,6 @@ __global__ void ttq_sparsity_kernel(const float *w, int n, int k, float *delta)
     if(threadIdx.x == 0) *delta = d;
 }
 
-/* largest |w| bit pattern of n weights, computed by the whole (single) block */
-__device__ unsigned int ttq_block_absmax(const float *w, int n, unsigned int *s)
-{
-    unsigned int m = 0;
-    int i;
-    for(i = threadIdx.x; i < n; i += blockDim.x){
-        unsigned int b = __float_as_uint(w[i]) & 0x7FFFFFFFu;
-        if(b > m) m = b;
-    }
-    s[threadIdx.x] = m;
-    __syncthreads();
-    for(i = blockDim.x/2; i > 0; i >>= 1){
-        if(threadIdx.x < i && s[threadIdx.x + i] > s[threadIdx.x]) s[threadIdx.x] = s[threadIdx.x + i];
-        __syncthreads();
-    }
-    m = s[0];
-    __syncthreads();
-    return m;
-}
-
 /* The fused forward step, one block per scale group g of gs weights: the threshold (t * max|w| when
    k < 0, else the sparsity threshold of rank k), q = +Wp, 0, -Wn, and u (the convolution's weight
    gradient buffer, which backward accumulates into; may be NULL) zeroed. The same arithmetic as the unfused
@@ -146,7 +136,7 @@ __global__ void ttq_forward_fused_kernel(const float *w, int gs, float t, int k,
     __shared__ unsigned int s[TTQ_BLOCK];
     int g = blockIdx.x, i;
     size_t o = (size_t)g*gs;
-    float d = (k < 0) ? t*__uint_as_float(ttq_block_absmax(w + o, gs, s))
+    float d = (k < 0) ? t*__uint_as_float(ttq_block_absmax(w + o, gs, threadIdx.x, blockDim.x, s))
                       : ttq_block_sparsity_delta(w + o, gs, k, (int *)s);
     float p = wp[g], m = -wn[g];
     for(i = threadIdx.x; i < gs; i += blockDim.x){
