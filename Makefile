@@ -56,7 +56,7 @@ VB      := $(BUILD)/$(VARIANT)
 TREE    := $(VB)/darknet
 STAMP   := $(VB)/.patched
 PATCHES := $(sort $(wildcard patches/[0-9][0-9][0-9][0-9]-*.patch))
-OUR_SRC := $(wildcard src/*.c src/*.h src/*.cu)
+OUR_SRC := $(wildcard src/*.c src/*.h src/*.cu src/*.cuh)
 TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC))
 
 APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
@@ -130,6 +130,9 @@ endif
 $(TREE)/src/%: src/% $(STAMP)
 	@cp $< $@
 
+# Darknet's Makefile knows nothing of our .cuh: a fresh copy of the .cu makes it recompile
+$(TREE)/src/ternary_kernels.cu: src/ternary_kernels.cuh
+
 # --- 3. Build ----------------------------------------------------------------------------------
 darknet: $(STAMP) $(TREE_SRC)
 	@$(MAKE) --no-print-directory -C $(TREE) $(SUBMAKE_VARS)
@@ -147,6 +150,9 @@ $(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
 	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
 
 $(TREE)/libdarknet.a: darknet
+
+# the GPU kernels' device code, run on the CPU under an emulation of CUDA's threads and blocks
+$(VB)/tests/test_kernels_emu: tests/cuda_emu.h $(TREE)/src/ternary_kernels.cuh
 
 $(VB)/tools/genimages: tests/genimages.c
 	@mkdir -p $(VB)/tools
