@@ -51,6 +51,12 @@ done
 
 if [ -z "${GPU_SKIP_ACCURACY:-}" ]; then
     say "== 4. accuracy: full recipe, 20 FP + 20 TTQ epochs [$(stamp)]"
+    if [ "$rc" -ne 0 ] && [ -z "${DARKNET_TTQ_FUSED:-}" ]; then
+        # a failing GPU test says nothing certain of the fused kernels alone; the unfused ones
+        # passed on an H100 before, so the accuracy run takes them and says so
+        say "test-gpu failed: the recipe runs with DARKNET_TTQ_FUSED=0"
+        export DARKNET_TTQ_FUSED=0
+    fi
     DEMO_NO_INSTALL=1 GPU=1 sh data/demo.sh >"$OUT/demo.log" 2>&1
     say "demo exit status $?"
     sed -n '/== summary/,$p' "$OUT/demo.log" | tee -a "$summary"
