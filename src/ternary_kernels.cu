@@ -17,7 +17,9 @@
  * and the Wp/Wn momentum step and floor in one more: three launches per layer and iteration beside
  * Darknet's own, where the unfused path (DARKNET_TTQ_FUSED=0, kept for comparison and as the
  * reference of make test-gpu) makes fourteen. Layers with more than TTQ_FUSED_MAX weights per group
- * in threshold mode take the multi-block max instead, where one block would be the slower. */
+ * in threshold mode take the multi-block max instead, where one block would be the slower.
+ * The kernels themselves are in ternary_kernels.cuh (make test also runs them on the CPU); this file
+ * holds the host side: which kernels run, with which launch sizes. */
 #include <stdlib.h>
 
 #include "cuda_runtime.h"
