@@ -84,8 +84,7 @@ static void ttq_ternarize_gpu(layer l, float *u)
         if(sparsity){
             ttq_sparsity_kernel<<<1, TTQ_BLOCK>>>(w, gs, ttq_sparsity_rank(l.ttq_sparsity, gs), delta);
         } else {
-            int blocks = (gs + TTQ_THREADS - 1)/TTQ_THREADS;
-            if(blocks > 1024) blocks = 1024;
+            int blocks = ttq_absmax_blocks(gs);
             check_error(cudaMemset(l.ttq_scratch_gpu + g, 0, sizeof(unsigned int)));
             ttq_absmax_kernel<<<blocks, TTQ_THREADS>>>(w, gs, l.ttq_scratch_gpu + g);
             ttq_threshold_kernel<<<1, 1>>>(l.ttq_scratch_gpu + g, l.ttq_threshold, delta);

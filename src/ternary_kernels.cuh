@@ -179,4 +179,12 @@ static int ttq_sparsity_rank(float r, int gs)
     return (k > gs) ? gs : k;
 }
 
+/* blocks of TTQ_THREADS for the multi-block max over gs weights: one weight per thread, at most
+   1024 blocks (each thread then strides over the rest) */
+static int ttq_absmax_blocks(int gs)
+{
+    int blocks = (gs + TTQ_THREADS - 1)/TTQ_THREADS;
+    return (blocks > 1024) ? 1024 : blocks;
+}
+
 #endif

@@ -131,11 +131,9 @@ static void check_forward(int nscales, int gs, float t, float r, int coarse, int
             sparsity_args a = {wg, gs, k, delta + g};
             emu_launch(emu_dim(1, 1), emu_dim(TTQ_BLOCK, 1), sparsity_body, &a);
         } else {
-            unsigned blocks = blocks_of(gs, TTQ_THREADS);
-            if(blocks > 1024) blocks = 1024;
             maxbits[g] = 0;
             absmax_args a = {wg, gs, maxbits + g};
-            emu_launch(emu_dim(blocks, 1), emu_dim(TTQ_THREADS, 1), absmax_body, &a);
+            emu_launch(emu_dim(ttq_absmax_blocks(gs), 1), emu_dim(TTQ_THREADS, 1), absmax_body, &a);
             threshold_args b = {maxbits + g, t, delta + g};
             emu_launch(emu_dim(1, 1), emu_dim(1, 1), threshold_body, &b);
         }
