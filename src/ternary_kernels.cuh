@@ -9,7 +9,10 @@
 #define TERNARY_KERNELS_CUH
 
 #define TTQ_THREADS 256
-#define TTQ_BLOCK 1024              /* threads of the one-block-per-group kernels */
+#define TTQ_BLOCK 1024              /* threads of the one-block-per-group kernels, which are declared
+                                       __launch_bounds__(TTQ_BLOCK): the compiler then keeps them within
+                                       64 registers a thread, so that a 1024-thread launch fits an SM
+                                       on every architecture (sm_90: 32 and 18 registers) */
 #define TTQ_FUSED_MAX (1 << 16)     /* weights per group up to which threshold mode is fused */
 
 /* the largest |w| bit pattern among w[first], w[first + stride], ... below n, reduced over the
@@ -84,7 +87,7 @@ __device__ float ttq_block_sparsity_delta(const float *w, int n, int k, int *s)
     return 0.5f*(a + b);
 }
 
-__global__ void ttq_sparsity_kernel(const float *w, int n, int k, float *delta)
+__global__ void __launch_bounds__(TTQ_BLOCK) ttq_sparsity_kernel(const float *w, int n, int k, float *delta)
 {
     __shared__ int s[TTQ_BLOCK];
     float d = ttq_block_sparsity_delta(w, n, k, s);
@@ -95,8 +98,9 @@ __global__ void ttq_sparsity_kernel(const float *w, int n, int k, float *delta)
    k < 0, else the sparsity threshold of rank k), q = +Wp, 0, -Wn, and u (the convolution's weight
    gradient buffer, which backward accumulates into; may be NULL) zeroed. The same arithmetic as the unfused
    kernels, so the same bits. */
-__global__ void ttq_forward_fused_kernel(const float *w, int gs, float t, int k, const float *wp,
-                                         const float *wn, float *delta, float *q, float *u)
+__global__ void __launch_bounds__(TTQ_BLOCK)
+ttq_forward_fused_kernel(const float *w, int gs, float t, int k, const float *wp, const float *wn,
+                         float *delta, float *q, float *u)
 {
     __shared__ unsigned int s[TTQ_BLOCK];
     int g = blockIdx.x, i;

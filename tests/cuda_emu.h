@@ -28,6 +28,7 @@ static emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #define __global__
 #define __device__
+#define __launch_bounds__(n)
 #define __shared__ static
 #define __syncthreads() emu_syncthreads(__LINE__)
 
