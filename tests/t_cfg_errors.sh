@@ -59,6 +59,31 @@ expect_ok "sparsity=0"
 expect_ok "sparsity=0.5${nl}wp=0.5${nl}wn=2${nl}wpwn_decay=0"
 expect_ok "groups=2${nl}batch_normalize=1${nl}binary=0"
 
+# [net]'s random erasing keys (patch 0021)
+net_cfg() { printf '[net]\n%s\nbatch=1\nheight=8\nwidth=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"; }
+expect_net_error() {   # key  option-lines
+    net_cfg "$2"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return
+    fi
+    if ! grep -q "$cfg: section \[net\] #0: key '$1'" "$WORK/out"; then
+        echo "FAIL: '$2': message does not name file, section and key '$1':"; tail -n 2 "$WORK/out"
+        failures=$((failures + 1))
+    fi
+}
+expect_net_error erase "erase=1.5"
+expect_net_error erase "erase=-0.1"
+expect_net_error erase "erase=half"
+expect_net_error erase "erase=nan"
+expect_net_error erase_min "erase_min=0"
+expect_net_error erase_max "erase_max=1.2"
+expect_net_error erase_max "erase_min=0.5${nl}erase_max=0.4"
+expect_net_error erase_aspect "erase_aspect=0.5"
+expect_net_error erase_aspect "erase_aspect=3x"
+net_cfg "erase=0.5${nl}erase_min=0.1${nl}erase_max=0.1${nl}erase_aspect=1"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid erase keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+if grep -q "Unused field" "$WORK/out"; then echo "FAIL: erase keys reported unused"; failures=$((failures + 1)); fi
+
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then
     echo "FAIL: a missing cfg exited 0"; failures=$((failures + 1))
