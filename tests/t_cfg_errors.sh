@@ -83,6 +83,12 @@ expect_net_error erase_aspect "erase_aspect=3x"
 net_cfg "erase=0.5${nl}erase_min=0.1${nl}erase_max=0.1${nl}erase_aspect=1"
 "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid erase keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 if grep -q "Unused field" "$WORK/out"; then echo "FAIL: erase keys reported unused"; failures=$((failures + 1)); fi
+# detector training does not erase, and says so (it then stops on the missing image)
+printf '%s\n' "$WORK/missing.png" >"$WORK/det.list"
+printf 'classes=1\ntrain=%s\nbackup=%s\n' "$WORK/det.list" "$WORK" >"$WORK/det.data"
+net_cfg "erase=0.5${nl}max_batches=1"
+"$DARKNET" detector train "$WORK/det.data" "$cfg" >"$WORK/out" 2>&1 || true
+grep -q "$cfg: \[net\] erase applies to classifier training only" "$WORK/out" || { echo "FAIL: detector train with erase gave no notice:"; tail -n 3 "$WORK/out"; failures=$((failures + 1)); }
 
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then
