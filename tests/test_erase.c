@@ -1,7 +1,7 @@
 /* Tests for patch 0021, random erasing ([net] erase):
  *  - random_erase_image: p = 0 never changes an image; p = 1 changes exactly one rectangle, the same
  *    in every channel, filled with values in [0, 1], of an area and height/width ratio within the
- *    bounds asked for; p = 0.5 erases about half the images; over many draws every pixel is reached
+ *    bounds asked for; the noise is uniform; p = 0.5 erases about half the images; over many draws every pixel is reached
  *    (the placement covers the whole image, edges included);
  *  - the classifier loader (load_data, CLASSIFICATION_DATA) erases training images when erase > 0
  *    and never the center crops validation uses.
@@ -78,6 +78,35 @@ static void test_one_rectangle(int w, int h, float amin, float amax, float aspec
     }
     /* the bounds asked for fit the image, so nearly every draw should succeed */
     CHECK(erased >= 450, "%dx%d: only %d of 500 draws erased", w, h, erased);
+    free_image(im);
+}
+
+/* the noise is uniform on [0, 1]: mean, quartiles and no long runs of one value, over many
+   erased pixels */
+static void test_noise(void)
+{
+    image im = make_image(32, 32, 3);
+    double sum = 0, n = 0, below = 0, above = 0;
+    int i, j, same = 0;
+    for(i = 0; i < 300; ++i){
+        fill_image(im, -1);
+        random_erase_image(im, 1, .2, .4, 2);
+        float prev = -2;
+        for(j = 0; j < im.w*im.h*im.c; ++j){
+            float v = im.data[j];
+            if(v == -1) continue;
+            sum += v; ++n;
+            below += v < .25f;
+            above += v > .75f;
+            same += v == prev;
+            prev = v;
+        }
+    }
+    CHECK(n > 100000, "only %g erased values", n);
+    CHECK(fabs(sum/n - .5) < .01, "noise mean %g, expected 0.5", sum/n);
+    CHECK(fabs(below/n - .25) < .01 && fabs(above/n - .25) < .01, "noise quartiles %g, %g, expected 0.25",
+          below/n, above/n);
+    CHECK(same < n/1000, "%d neighbouring noise values repeat", same);
     free_image(im);
 }
 
@@ -159,6 +188,7 @@ int main(int argc, char **argv)
     test_one_rectangle(28, 20, .1, .1, 1);
     test_one_rectangle(9, 31, .05, .5, 4);
     test_one_rectangle(64, 64, .3, .3, 2);
+    test_noise();
     test_probability_and_coverage();
     test_loader();
     return t_finish();
