@@ -12,12 +12,12 @@ write_cfg() {
     printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n[ternary]\n%s\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"
 }
 
-expect_error() {   # key  option-lines
-    write_cfg "$2"
+expect_error() {   # key  option-lines  [cfg writer  section as named in the message]
+    ${3:-write_cfg} "$2"
     if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
         echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return
     fi
-    if ! grep -q "$cfg: section \[ternary\] #1: key '$1'" "$WORK/out"; then
+    if ! grep -q "$cfg: section ${4:-\[ternary\] #1}: key '$1'" "$WORK/out"; then
         echo "FAIL: '$2': message does not name file, section and key '$1':"; tail -n 2 "$WORK/out"
         failures=$((failures + 1))
     fi
@@ -61,16 +61,7 @@ expect_ok "groups=2${nl}batch_normalize=1${nl}binary=0"
 
 # [net]'s random erasing keys (patch 0021)
 net_cfg() { printf '[net]\n%s\nbatch=1\nheight=8\nwidth=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"; }
-expect_net_error() {   # key  option-lines
-    net_cfg "$2"
-    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
-        echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return
-    fi
-    if ! grep -q "$cfg: section \[net\] #0: key '$1'" "$WORK/out"; then
-        echo "FAIL: '$2': message does not name file, section and key '$1':"; tail -n 2 "$WORK/out"
-        failures=$((failures + 1))
-    fi
-}
+expect_net_error() { expect_error "$1" "$2" net_cfg '\[net\] #0'; }
 expect_net_error erase "erase=1.5"
 expect_net_error erase "erase=-0.1"
 expect_net_error erase "erase=half"
