@@ -266,11 +266,10 @@ static int cfg_int(cfg_ctx *x, const char *key, int def, int lo, const char *exp
     return (int)v;
 }
 
-/* Returns the value, or def when the key is absent; *given says which. */
-static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const char **raw)
+float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+                    const char *key, float def, const char **raw)
 {
-    char *s = option_find(x->options, (char *)key);
-    if(given) *given = (s != 0);
+    char *s = option_find(options, (char *)key);
     if(raw) *raw = s;
     if(!s) return def;
     char *end;
@@ -278,9 +277,19 @@ static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const
     double v = strtod(s, &end);
     while(*end == ' ' || *end == '\t') ++end;
     if(errno || end == s || *end || !finite_float((float)v)){
-        ttq_cfg_error(x->cfgfile, SECTION, x->index, key, s, "a finite number");
+        ttq_cfg_error(cfgfile, section, index, key, s, "a finite number");
     }
     return (float)v;
+}
+
+/* Returns the value, or def when the key is absent; *given says which. */
+static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const char **raw)
+{
+    const char *s;
+    float v = ttq_cfg_float(x->options, x->cfgfile, SECTION, x->index, key, def, &s);
+    if(given) *given = (s != 0);
+    if(raw) *raw = s;
+    return v;
 }
 
 static ACTIVATION cfg_activation(cfg_ctx *x)

@@ -42,5 +42,9 @@ void pull_ternary_layer(layer l);
 
 void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
                    const char *value, const char *expected);
+/* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
+   text), a fatal ttq_cfg_error when it is not one finite number. */
+float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+                    const char *key, float def, const char **raw);
 
 #endif
