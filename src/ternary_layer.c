@@ -15,20 +15,13 @@
 
 #include "activations.h"
 #include "blas.h"
+#include "cfg_check.h"
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
 #include "ttq.h"
 #include "parser.h"
 #include "utils.h"
-
-void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
-                   const char *value, const char *expected)
-{
-    fprintf(stderr, "%s: section %s #%d: key '%s' = %s, expected %s\n",
-            cfgfile ? cfgfile : "(cfg)", section, index, key, value ? value : "(unset)", expected);
-    exit(EXIT_FAILURE);
-}
 
 /* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
 static int finite_float(float f)
@@ -252,34 +245,9 @@ typedef struct {
 
 static const char *SECTION = "[ternary]";
 
-static int cfg_int(cfg_ctx *x, const char *key, int def, int lo, const char *expected)
+static int cfg_int(cfg_ctx *x, const char *key, int def, int lo, int hi, const char *expected)
 {
-    char *s = option_find(x->options, (char *)key);
-    if(!s) return def;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    while(*end == ' ' || *end == '\t') ++end;
-    if(errno || end == s || *end || v < lo || v > 1000000000L){
-        ttq_cfg_error(x->cfgfile, SECTION, x->index, key, s, expected);
-    }
-    return (int)v;
-}
-
-float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
-                    const char *key, float def, const char **raw)
-{
-    char *s = option_find(options, (char *)key);
-    if(raw) *raw = s;
-    if(!s) return def;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    while(*end == ' ' || *end == '\t') ++end;
-    if(errno || end == s || *end || !finite_float((float)v)){
-        ttq_cfg_error(cfgfile, section, index, key, s, "a finite number");
-    }
-    return (float)v;
+    return cfg_check_int(x->options, x->cfgfile, SECTION, x->index, key, def, lo, hi, expected);
 }
 
 /* Returns the value, or def when the key is absent; *given says which. */
@@ -292,64 +260,33 @@ static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const
     return v;
 }
 
-static ACTIVATION cfg_activation(cfg_ctx *x)
-{
-    char *s = option_find(x->options, "activation");
-    if(!s) return LOGISTIC;
-    int a;
-    for(a = LOGISTIC; a <= SELU; ++a){
-        if(strcmp(s, get_activation_string((ACTIVATION)a)) == 0) return (ACTIVATION)a;
-    }
-    ttq_cfg_error(x->cfgfile, SECTION, x->index, "activation", s,
-                  "one of Darknet's activations (logistic, relu, leaky, linear, ...)");
-    return LINEAR;
-}
-
 layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
                     const char *cfgfile, int index)
 {
     cfg_ctx x = {options, cfgfile, index};
-    char buf[64];
 
-    int n = cfg_int(&x, "filters", 1, 1, "an integer >= 1");
-    int size = cfg_int(&x, "size", 1, 1, "an integer >= 1");
-    int stride = cfg_int(&x, "stride", 1, 1, "an integer >= 1");
-    int pad = cfg_int(&x, "pad", 0, 0, "0 or 1");
-    int padding = cfg_int(&x, "padding", 0, 0, "an integer >= 0");
-    int groups = cfg_int(&x, "groups", 1, 1, "an integer >= 1");
+    /* the keys [convolutional] has, checked as for [convolutional] (cfg_check.c), then read */
+    cfg_check_conv(options, cfgfile, SECTION, index, h, w, c);
+    int n = cfg_int(&x, "filters", 1, 1, 1000000000, "an integer >= 1");
+    int size = cfg_int(&x, "size", 1, 1, 1000000000, "an integer >= 1");
+    int stride = cfg_int(&x, "stride", 1, 1, 1000000000, "an integer >= 1");
+    int pad = cfg_int(&x, "pad", 0, 0, 1, "0 or 1");
+    int padding = cfg_int(&x, "padding", 0, 0, 1000000000, "an integer >= 0");
+    int groups = cfg_int(&x, "groups", 1, 1, 1000000000, "an integer >= 1");
     if(pad) padding = size/2;
-    ACTIVATION activation = cfg_activation(&x);
-    int batch_normalize = cfg_int(&x, "batch_normalize", 0, 0, "0 or 1");
-    int flipped = cfg_int(&x, "flipped", 0, 0, "0 or 1");
+    ACTIVATION activation = cfg_check_activation(options, cfgfile, SECTION, index, LOGISTIC);
+    int batch_normalize = cfg_int(&x, "batch_normalize", 0, 0, 1, "0 or 1");
+    int flipped = cfg_int(&x, "flipped", 0, 0, 1, "0 or 1");
     int dot_given;
     float dot = cfg_float(&x, "dot", 0, &dot_given, 0);
 
-    if(cfg_int(&x, "binary", 0, 0, "0 or 1")){
+    if(cfg_int(&x, "binary", 0, 0, 1, "0 or 1")){
         ttq_cfg_error(cfgfile, SECTION, index, "binary", option_find(options, "binary"),
                       "0 ([ternary] cannot also be binary)");
     }
-    if(cfg_int(&x, "xnor", 0, 0, "0 or 1")){
+    if(cfg_int(&x, "xnor", 0, 0, 1, "0 or 1")){
         ttq_cfg_error(cfgfile, SECTION, index, "xnor", option_find(options, "xnor"),
                       "0 ([ternary] cannot also be xnor)");
-    }
-    if(!(h && w && c)){
-        fprintf(stderr, "%s: section %s #%d: the layer before it must output an image\n",
-                cfgfile, SECTION, index);
-        exit(EXIT_FAILURE);
-    }
-    if(c % groups){
-        snprintf(buf, sizeof buf, "%d", groups);
-        ttq_cfg_error(cfgfile, SECTION, index, "groups", buf,
-                      "a divisor of the input channels");
-    }
-    if(n % groups){
-        snprintf(buf, sizeof buf, "%d", groups);
-        ttq_cfg_error(cfgfile, SECTION, index, "groups", buf, "a divisor of filters");
-    }
-    if(size > h + 2*padding || size > w + 2*padding){
-        snprintf(buf, sizeof buf, "%d", size);
-        ttq_cfg_error(cfgfile, SECTION, index, "size", buf,
-                      "no larger than the padded input");
     }
 
     int t_given, r_given, wp_given, wn_given, d_given;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "darknet.h"
 #include "list.h"
+#include "cfg_check.h"
 
 /* Weights record trailer written after a [ternary] layer's convolutional record (see README):
  * int32 tag, int32 version, int32 nscales, float wp[nscales], float wn[nscales].
@@ -39,12 +40,5 @@ void ternarize_ternary_layer_gpu(layer l);
 void push_ternary_layer(layer l);
 void pull_ternary_layer(layer l);
 #endif
-
-void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
-                   const char *value, const char *expected);
-/* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
-   text), a fatal ttq_cfg_error when it is not one finite number. */
-float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
-                    const char *key, float def, const char **raw);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Every invalid [ternary] value exits non-zero with one message naming the cfg file, the section
-# and the key; valid values parse.
+# Every invalid [ternary] value, and every invalid [net] or common-layer value (patch 0022), exits
+# non-zero with one message naming the cfg file, the section and the key; valid values parse.
 set -eu
 : "${WORK:?}" "${DARKNET:?}"
 mkdir -p "$WORK"
@@ -80,6 +80,64 @@ printf 'classes=1\ntrain=%s\nbackup=%s\n' "$WORK/det.list" "$WORK" >"$WORK/det.d
 net_cfg "erase=0.5${nl}max_batches=1"
 "$DARKNET" detector train "$WORK/det.data" "$cfg" >"$WORK/out" 2>&1 || true
 grep -q "$cfg: \[net\] erase applies to classifier training only" "$WORK/out" || { echo "FAIL: detector train with erase gave no notice:"; tail -n 3 "$WORK/out"; failures=$((failures + 1)); }
+
+# [net] and the common layers (patch 0022): upstream took text as 0, divided by it or indexed with it
+expect_net_error batch "batch=0"
+expect_net_error batch "batch=abc"
+expect_net_error subdivisions "subdivisions=0"
+expect_net_error subdivisions "batch=6${nl}subdivisions=4"
+expect_net_error time_steps "time_steps=0"
+expect_net_error height "height=0"
+expect_net_error width "width=-2"
+expect_net_error learning_rate "learning_rate=-0.1"
+expect_net_error momentum "momentum=1"
+expect_net_error decay "decay=-1"
+expect_net_error max_crop "min_crop=40${nl}max_crop=30"
+expect_net_error policy "policy=step_s"
+expect_net_error steps "policy=steps"
+expect_net_error scales "policy=steps${nl}steps=10,20${nl}scales=0.1"
+expect_net_error steps "policy=steps${nl}steps=20,10${nl}scales=0.1,0.1"
+expect_net_error steps "policy=steps${nl}steps=10,${nl}scales=0.1,0.1"
+expect_net_error step "policy=step${nl}step=0"
+expect_net_error max_batches "max_batches=-1"
+expect_net_error ttq_log_every "ttq_log_every=-5"
+net_cfg "policy=steps${nl}steps=-1,10${nl}scales=2,0.1${nl}height=0${nl}inputs=12"
+sed -i 's/^\[convolutional\]/[connected]\noutput=3/; /^filters=\|^size=\|^pad=/d' "$cfg"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid [net] keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+# layers after a 4-channel 8x8 [convolutional] #0
+layer_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n%s\n' "$1" >"$cfg"; }
+expect_layer_error() { expect_error "$1" "$2" layer_cfg "$3"; }
+expect_layer_error filters "[convolutional]${nl}filters=0" '\[convolutional\] #1'
+expect_layer_error stride "[convolutional]${nl}stride=0" '\[convolutional\] #1'
+expect_layer_error groups "[convolutional]${nl}groups=3" '\[convolutional\] #1'
+expect_layer_error activation "[convolutional]${nl}activation=leakyrelu" '\[convolutional\] #1'
+expect_layer_error size "[convolutional]${nl}size=11" '\[convolutional\] #1'
+expect_layer_error learning_rate "[convolutional]${nl}learning_rate=-1" '\[convolutional\] #1'
+expect_layer_error from "[shortcut]${nl}from=5" '\[shortcut\] #1'
+expect_layer_error from "[shortcut]${nl}from=-2" '\[shortcut\] #1'
+expect_layer_error from "[shortcut]" '\[shortcut\] #1'
+expect_layer_error layers "[route]${nl}layers=-1,3" '\[route\] #1'
+expect_layer_error size "[maxpool]${nl}size=0" '\[maxpool\] #1'
+expect_layer_error output "[connected]${nl}output=0" '\[connected\] #1'
+expect_layer_error groups "[softmax]${nl}groups=3" '\[softmax\] #1'
+expect_layer_error probability "[dropout]${nl}probability=1" '\[dropout\] #1'
+# whole-file faults, each one message naming the file
+expect_file_error() {  # what-the-message-says  cfg-text
+    printf '%b' "$2" >"$cfg"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: cfg with $1 was accepted"; failures=$((failures + 1)); return
+    fi
+    grep -q "^$cfg: .*$1" "$WORK/out" || { echo "FAIL: no message '$1':"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+}
+expect_file_error "not a section type Darknet knows" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[convolutinal]\nfilters=4\n'
+expect_file_error "only the first section may be \\[net\\]" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[net]\n'
+expect_file_error "line 6: section \\[net\\]: 'filters4' is not key=value" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\nfilters 4\n[avgpool]\n'
+expect_file_error "line 2: section \\[net\\]: 'batch=' is not key=value" '[net]\nbatch=\nheight=8\nwidth=8\nchannels=4\n[avgpool]\n'
+expect_file_error "line 1: 'batch=1' comes before the first \\[section\\]" 'batch=1\n[net]\n'
+expect_file_error "the first section must be \\[net\\]" '[convolutional]\nfilters=4\n'
+expect_file_error "no layer sections after \\[net\\]" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n'
+expect_file_error "no sections" '# nothing\n'
+expect_file_error "\\[dropout\\] cannot be the first layer" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[dropout]\n'
 
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then

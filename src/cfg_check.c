@@ -1,0 +1,349 @@
+/* Strict checks of cfg values for [net] and the layer sections a classifier or a TTQ cfg uses.
+ * Upstream Darknet reads numbers with atoi/atof (text becomes 0), falls back to ReLU or a constant
+ * learning rate for a name it does not know, and then divides by, allocates with or indexes with
+ * what it read: batch=0 or subdivisions=0 ends in a floating-point exception, shortcut from=5
+ * reads past the layer array, a typo in activation= trains another network. parse_network_cfg
+ * calls these checks before it parses each section (patch 0022); every failure is one message
+ * naming the cfg file, the section, the key and what was expected, and exit status 1. */
+#include "cfg_check.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activations.h"
+#include "option_list.h"
+
+#define INT_CAP 1000000000L
+
+void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+                   const char *value, const char *expected)
+{
+    fprintf(stderr, "%s: section %s #%d: key '%s' = %s, expected %s\n",
+            cfgfile ? cfgfile : "(cfg)", section, index, key, value ? value : "(unset)", expected);
+    exit(EXIT_FAILURE);
+}
+
+static void section_error(const char *cfgfile, const char *section, int index, const char *what)
+{
+    fprintf(stderr, "%s: section %s #%d: %s\n", cfgfile ? cfgfile : "(cfg)", section, index, what);
+    exit(EXIT_FAILURE);
+}
+
+/* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
+static int finite_float(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return (bits & 0x7F800000u) != 0x7F800000u;
+}
+
+/* Whole text one integer within the cap: 1 and *v set, else 0. */
+static int parse_int(const char *s, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    while(*end == ' ' || *end == '\t') ++end;
+    return !(errno || end == s || *end || *v < -INT_CAP || *v > INT_CAP);
+}
+
+static int parse_float(const char *s, float *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    while(*end == ' ' || *end == '\t') ++end;
+    *v = (float)d;
+    return !(errno || end == s || *end || !finite_float(*v));
+}
+
+float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+                    const char *key, float def, const char **raw)
+{
+    char *s = option_find(options, (char *)key);
+    if(raw) *raw = s;
+    if(!s) return def;
+    float v;
+    if(!parse_float(s, &v)) ttq_cfg_error(cfgfile, section, index, key, s, "a finite number");
+    return v;
+}
+
+int cfg_check_int(list *options, const char *cfgfile, const char *section, int index,
+                  const char *key, int def, int lo, int hi, const char *expected)
+{
+    char *s = option_find(options, (char *)key);
+    if(!s) return def;
+    long v;
+    if(!parse_int(s, &v) || v < lo || v > hi) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+    return (int)v;
+}
+
+/* A float in [lo, hi] (lo excluded when lo_open, hi excluded when hi_open); def when absent. */
+static float check_float(list *options, const char *cfgfile, const char *section, int index,
+                         const char *key, float def, float lo, int lo_open, float hi, int hi_open,
+                         const char *expected)
+{
+    const char *raw;
+    float v = ttq_cfg_float(options, cfgfile, section, index, key, def, &raw);
+    if(raw && (v < lo || v > hi || (lo_open && v == lo) || (hi_open && v == hi))){
+        ttq_cfg_error(cfgfile, section, index, key, raw, expected);
+    }
+    return v;
+}
+
+ACTIVATION cfg_check_activation(list *options, const char *cfgfile, const char *section, int index,
+                                ACTIVATION def)
+{
+    char *s = option_find(options, "activation");
+    if(!s) return def;
+    int a;
+    for(a = LOGISTIC; a <= SELU; ++a){
+        if(strcmp(s, get_activation_string((ACTIVATION)a)) == 0) return (ACTIVATION)a;
+    }
+    ttq_cfg_error(cfgfile, section, index, "activation", s,
+                  "one of Darknet's activations (logistic, relu, leaky, linear, ...)");
+    return LINEAR;
+}
+
+static void need_image(const char *cfgfile, const char *section, int index, int h, int w, int c)
+{
+    if(!(h > 0 && w > 0 && c > 0)){
+        section_error(cfgfile, section, index,
+                      "the layer before it must output an image (height, width and channels)");
+    }
+}
+
+void cfg_check_conv(list *options, const char *cfgfile, const char *section, int index,
+                    int h, int w, int c)
+{
+    char buf[64];
+    int n = cfg_check_int(options, cfgfile, section, index, "filters", 1, 1, INT_CAP, "an integer >= 1");
+    int size = cfg_check_int(options, cfgfile, section, index, "size", 1, 1, INT_CAP, "an integer >= 1");
+    cfg_check_int(options, cfgfile, section, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+    int pad = cfg_check_int(options, cfgfile, section, index, "pad", 0, 0, 1, "0 or 1");
+    int padding = cfg_check_int(options, cfgfile, section, index, "padding", 0, 0, INT_CAP, "an integer >= 0");
+    int groups = cfg_check_int(options, cfgfile, section, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
+    if(pad) padding = size/2;
+    cfg_check_activation(options, cfgfile, section, index, LOGISTIC);
+    cfg_check_int(options, cfgfile, section, index, "batch_normalize", 0, 0, 1, "0 or 1");
+    cfg_check_int(options, cfgfile, section, index, "flipped", 0, 0, 1, "0 or 1");
+    ttq_cfg_float(options, cfgfile, section, index, "dot", 0, 0);
+
+    need_image(cfgfile, section, index, h, w, c);
+    if(c % groups){
+        snprintf(buf, sizeof buf, "%d", groups);
+        ttq_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of the input channels");
+    }
+    if(n % groups){
+        snprintf(buf, sizeof buf, "%d", groups);
+        ttq_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of filters");
+    }
+    if(size > h + 2*padding || size > w + 2*padding){
+        snprintf(buf, sizeof buf, "%d", size);
+        ttq_cfg_error(cfgfile, section, index, "size", buf, "no larger than the padded input");
+    }
+}
+
+/* steps=a,b,... with scales=x,y,...: the same count, integer iterations in non-decreasing order
+   (Darknet walks them in order; a negative one, as in yolov2-tiny-voc.cfg, applies its factor from
+   the start), finite scales. */
+static void check_steps(list *options, const char *cfgfile)
+{
+    const char *S = "[net]";
+    char *steps = option_find(options, "steps");
+    char *scales = option_find(options, "scales");
+    if(!steps) ttq_cfg_error(cfgfile, S, 0, "steps", 0, "a comma-separated list of iterations (policy=steps)");
+    if(!scales) ttq_cfg_error(cfgfile, S, 0, "scales", 0, "a comma-separated list of factors, one per step (policy=steps)");
+    int nsteps = 1, nscales = 1;
+    const char *p;
+    for(p = steps; *p; ++p) nsteps += (*p == ',');
+    for(p = scales; *p; ++p) nscales += (*p == ',');
+    if(nsteps != nscales){
+        ttq_cfg_error(cfgfile, S, 0, "scales", scales, "as many factors as 'steps' has iterations");
+    }
+    char tok[64];
+    long prev = -INT_CAP;
+    const char *a = steps, *b = scales;
+    int i;
+    for(i = 0; i < nsteps; ++i){
+        size_t len = strcspn(a, ",");
+        long v;
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), a);
+        if(len >= sizeof tok || !parse_int(tok, &v) || v < prev){
+            ttq_cfg_error(cfgfile, S, 0, "steps", steps, "integer iterations in non-decreasing order, separated by commas");
+        }
+        prev = v;
+        a += len + (a[len] == ',');
+        len = strcspn(b, ",");
+        float f;
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), b);
+        if(len >= sizeof tok || !parse_float(tok, &f)){
+            ttq_cfg_error(cfgfile, S, 0, "scales", scales, "finite factors separated by commas");
+        }
+        b += len + (b[len] == ',');
+    }
+}
+
+void cfg_check_net(list *options, const char *cfgfile)
+{
+    const char *S = "[net]";
+    char buf[64];
+    int batch = cfg_check_int(options, cfgfile, S, 0, "batch", 1, 1, INT_CAP, "an integer >= 1");
+    int subdivs = cfg_check_int(options, cfgfile, S, 0, "subdivisions", 1, 1, INT_CAP, "an integer >= 1");
+    if(batch % subdivs){
+        snprintf(buf, sizeof buf, "a divisor of batch (%d)", batch);
+        ttq_cfg_error(cfgfile, S, 0, "subdivisions", option_find(options, "subdivisions"), buf);
+    }
+    cfg_check_int(options, cfgfile, S, 0, "time_steps", 1, 1, INT_CAP, "an integer >= 1");
+    cfg_check_int(options, cfgfile, S, 0, "notruth", 0, 0, 1, "0 or 1");
+    cfg_check_int(options, cfgfile, S, 0, "random", 0, 0, INT_CAP, "an integer >= 0");
+    cfg_check_int(options, cfgfile, S, 0, "center", 0, 0, 1, "0 or 1");
+
+    int inputs = cfg_check_int(options, cfgfile, S, 0, "inputs", 0, 0, INT_CAP, "an integer >= 0");
+    const char *dims[3] = {"height", "width", "channels"};
+    int d[3], i;
+    for(i = 0; i < 3; ++i){
+        d[i] = cfg_check_int(options, cfgfile, S, 0, dims[i], 0, 0, INT_CAP, "an integer >= 1");
+    }
+    for(i = 0; i < 3 && !inputs; ++i){
+        if(d[i] < 1) ttq_cfg_error(cfgfile, S, 0, dims[i], option_find(options, (char *)dims[i]),
+                                   "an integer >= 1 (or 'inputs' for a network without an image input)");
+    }
+    int w = d[1];
+
+    check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate >= 0");
+    check_float(options, cfgfile, S, 0, "momentum", .9, 0, 0, 1, 1, "0 <= momentum < 1");
+    check_float(options, cfgfile, S, 0, "decay", .0001, 0, 0, 1e9, 0, "decay >= 0");
+    if(cfg_check_int(options, cfgfile, S, 0, "adam", 0, 0, 1, "0 or 1")){
+        check_float(options, cfgfile, S, 0, "B1", .9, 0, 0, 1, 1, "0 <= B1 < 1");
+        check_float(options, cfgfile, S, 0, "B2", .999, 0, 0, 1, 1, "0 <= B2 < 1");
+        check_float(options, cfgfile, S, 0, "eps", 1e-7, 0, 1, 1e9, 0, "eps > 0");
+    }
+    check_float(options, cfgfile, S, 0, "clip", 0, 0, 0, 1e30, 0, "clip >= 0");
+
+    /* classifier augmentation: random resize to min_crop..max_crop, crop, rotate, recolour */
+    int max_crop = cfg_check_int(options, cfgfile, S, 0, "max_crop", w*2, 1, INT_CAP, "an integer >= 1");
+    int min_crop = cfg_check_int(options, cfgfile, S, 0, "min_crop", w, 1, INT_CAP, "an integer >= 1");
+    if(min_crop > max_crop){
+        snprintf(buf, sizeof buf, "%d", max_crop);
+        ttq_cfg_error(cfgfile, S, 0, "max_crop", buf, "max_crop >= min_crop");
+    }
+    float max_ratio = check_float(options, cfgfile, S, 0, "max_ratio", 2, 0, 1, 1e9, 0, "max_ratio > 0");
+    float min_ratio = check_float(options, cfgfile, S, 0, "min_ratio", 1, 0, 1, 1e9, 0, "min_ratio > 0");
+    if(option_find(options, "min_ratio") && option_find(options, "max_ratio") && min_ratio > max_ratio){
+        ttq_cfg_error(cfgfile, S, 0, "max_ratio", option_find(options, "max_ratio"), "max_ratio >= min_ratio");
+    }
+    ttq_cfg_float(options, cfgfile, S, 0, "angle", 0, 0);
+    check_float(options, cfgfile, S, 0, "aspect", 1, 0, 1, 1e9, 0, "aspect > 0");
+    check_float(options, cfgfile, S, 0, "saturation", 1, 0, 1, 1e9, 0, "saturation > 0");
+    check_float(options, cfgfile, S, 0, "exposure", 1, 0, 1, 1e9, 0, "exposure > 0");
+    check_float(options, cfgfile, S, 0, "hue", 0, 0, 0, 1, 0, "0 <= hue <= 1");
+
+    /* learning-rate schedule */
+    char *policy = option_find(options, "policy");
+    static const char *policies[] = {"constant", "step", "steps", "exp", "poly", "sigmoid", "random"};
+    int known = !policy;
+    for(i = 0; policy && i < (int)(sizeof policies/sizeof *policies); ++i){
+        known |= strcmp(policy, policies[i]) == 0;
+    }
+    if(!known){
+        ttq_cfg_error(cfgfile, S, 0, "policy", policy,
+                      "one of constant, step, steps, exp, poly, sigmoid, random");
+    }
+    cfg_check_int(options, cfgfile, S, 0, "burn_in", 0, 0, INT_CAP, "an integer >= 0");
+    ttq_cfg_float(options, cfgfile, S, 0, "power", 4, 0);
+    if(policy && (strcmp(policy, "step") == 0 || strcmp(policy, "sigmoid") == 0)){
+        cfg_check_int(options, cfgfile, S, 0, "step", 1, 1, INT_CAP, "an integer >= 1");
+    }
+    if(policy && strcmp(policy, "step") == 0) ttq_cfg_float(options, cfgfile, S, 0, "scale", 1, 0);
+    if(policy && (strcmp(policy, "exp") == 0 || strcmp(policy, "sigmoid") == 0)){
+        ttq_cfg_float(options, cfgfile, S, 0, "gamma", 1, 0);
+    }
+    if(policy && strcmp(policy, "steps") == 0) check_steps(options, cfgfile);
+    cfg_check_int(options, cfgfile, S, 0, "max_batches", 0, 0, INT_CAP, "an integer >= 0");
+    cfg_check_int(options, cfgfile, S, 0, "ttq_log_every", 100, 0, INT_CAP, "an integer >= 0");
+}
+
+/* from=-3 or layers=-1,-4: each entry a layer before this one, relative (< 0) or absolute. */
+static void check_layer_refs(list *options, const char *cfgfile, const char *section, int index,
+                             const char *key, int many)
+{
+    char *s = option_find(options, (char *)key);
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s of a layer before this one (-1 .. -%d, or 0 .. %d)",
+             many ? "comma-separated indices" : "the index", index, index - 1);
+    if(!s || index == 0) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+    const char *p = s;
+    char tok[32];
+    for(;;){
+        size_t len = strcspn(p, ",");
+        long v;
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
+        if(len >= sizeof tok || !parse_int(tok, &v)) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(v < 0) v += index;
+        if(v < 0 || v >= index) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(p[len] != ',') break;
+        if(!many) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        p += len + 1;
+    }
+}
+
+void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
+                     int h, int w, int c, int inputs)
+{
+    static const char *known[] = {
+        "[shortcut]", "[crop]", "[cost]", "[detection]", "[region]", "[yolo]", "[iseg]", "[local]",
+        "[conv]", "[convolutional]", "[ternary]", "[deconv]", "[deconvolutional]", "[activation]",
+        "[logistic]", "[l2norm]", "[crnn]", "[gru]", "[lstm]", "[rnn]", "[conn]", "[connected]",
+        "[max]", "[maxpool]", "[reorg]", "[avg]", "[avgpool]", "[dropout]", "[lrn]",
+        "[normalization]", "[batchnorm]", "[soft]", "[softmax]", "[route]", "[upsample]"};
+    int i, found = 0;
+    for(i = 0; i < (int)(sizeof known/sizeof *known); ++i) found |= strcmp(type, known[i]) == 0;
+    if(!found){
+        section_error(cfgfile, type, index, strcmp(type, "[net]") == 0 || strcmp(type, "[network]") == 0
+                      ? "only the first section may be [net]"
+                      : "not a section type Darknet knows (a typo? e.g. [convolutional], [ternary], [maxpool])");
+    }
+    /* per-layer rate factor, read for every layer by parse_network_cfg */
+    check_float(options, cfgfile, type, index, "learning_rate", 1, 0, 0, 1e9, 0, "a rate factor >= 0");
+
+    if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]")){
+        cfg_check_conv(options, cfgfile, type, index, h, w, c);
+        cfg_check_int(options, cfgfile, type, index, "binary", 0, 0, 1, "0 or 1");
+        cfg_check_int(options, cfgfile, type, index, "xnor", 0, 0, 1, "0 or 1");
+    }else if(!strcmp(type, "[conn]") || !strcmp(type, "[connected]")){
+        cfg_check_int(options, cfgfile, type, index, "output", 1, 1, INT_CAP, "an integer >= 1");
+        cfg_check_activation(options, cfgfile, type, index, LOGISTIC);
+        cfg_check_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
+        if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
+    }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
+        int stride = cfg_check_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int size = cfg_check_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
+        cfg_check_int(options, cfgfile, type, index, "padding", size - 1, 0, INT_CAP, "an integer >= 0");
+        need_image(cfgfile, type, index, h, w, c);
+    }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]")){
+        need_image(cfgfile, type, index, h, w, c);
+    }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){
+        int groups = cfg_check_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
+        if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
+        if(inputs % groups){
+            char buf[64];
+            snprintf(buf, sizeof buf, "a divisor of the layer's inputs (%d)", inputs);
+            ttq_cfg_error(cfgfile, type, index, "groups", option_find(options, "groups"), buf);
+        }
+        check_float(options, cfgfile, type, index, "temperature", 1, 0, 1, 1e9, 0, "temperature > 0");
+    }else if(!strcmp(type, "[dropout]")){
+        if(index == 0) section_error(cfgfile, type, index, "[dropout] cannot be the first layer");
+        check_float(options, cfgfile, type, index, "probability", .5, 0, 0, 1, 1, "0 <= probability < 1");
+    }else if(!strcmp(type, "[shortcut]")){
+        check_layer_refs(options, cfgfile, type, index, "from", 0);
+        cfg_check_activation(options, cfgfile, type, index, LINEAR);
+        ttq_cfg_float(options, cfgfile, type, index, "alpha", 1, 0);
+        ttq_cfg_float(options, cfgfile, type, index, "beta", 1, 0);
+    }else if(!strcmp(type, "[route]")){
+        check_layer_refs(options, cfgfile, type, index, "layers", 1);
+    }
+}

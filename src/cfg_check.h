@@ -1,0 +1,37 @@
+#ifndef CFG_CHECK_H
+#define CFG_CHECK_H
+/* Strict checks of cfg values. Upstream Darknet reads numbers with atoi/atof and silently takes
+   0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or indexes
+   with whatever it read, so a typo trains the wrong network or crashes. Each check here ends
+   the program with one message naming the cfg file, the section, the key and what was expected. */
+#include "darknet.h"
+#include "list.h"
+
+/* "<cfgfile>: section <section> #<index>: key '<key>' = <value>, expected <expected>"; exits 1. */
+void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+                   const char *value, const char *expected);
+/* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
+   text), a fatal ttq_cfg_error when it is not one finite number. */
+float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+                    const char *key, float def, const char **raw);
+/* An integer cfg value in [lo, hi]: def when the key is absent, else fatal unless the whole text
+   is one integer in range. */
+int cfg_check_int(list *options, const char *cfgfile, const char *section, int index,
+                  const char *key, int def, int lo, int hi, const char *expected);
+/* The activation named by `activation`, def when absent; fatal for a name Darknet lacks. */
+ACTIVATION cfg_check_activation(list *options, const char *cfgfile, const char *section, int index,
+                                ACTIVATION def);
+
+/* The keys [convolutional] and [ternary] share (filters, size, stride, pad, padding, groups,
+   activation, batch_normalize, flipped, dot), for a layer whose input is h x w x c. */
+void cfg_check_conv(list *options, const char *cfgfile, const char *section, int index,
+                    int h, int w, int c);
+/* [net]: batch, subdivisions, input size, optimiser, augmentation and learning-rate schedule. */
+void cfg_check_net(list *options, const char *cfgfile);
+/* Any section after [net] but [ternary] (which parse_ternary checks): a type Darknet knows, and
+   the keys of the common layer types. index is the layer's number; h, w, c and inputs describe
+   the previous layer's output. */
+void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
+                     int h, int w, int c, int inputs);
+
+#endif
