@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "activations.h"
 #include "option_list.h"
@@ -345,5 +347,103 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         ttq_cfg_float(options, cfgfile, type, index, "beta", 1, 0);
     }else if(!strcmp(type, "[route]")){
         check_layer_refs(options, cfgfile, type, index, "layers", 1);
+    }
+}
+
+/* ---- a classifier's .data file --------------------------------------------------------------- */
+
+static void data_error(const char *datacfg, const char *key, const char *value, const char *expected)
+{
+    fprintf(stderr, "%s: key '%s' = %s, expected %s\n", datacfg, key, value ? value : "(unset)", expected);
+    exit(EXIT_FAILURE);
+}
+
+/* Lines in a list file (what get_paths/get_labels would return), -1 when it cannot be opened. */
+static int count_lines(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if(!fp) return -1;
+    int n = 0, c, last = '\n';
+    while((c = fgetc(fp)) != EOF){
+        if(c == '\n') ++n;
+        last = c;
+    }
+    if(last != '\n') ++n;
+    fclose(fp);
+    return n;
+}
+
+static const char *data_file(list *options, const char *datacfg, const char *key, const char *def,
+                             int *lines)
+{
+    char *s = option_find(options, (char *)key);
+    const char *path = s ? s : def;
+    char expected[600];
+    *lines = count_lines(path);
+    if(*lines < 0){
+        snprintf(expected, sizeof expected, "a readable file (%s%s: %s)", s ? "" : "default ",
+                 path, strerror(errno));
+        data_error(datacfg, key, s, expected);
+    }
+    return path;
+}
+
+void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
+                               const char *list_key, int training)
+{
+    char buf[700];
+    char *s = option_find(options, "classes");
+    long classes = 2;                                   /* upstream's default */
+    if(s && (!parse_int(s, &classes) || classes < 1)) data_error(datacfg, "classes", s, "an integer >= 1");
+    int hierarchical = option_find(options, "tree") || net->hierarchy;
+    if(!hierarchical && net->outputs != classes){
+        snprintf(buf, sizeof buf, "the network's %d outputs (its last layer)", net->outputs);
+        data_error(datacfg, "classes", s ? s : "2 (default)", buf);
+    }
+    int tag = 0;
+    char *t = option_find(options, "tag");
+    if(t){
+        long v;
+        if(!parse_int(t, &v) || v < 0 || v > 1) data_error(datacfg, "tag", t, "0 or 1");
+        tag = (int)v;
+    }
+    if(!(training && tag)){
+        /* predict reads 'names' first; the others read 'labels' */
+        const char *key = (!list_key && option_find(options, "names")) ? "names" : "labels";
+        int n;
+        const char *path = data_file(options, datacfg, key, "data/labels.list", &n);
+        if(!hierarchical && n != classes){
+            snprintf(buf, sizeof buf, "one label per class: %s has %d lines, classes = %ld", path, n, classes);
+            data_error(datacfg, key, option_find(options, (char *)key), buf);
+        }
+    }
+    if(list_key){
+        int n;
+        const char *path = data_file(options, datacfg, list_key,
+                                     strcmp(list_key, "test") == 0 ? "data/test.list" : "data/train.list", &n);
+        if(n < 1){
+            snprintf(buf, sizeof buf, "a list of at least one image (%s is empty)", path);
+            data_error(datacfg, list_key, option_find(options, (char *)list_key), buf);
+        }
+    }
+    char *top = option_find(options, "top");
+    long k;
+    if(top && (!parse_int(top, &k) || k < 1 || k > classes)){
+        snprintf(buf, sizeof buf, "an integer, 1 <= top <= classes (%ld)", classes);
+        data_error(datacfg, "top", top, buf);
+    }
+    if(training){
+        char *dir = option_find(options, "backup");
+        const char *path = dir ? dir : "/backup/";
+        struct stat st;
+        if(stat(path, &st) != 0 || !S_ISDIR(st.st_mode)){
+            snprintf(buf, sizeof buf, "an existing folder for the weights (%s%s: %s)", dir ? "" : "default ",
+                     path, stat(path, &st) != 0 ? strerror(errno) : "not a folder");
+            data_error(datacfg, "backup", dir, buf);
+        }
+        if(access(path, W_OK) != 0){
+            snprintf(buf, sizeof buf, "a folder this user can write to (%s: %s)", path, strerror(errno));
+            data_error(datacfg, "backup", dir, buf);
+        }
     }
 }

@@ -34,4 +34,13 @@ void cfg_check_net(list *options, const char *cfgfile);
 void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs);
 
+/* A classifier's .data file against the network that reads it; each fault is one message naming
+   the .data file and the key. 'classes': an integer equal to the network's outputs (unless a
+   'tree' makes them hierarchical); 'labels' ('names' for predict): one line per class; list_key
+   ('train', 'valid', 'test'; NULL for none): a list of at least one image; 'top': 1..classes;
+   training: 'backup' an existing, writable folder, checked before the first step so that no
+   training is lost at the first save. */
+void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
+                               const char *list_key, int training);
+
 #endif

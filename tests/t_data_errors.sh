@@ -1,7 +1,9 @@
 #!/bin/sh
 # Bad training data stops `classifier train` with a non-zero exit and a message naming the file:
 # a missing data list, an image that cannot be loaded, an image path that matches no label, and
-# labels that are substrings of one another. Nothing is written to the backup folder.
+# labels that are substrings of one another; and (patch 0023) a .data file that does not fit the
+# network: classes, labels, an empty list, top, the backup folder, checked before the first step.
+# Nothing is written to the backup folder.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
 mkdir -p "$WORK"
@@ -34,4 +36,37 @@ expect_error "matches 2 of the 3 labels"
 
 echo "missing train list" >"$WORK/what"
 rm "$WORK/set/train.list"
-expect_error "Couldn't open file: .*train.list"
+expect_error "set.data: key 'train' = .*train.list, expected a readable file (.*train.list: No such file"
+
+# the .data file against the network (patch 0023); the cfg's softmax has 3 outputs
+cp "$WORK/good.list" "$WORK/set/train.list"
+printf 'vbars\nhbars\nchecker\n' >"$WORK/set/labels.txt"
+cp "$data" "$WORK/good.data"
+with() {  # what  sed-expression on the .data file
+    echo "$1" >"$WORK/what"; sed "$2" "$WORK/good.data" >"$data"
+}
+with "classes above the network's outputs" 's/^classes=.*/classes=4/'
+expect_error "set.data: key 'classes' = 4, expected the network's 3 outputs"
+with "classes not a number" 's/^classes=.*/classes=three/'
+expect_error "set.data: key 'classes' = three, expected an integer >= 1"
+with "more labels than classes" "s|^labels=.*|labels=$WORK/four.txt|"
+printf 'vbars\nhbars\nchecker\nstripes\n' >"$WORK/four.txt"
+expect_error "set.data: key 'labels' = .*four.txt, expected one label per class: .*four.txt has 4 lines, classes = 3"
+with "empty train list" "s|^train=.*|train=$WORK/empty.list|"
+: >"$WORK/empty.list"
+expect_error "set.data: key 'train' = .*empty.list, expected a list of at least one image"
+with "top above classes" 's/^top=.*/top=5/'
+expect_error "set.data: key 'top' = 5, expected an integer, 1 <= top <= classes (3)"
+with "backup folder missing" "s|^backup=.*|backup=$WORK/set/backup/none|"
+expect_error "set.data: key 'backup' = .*backup/none, expected an existing folder for the weights"
+cp "$WORK/good.data" "$data"
+
+# validation and prediction check the same file
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "the good .data file was rejected"; }
+w=$(ls "$WORK"/set/backup/*.weights | head -n 1)
+sed "s|^valid=.*|valid=$WORK/empty.list|" "$WORK/good.data" >"$data"
+if "$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1; then fail "valid accepted an empty list"; fi
+grep -q "set.data: key 'valid' = .*empty.list, expected a list of at least one image" "$WORK/out" || { tail -n 3 "$WORK/out"; fail "valid: no message naming the file and key"; }
+sed 's/^classes=.*/classes=2/' "$WORK/good.data" >"$data"
+if "$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" >"$WORK/out" 2>&1; then fail "predict accepted classes=2 for 3 outputs"; fi
+grep -q "set.data: key 'classes' = 2, expected the network's 3 outputs" "$WORK/out" || { tail -n 3 "$WORK/out"; fail "predict: no message naming the file and key"; }
