@@ -8,7 +8,8 @@
 #   4. accuracy: the full recipe (20 FP + 20 TTQ epochs of ResNet-20 on Fashion-MNIST), validated
 #      on the 10 000 test images (skip with GPU_SKIP_ACCURACY=1),
 #   5. only when RECIPE_RUNS is set: bench/recipe.sh, RECIPE_RUNS runs of each cfg pair in
-#      RECIPE_PAIRS (default: the committed recipe), RECIPE_JOBS at once on the card (default 1).
+#      RECIPE_PAIRS (default: the committed recipe), RECIPE_JOBS at once on the card (default 1),
+#      no run started after RECIPE_BUDGET seconds (default: no limit).
 # Results go to $OUT (default build/gpu-run): one log per step and summary.txt.
 #   FASHION_MNIST=dir   the four idx files (.gz or plain; plain when the machine lacks zlib)
 #   JOBS=n              parallel build jobs (default: all cores)
@@ -67,7 +68,7 @@ fi
 if [ -n "${RECIPE_RUNS:-}" ]; then
     say "== 5. recipe runs: $RECIPE_RUNS of each pair, ${RECIPE_JOBS:-1} at once [$(stamp)]"
     # shellcheck disable=SC2086
-    GPU=1 RECIPE_OUT="$OUT/recipe" sh bench/recipe.sh -n "$RECIPE_RUNS" -j "${RECIPE_JOBS:-1}" \
+    GPU=1 RECIPE_OUT="$OUT/recipe" sh bench/recipe.sh -n "$RECIPE_RUNS" -j "${RECIPE_JOBS:-1}" -t "${RECIPE_BUDGET:-0}" \
         ${RECIPE_PAIRS:-} >"$OUT/recipe.log" 2>&1
     say "recipe.sh exit status $?"
     sed -n '/== recipe runs/,$p' "$OUT/recipe.log" | tee -a "$summary"

@@ -2,12 +2,14 @@
 # Repeated runs of the full recipe (FP training, TTQ fine-tuned from its weights, both validated
 # on the 10 000 Fashion-MNIST test images), to compare cfgs by more than one run each.
 #
-#   sh bench/recipe.sh [-n RUNS] [-j JOBS] [FP.cfg:TTQ.cfg ...]
+#   sh bench/recipe.sh [-n RUNS] [-j JOBS] [-t SECONDS] [FP.cfg:TTQ.cfg ...]
 #
 #   -n RUNS   runs of each cfg pair (default 3)
 #   -j JOBS   runs at once (default 1). On a GPU, runs at once share the card: whether that
 #             trains more images per second in all is what the summary's last line measures.
 #             On the CPU keep 1: each run already uses every core.
+#   -t SECS   start no run after SECS seconds (a device session's time is short): the runs left
+#             out are listed as "not started", and the summary covers the runs that finished
 #   pairs     default: cfg/resnet20-fmnist.cfg:cfg/ttq-resnet20-fmnist.cfg (the committed recipe)
 #
 # GPU=1 takes the GPU build (cuDNN), as `make demo GPU=1` does; FASHION_MNIST=dir takes the idx
@@ -20,16 +22,18 @@ set -eu
 cd "$(dirname "$0")/.."
 RUNS=3
 JOBS=1
-while getopts n:j: opt; do
+BUDGET=0
+while getopts n:j:t: opt; do
     case $opt in
         n) RUNS=$OPTARG ;;
         j) JOBS=$OPTARG ;;
-        *) echo "usage: sh bench/recipe.sh [-n RUNS] [-j JOBS] [FP.cfg:TTQ.cfg ...]" >&2; exit 2 ;;
+        t) BUDGET=$OPTARG ;;
+        *) echo "usage: sh bench/recipe.sh [-n RUNS] [-j JOBS] [-t SECONDS] [FP.cfg:TTQ.cfg ...]" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-case "$RUNS$JOBS" in *[!0-9]*) echo "error: -n and -j take positive integers" >&2; exit 2 ;; esac
-[ "$RUNS" -ge 1 ] && [ "$JOBS" -ge 1 ] || { echo "error: -n and -j take positive integers" >&2; exit 2; }
+case "$RUNS$JOBS$BUDGET" in *[!0-9]*) echo "error: -n, -j and -t take positive integers" >&2; exit 2 ;; esac
+[ "$RUNS" -ge 1 ] && [ "$JOBS" -ge 1 ] || { echo "error: -n, -j and -t take positive integers" >&2; exit 2; }
 [ $# -gt 0 ] || set -- cfg/resnet20-fmnist.cfg:cfg/ttq-resnet20-fmnist.cfg
 for pair in "$@"; do
     case "$pair" in *:*) ;; *) echo "error: '$pair' is not FP.cfg:TTQ.cfg" >&2; exit 2 ;; esac
@@ -106,8 +110,13 @@ while [ "$w" -lt "$JOBS" ]; do
         k=0
         while read -r round idx fp ttq; do
             if [ $((k % JOBS)) -eq "$w" ]; then
-                run_one "$OUT/p$idx-r$round" "$fp" "$ttq"
-                echo "   done: pair $idx run $round: $(cat "$OUT/p$idx-r$round/result")"
+                if [ "$BUDGET" -gt 0 ] && [ $(( $(now) - t_all )) -ge "$BUDGET" ]; then
+                    rm -rf "$OUT/p$idx-r$round"; mkdir -p "$OUT/p$idx-r$round"
+                    echo "-2 -2 0 0" >"$OUT/p$idx-r$round/result"
+                else
+                    run_one "$OUT/p$idx-r$round" "$fp" "$ttq"
+                    echo "   done: pair $idx run $round: $(cat "$OUT/p$idx-r$round/result")"
+                fi
             fi
             k=$((k + 1))
         done <"$jobs_file"
@@ -132,6 +141,7 @@ t_all=$(( $(now) - t_all ))
     while read -r round idx fp ttq; do
         read -r a b tf tt <"$OUT/p$idx-r$round/result"
         awk -v p="$idx" -v r="$round" -v a="$a" -v b="$b" -v tf="$tf" -v tt="$tt" 'BEGIN {
+            if (a == -2) { printf "  | %d | %d | not started (-t) | | | | |\n", p, r; exit }
             s = (a < 0 || b < 0) ? "failed" : sprintf("%+.2f pp", 100 * (b - a));
             printf "  | %d | %d | %s | %s | %s | %dm%02ds | %dm%02ds |\n", p, r,
                 a < 0 ? "failed" : sprintf("%.2f %%", 100 * a),
@@ -153,5 +163,6 @@ t_all=$(( $(now) - t_all ))
                       stat(a, "%"), stat(b, "%"), stat(d, "pp") }'
         i=$((i + 1))
     done
-    echo "  wall time: $(fmt "$t_all") for $njobs runs, $JOBS at once ($(awk -v t="$t_all" -v n="$njobs" 'BEGIN { printf "%.1f", t / n / 60 }') min a run)"
+    nrun=$(while read -r round idx fp ttq; do cat "$OUT/p$idx-r$round/result"; done <"$jobs_file" | awk '$1 != -2' | wc -l)
+    echo "  wall time: $(fmt "$t_all") for $nrun runs, $JOBS at once ($(awk -v t="$t_all" -v n="$nrun" 'BEGIN { printf "%.1f", n ? t / n / 60 : 0 }') min a run)"
 } | tee "$summary"
