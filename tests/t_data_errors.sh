@@ -70,3 +70,7 @@ grep -q "set.data: key 'valid' = .*empty.list, expected a list of at least one i
 sed 's/^classes=.*/classes=2/' "$WORK/good.data" >"$data"
 if "$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" >"$WORK/out" 2>&1; then fail "predict accepted classes=2 for 3 outputs"; fi
 grep -q "set.data: key 'classes' = 2, expected the network's 3 outputs" "$WORK/out" || { tail -n 3 "$WORK/out"; fail "predict: no message naming the file and key"; }
+cp "$WORK/good.data" "$data"
+if "$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" -t 4 >"$WORK/out" 2>&1; then fail "predict accepted -t 4 for 3 outputs"; fi
+grep -q "classifier predict: -t 4: expected 1 <= top <= the network's 3 outputs" "$WORK/out" || { tail -n 3 "$WORK/out"; fail "predict -t 4: no clear message"; }
+"$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" -t 3 >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "predict -t 3 was rejected"; }
