@@ -293,6 +293,45 @@ static void check_layer_refs(list *options, const char *cfgfile, const char *sec
     }
 }
 
+/* A comma-separated list of integers (ints, lo..hi) or finite floats (ints == 0): the count, or a
+   fatal error naming the key. */
+static int check_list(list *options, const char *cfgfile, const char *section, int index,
+                      const char *key, int ints, long lo, long hi, const char *expected)
+{
+    char *s = option_find(options, (char *)key);
+    if(!s) return 0;
+    const char *p = s;
+    char tok[64];
+    int n = 0;
+    for(;;){
+        size_t len = strcspn(p, ",");
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
+        long v;
+        float f;
+        int ok = len < sizeof tok && (ints ? parse_int(tok, &v) && v >= lo && v <= hi : parse_float(tok, &f));
+        if(!ok) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        ++n;
+        if(p[len] != ',') break;
+        p += len + 1;
+    }
+    return n;
+}
+
+/* A detection head reads the previous layer's output as `per_cell` values per cell. */
+static void need_outputs(const char *cfgfile, const char *section, int index, int inputs, int h, int w,
+                         int c, long want, const char *formula)
+{
+    if(inputs == want) return;
+    char what[512];
+    if(h > 0 && w > 0 && c > 0 && want % ((long)h*w) == 0){
+        snprintf(what, sizeof what, "the layer before it has %d filters; %s = %ld (set filters=%ld in "
+                 "the [convolutional] or [ternary] before it)", c, formula, want/((long)h*w), want/((long)h*w));
+    }else{
+        snprintf(what, sizeof what, "the layer before it has %d outputs; %s needs %ld", inputs, formula, want);
+    }
+    section_error(cfgfile, section, index, what);
+}
+
 void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs)
 {
@@ -347,6 +386,53 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         ttq_cfg_float(options, cfgfile, type, index, "beta", 1, 0);
     }else if(!strcmp(type, "[route]")){
         check_layer_refs(options, cfgfile, type, index, "layers", 1);
+    }else if(!strcmp(type, "[yolo]")){
+        char f[160];
+        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int total = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        snprintf(f, sizeof f, "mask indices, each 0 .. num-1 (%d), separated by commas", total - 1);
+        int n = check_list(options, cfgfile, type, index, "mask", 1, 0, total - 1, f);
+        if(!n) n = total;
+        snprintf(f, sizeof f, "2 x num = %d finite numbers (width,height pairs) separated by commas", 2*total);
+        int na = check_list(options, cfgfile, type, index, "anchors", 0, 0, 0, f);
+        if(na && na != 2*total) ttq_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
+        snprintf(f, sizeof f, "[yolo] with %d masks and classes=%d needs %d x (%d + 5)", n, classes, n, classes);
+        need_image(cfgfile, type, index, h, w, c);
+        need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*n*(classes + 5), f);
+    }else if(!strcmp(type, "[region]")){
+        char f[160];
+        int coords = cfg_check_int(options, cfgfile, type, index, "coords", 4, 1, 1000, "an integer >= 1");
+        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int num = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        snprintf(f, sizeof f, "at most 2 x num = %d finite numbers separated by commas", 2*num);
+        if(check_list(options, cfgfile, type, index, "anchors", 0, 0, 0, f) > 2*num){
+            ttq_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
+        }
+        snprintf(f, sizeof f, "[region] with num=%d, classes=%d, coords=%d needs %d x (%d + %d + 1)",
+                 num, classes, coords, num, classes, coords);
+        need_image(cfgfile, type, index, h, w, c);
+        need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*num*(classes + coords + 1), f);
+    }else if(!strcmp(type, "[detection]")){
+        char f[160];
+        int coords = cfg_check_int(options, cfgfile, type, index, "coords", 1, 1, 1000, "an integer >= 1");
+        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 1, 1, 1000000, "an integer >= 1");
+        int num = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        int side = cfg_check_int(options, cfgfile, type, index, "side", 7, 1, 100000, "an integer >= 1");
+        long want = (long)side*side*((1 + coords)*num + classes);
+        snprintf(f, sizeof f, "[detection] with side=%d, num=%d, coords=%d, classes=%d", side, num, coords, classes);
+        if(inputs != want){
+            char what[400];
+            snprintf(what, sizeof what, "the layer before it has %d outputs; %s needs side^2 x ((1 + coords) x num + classes) = %ld",
+                     inputs, f, want);
+            section_error(cfgfile, type, index, what);
+        }
+    }else if(!strcmp(type, "[iseg]")){
+        char f[160];
+        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int ids = cfg_check_int(options, cfgfile, type, index, "ids", 32, 1, 1000000, "an integer >= 1");
+        snprintf(f, sizeof f, "[iseg] with classes=%d and ids=%d needs %d + %d", classes, ids, classes, ids);
+        need_image(cfgfile, type, index, h, w, c);
+        need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*(classes + ids), f);
     }
 }
 

@@ -121,6 +121,21 @@ expect_layer_error size "[maxpool]${nl}size=0" '\[maxpool\] #1'
 expect_layer_error output "[connected]${nl}output=0" '\[connected\] #1'
 expect_layer_error groups "[softmax]${nl}groups=3" '\[softmax\] #1'
 expect_layer_error probability "[dropout]${nl}probability=1" '\[dropout\] #1'
+# detection heads: the filters before them must match (the classic [yolo] filters mistake)
+expect_head_error() {  # needle  head-section
+    layer_cfg "$2"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return; fi
+    grep -q "$cfg: section $1" "$WORK/out" || { echo "FAIL: '$2': no message '$1':"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+}
+expect_head_error "\[yolo\] #1: the layer before it has 4 filters; \[yolo\] with 3 masks and classes=80 needs 3 x (80 + 5) = 255 (set filters=255" "[yolo]${nl}mask=0,1,2${nl}num=6${nl}classes=80"
+expect_head_error "\[yolo\] #1: key 'mask'" "[yolo]${nl}mask=0,6${nl}num=6${nl}classes=80"
+expect_head_error "\[yolo\] #1: key 'anchors'" "[yolo]${nl}mask=0${nl}num=2${nl}classes=1${nl}anchors=10,14,23"
+expect_head_error "\[region\] #1: the layer before it has 4 filters; \[region\] with num=5, classes=20, coords=4 needs 5 x (20 + 4 + 1) = 125" "[region]${nl}num=5${nl}classes=20"
+expect_head_error "\[iseg\] #1: the layer before it has 4 filters" "[iseg]${nl}classes=2${nl}ids=8"
+layer_cfg "[yolo]${nl}mask=0${nl}num=2${nl}classes=1${nl}anchors=10,14,23,27"   # 1 x (1 + 5) = 6 != 4 filters
+sed -i 's/^filters=4/filters=6/' "$cfg"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a matching [yolo] head was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+
 # whole-file faults, each one message naming the file
 expect_file_error() {  # what-the-message-says  cfg-text
     printf '%b' "$2" >"$cfg"
