@@ -365,7 +365,9 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         int size = cfg_check_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
         cfg_check_int(options, cfgfile, type, index, "padding", size - 1, 0, INT_CAP, "an integer >= 0");
         need_image(cfgfile, type, index, h, w, c);
-    }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]")){
+    }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]") || !strcmp(type, "[crop]")
+              || !strcmp(type, "[reorg]") || !strcmp(type, "[local]") || !strcmp(type, "[deconv]")
+              || !strcmp(type, "[deconvolutional]")){
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){
         int groups = cfg_check_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
