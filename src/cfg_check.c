@@ -216,7 +216,7 @@ void cfg_check_net(list *options, const char *cfgfile)
     }
     int w = d[1];
 
-    check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate >= 0");
+    check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate, 0 <= learning_rate <= 1e9");
     check_float(options, cfgfile, S, 0, "momentum", .9, 0, 0, 1, 1, "0 <= momentum < 1");
     check_float(options, cfgfile, S, 0, "decay", .0001, 0, 0, 1e9, 0, "decay >= 0");
     if(cfg_check_int(options, cfgfile, S, 0, "adam", 0, 0, 1, "0 or 1")){
@@ -534,4 +534,15 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
             data_error(datacfg, "backup", dir, buf);
         }
     }
+}
+
+/* ---- training that diverged ------------------------------------------------------------------ */
+
+void cfg_check_loss(const char *cfgfile, float loss, long iteration)
+{
+    if(finite_float(loss)) return;
+    fprintf(stderr, "%s: the training loss is %s at iteration %ld: training diverged (lower "
+            "learning_rate, or check the data); stopped without saving, the weights saved before "
+            "are kept\n", cfgfile, loss != loss ? "NaN" : "infinite", iteration);
+    exit(EXIT_FAILURE);
 }

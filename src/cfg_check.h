@@ -43,4 +43,8 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
 void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
 
+/* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
+   that point is worth saving, and saving it would overwrite good weights. */
+void cfg_check_loss(const char *cfgfile, float loss, long iteration);
+
 #endif

@@ -1,7 +1,9 @@
 /* Tests for the patches that change upstream Darknet code paths other than [ternary]:
  *  - 0010 fast im2col/col2im: equal to a per-pixel reference written here, many shapes;
  *  - 0008 a 1x1 convolution's backward adds to the input delta instead of overwriting it;
- *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients.
+ *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients;
+ *  - 0026 a standalone [batchnorm] after a convolution without batch_normalize equals a
+ *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases.
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -9,6 +11,7 @@
 #include "convolutional_layer.h"
 #include "im2col.h"
 #include "col2im.h"
+#include "batchnorm_layer.h"
 
 static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
 {
@@ -129,11 +132,70 @@ static void test_conv_backward(int size, int pad)
     free_layer(l);
 }
 
+static void test_batchnorm_standalone(void)
+{
+    int batch = 3, c = 2, hw = 5, n = 4, i;
+    layer a = make_convolutional_layer(batch, hw, hw, c, n, 1, 3, 1, 1, LINEAR, 1, 0, 0, 0);
+    layer b = make_convolutional_layer(batch, hw, hw, c, n, 1, 3, 1, 1, LINEAR, 0, 0, 0, 0);
+    layer bn = make_batchnorm_layer(batch, b.out_w, b.out_h, n);
+    memcpy(b.weights, a.weights, a.nweights*sizeof(float));
+    for(i = 0; i < n; ++i){
+        b.biases[i] = 0;
+        a.scales[i] = bn.scales[i] = 0.5f + 0.25f*i;
+        a.biases[i] = bn.biases[i] = 0.1f*i - 0.2f;
+    }
+    int ni = batch*a.inputs, no = batch*a.outputs;
+    float *x = malloc(ni*sizeof(float)), *dy = malloc(no*sizeof(float));
+    float *da = calloc(ni, sizeof(float)), *db = calloc(ni, sizeof(float));
+    for(i = 0; i < ni; ++i) x[i] = (float)((i*7) % 13)/13 - 0.5f;
+    for(i = 0; i < no; ++i) dy[i] = (float)((i*5) % 11)/11 - 0.5f;
+    network net = {0};
+    net.train = 1;
+    net.input = x;
+    net.workspace = calloc(a.workspace_size/sizeof(float) + 1, sizeof(float));
+    forward_convolutional_layer(a, net);
+    forward_convolutional_layer(b, net);
+    network nb = net;
+    nb.input = b.output;
+    forward_batchnorm_layer(bn, nb);
+    CHECK_CLOSE("[batchnorm] forward", bn.output, a.output, no, 1e-5, 1e-4);
+
+    memcpy(a.delta, dy, no*sizeof(float));
+    memcpy(bn.delta, dy, no*sizeof(float));
+    memset(b.delta, 0, no*sizeof(float));
+    net.delta = da;
+    backward_convolutional_layer(a, net);
+    nb.delta = b.delta;
+    backward_batchnorm_layer(bn, nb);
+    net.delta = db;
+    backward_convolutional_layer(b, net);
+    CHECK_CLOSE("[batchnorm] input delta", db, da, ni, 1e-5, 1e-3);
+    CHECK_CLOSE("[batchnorm] weight updates", b.weight_updates, a.weight_updates, a.nweights, 1e-5, 1e-3);
+    CHECK_CLOSE("[batchnorm] scale updates", bn.scale_updates, a.scale_updates, n, 1e-5, 1e-3);
+    CHECK_CLOSE("[batchnorm] bias updates", bn.bias_updates, a.bias_updates, n, 1e-5, 1e-3);
+
+    update_args u = {0};
+    u.batch = batch;
+    u.learning_rate = 0.1f;
+    u.momentum = 0.9f;
+    u.decay = 0.0005f;
+    a.learning_rate_scale = bn.learning_rate_scale = 1;   /* parse_network_cfg sets it */
+    float s0 = bn.scales[1];
+    update_convolutional_layer(a, u);
+    bn.update(bn, u);
+    CHECK(bn.scales[1] != s0, "[batchnorm] update left the scales as they were");
+    CHECK_CLOSE("[batchnorm] scales after the update", bn.scales, a.scales, n, 1e-6, 1e-4);
+    CHECK_CLOSE("[batchnorm] biases after the update", bn.biases, a.biases, n, 1e-6, 1e-4);
+    free(net.workspace); free(x); free(dy); free(da); free(db);
+    free_layer(a); free_layer(b); free_layer(bn);
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
     test_im2col();
     test_conv_backward(1, 0);
     test_conv_backward(3, 1);
+    test_batchnorm_standalone();
     return t_finish();
 }
