@@ -33,22 +33,18 @@ trains batchnorm "$net$(conv 8 2 0)\n[batchnorm]\n$(conv 8 1 1)\n$head_"
 trains batchnorm-first "$net[batchnorm]\n$(conv 8 2 1)\n$head_"
 trains deconv "$net$(conv 8 2 1)\n[deconvolutional]\nfilters=8\nsize=2\nstride=2\nactivation=leaky\n$head_"
 
-printf '%b' "$(echo "$net" | sed 's/height=16/height=12/')\n$(conv 8 2 1)\n$head_" >"$WORK/tall.cfg"
-rm -f "$WORK"/set/backup/*
-if "$DARKNET" classifier train "$data" "$WORK/tall.cfg" >"$WORK/out" 2>&1; then
-    echo "FAIL: a 12x16 classifier was trained"; failures=$((failures + 1))
-elif ! grep -q "$WORK/tall.cfg: section \[net\] #0: key 'height' = 12, expected height = width (16)" "$WORK/out"; then
-    echo "FAIL: 12x16 classifier: no message naming the cfg and the key:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
-fi
-[ -z "$(ls "$WORK/set/backup")" ] || { echo "FAIL: the refused training wrote weights"; failures=$((failures + 1)); }
-
-# a loss that becomes NaN stops training with a message, and no final weights are written (0027)
-printf '%b' "$(echo "$net" | sed 's/learning_rate=0.05/learning_rate=1e8/; s/max_batches=2/max_batches=50/')\n$(conv 8 2 1)\n$head_" >"$WORK/wild.cfg"
-rm -f "$WORK"/set/backup/*
-if "$DARKNET" classifier train "$data" "$WORK/wild.cfg" >"$WORK/out" 2>&1; then
-    echo "FAIL: training at learning_rate=1e8 ended normally"; failures=$((failures + 1))
-elif ! grep -q "$WORK/wild.cfg: the training loss is .* at iteration [0-9]*: training diverged" "$WORK/out"; then
-    echo "FAIL: diverged training: no message naming the cfg:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
-fi
-[ ! -e "$WORK/set/backup/wild.weights" ] || { echo "FAIL: diverged training saved its final weights"; failures=$((failures + 1)); }
+refused() {  # name  sed-expression-on-[net]  message-needle
+    printf '%b' "$(echo "$net" | sed "$2")\n$(conv 8 2 1)\n$head_" >"$WORK/$1.cfg"
+    rm -f "$WORK"/set/backup/*
+    if "$DARKNET" classifier train "$data" "$WORK/$1.cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: $1: training ended normally"; failures=$((failures + 1))
+    elif ! grep -q "$WORK/$1.cfg: $3" "$WORK/out"; then
+        echo "FAIL: $1: no message naming the cfg ('$3'):"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+    fi
+    [ ! -e "$WORK/set/backup/$1.weights" ] || { echo "FAIL: $1: the stopped training saved its final weights"; failures=$((failures + 1)); }
+}
+refused tall 's/height=16/height=12/' "section \[net\] #0: key 'height' = 12, expected height = width (16)"
+# a loss that becomes NaN or infinite stops training with a message (0027)
+refused wild 's/learning_rate=0.05/learning_rate=1e8/; s/max_batches=2/max_batches=50/' \
+    "the training loss is .* at iteration [0-9]*: training diverged"
 [ "$failures" -eq 0 ]
