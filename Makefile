@@ -162,6 +162,10 @@ $(VB)/tools/cfgmutate: tests/cfgmutate.c
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $< -o $@
 
+$(VB)/tools/weightsmutate: tests/weightsmutate.c
+	@mkdir -p $(VB)/tools
+	@$(TEST_CC) -Wall -Wextra $< -o $@
+
 # The converter uses Debian's stb_image_write and zlib; where they are missing (a bare GPU box),
 # Darknet's bundled stb_image_write (in libdarknet.a) and plain, uncompressed idx files.
 HAVE_STB  := $(wildcard /usr/include/stb/stb_image_write.h)
@@ -174,7 +178,7 @@ $(VB)/tools/convert: data/convert.c $(if $(HAVE_STB),,$(TREE)/libdarknet.a)
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $(CONVERT_FLAGS) $< -o $@ $(CONVERT_LIBS)
 
-test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert $(VB)/tools/cfgmutate
+test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert $(VB)/tools/cfgmutate $(VB)/tools/weightsmutate
 
 # GPU tests: [ternary] on the GPU against the CPU path, a GPU training run, GPU weights on the
 # CPU, and -nogpu. On a machine without a GPU the GPU test reports "skipped".

@@ -42,6 +42,14 @@ static int finite_float(float f)
     return (bits & 0x7F800000u) != 0x7F800000u;
 }
 
+/* "NaN" or "infinite" for a value that is not finite (x != x is folded away under -Ofast too). */
+static const char *nonfinite_name(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return (bits & 0x007FFFFFu) ? "NaN" : "infinite";
+}
+
 /* Whole text one integer within the cap: 1 and *v set, else 0. */
 static int parse_int(const char *s, long *v)
 {
@@ -543,6 +551,20 @@ void cfg_check_loss(const char *cfgfile, float loss, long iteration)
     if(finite_float(loss)) return;
     fprintf(stderr, "%s: the training loss is %s at iteration %ld: training diverged (lower "
             "learning_rate, or check the data); stopped without saving, the weights saved before "
-            "are kept\n", cfgfile, loss != loss ? "NaN" : "infinite", iteration);
+            "are kept\n", cfgfile, nonfinite_name(loss), iteration);
+    exit(EXIT_FAILURE);
+}
+
+void cfg_check_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
+                          const char *input)
+{
+    int i;
+    for(i = 0; i < n; ++i){
+        if(!finite_float(p[i])) break;
+    }
+    if(i == n) return;
+    fprintf(stderr, "%s: the network's output for %s is %s (output %d of %d): the weights are corrupt "
+            "or come from a diverged training (cfg %s)\n", weightfile ? weightfile : cfgfile, input,
+            nonfinite_name(p[i]), i, n, cfgfile);
     exit(EXIT_FAILURE);
 }

@@ -47,4 +47,10 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
    that point is worth saving, and saving it would overwrite good weights. */
 void cfg_check_loss(const char *cfgfile, float loss, long iteration);
 
+/* Ends a prediction or validation command with a message naming the weights file (the cfg when
+   there is none) when the network's output for `input` holds NaN or Inf: such weights are corrupt
+   or were saved from a diverged training, and the ranks taken from such an output mean nothing. */
+void cfg_check_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
+                          const char *input);
+
 #endif

@@ -6,7 +6,8 @@
  *    such as darknet53.conv.74 are made that way): the remaining layers keep their initial values
  *    and a note says so;
  *  - a file that ends inside a record is truncated: error;
- *  - a record holding NaN or Inf is corrupt: error;
+ *  - a record holding NaN or Inf, or a negative rolling variance (batch norm's running estimate
+ *    of a variance, never below 0 in a saved file), is corrupt: error;
  *  - bytes left over after the last layer mean the file was not saved from this cfg: error.
  * Every error names the file and the layer and exits non-zero. */
 #include "weights_check.h"
@@ -75,20 +76,28 @@ int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long
         die(filename, index, &l, "file is truncated: the record starts at byte %ld but the file "
             "ends at byte %ld", start, end);
     }
-    int ok = 1;
+    int ok = 1, nbn = 0;
     if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL || l.type == TERNARY){
         ok = all_finite(l.biases, l.n) && all_finite(l.weights, l.nweights);
-        if(l.batch_normalize && !l.dontloadscales){
-            ok = ok && all_finite(l.scales, l.n) && all_finite(l.rolling_mean, l.n)
-                    && all_finite(l.rolling_variance, l.n);
-        }
+        if(l.batch_normalize && !l.dontloadscales) nbn = l.n;
     } else if(l.type == CONNECTED){
         ok = all_finite(l.biases, l.outputs) && all_finite(l.weights, l.outputs*l.inputs);
+        if(l.batch_normalize && !l.dontloadscales) nbn = l.outputs;
     } else if(l.type == BATCHNORM){
-        ok = all_finite(l.scales, l.c) && all_finite(l.rolling_mean, l.c)
-          && all_finite(l.rolling_variance, l.c);
+        nbn = l.c;
+    }
+    if(nbn){
+        ok = ok && all_finite(l.scales, nbn) && all_finite(l.rolling_mean, nbn)
+                && all_finite(l.rolling_variance, nbn);
     }
     if(!ok) die(filename, index, &l, "corrupt record (NaN or Inf) between bytes %ld and %ld", start, end);
+    int i;
+    for(i = 0; i < nbn; ++i){
+        if(l.rolling_variance[i] < 0){
+            die(filename, index, &l, "corrupt record: negative rolling variance (filter %ld; the record "
+                "starts at byte %ld)", i, start);
+        }
+    }
     return 0;
 }
 

@@ -3,7 +3,8 @@
  *  - 0008 a 1x1 convolution's backward adds to the input delta instead of overwriting it;
  *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients;
  *  - 0026 a standalone [batchnorm] after a convolution without batch_normalize equals a
- *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases.
+ *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases;
+ *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions.
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -190,6 +191,31 @@ static void test_batchnorm_standalone(void)
     free_layer(a); free_layer(b); free_layer(bn);
 }
 
+/* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
+ * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
+static void test_activations_large_inputs(void)
+{
+    static const float xs[] = {-1e4f, -1000.f, -100.f, -50.f, -3.f, -0.5f, 0.f, 0.5f, 3.f, 30.f, 50.f,
+                               89.f, 100.f, 400.f, 1000.f, 1e4f, 3e38f};
+    const int n = sizeof xs/sizeof *xs;
+    const ACTIVATION acts[] = {ELU, SELU, TANH};
+    const char *names[] = {"elu", "selu", "tanh"};
+    int a, i;
+    for(a = 0; a < 3; ++a){
+        float y[sizeof xs/sizeof *xs];
+        memcpy(y, xs, sizeof xs);
+        activate_array(y, n, acts[a]);
+        for(i = 0; i < n; ++i){
+            double x = xs[i], want;
+            if(acts[a] == ELU) want = x >= 0 ? x : expm1(x);
+            else if(acts[a] == SELU) want = 1.0507*(x >= 0 ? x : 1.6732*expm1(x));
+            else want = tanh(x);
+            CHECK(isfinite(y[i]) && fabs(y[i] - want) <= 1e-6 + 1e-5*fabs(want),
+                  "%s(%g) = %g, want %g", names[a], x, y[i], want);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
@@ -197,5 +223,6 @@ int main(int argc, char **argv)
     test_conv_backward(1, 0);
     test_conv_backward(3, 1);
     test_batchnorm_standalone();
+    test_activations_large_inputs();
     return t_finish();
 }
