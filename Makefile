@@ -37,16 +37,22 @@ ifneq ($(DARKNET_SRC),)
 VARIANT := $(VARIANT)-local
 endif
 
-SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS)
+# Debian's libstb (stb_image 2.27) for Darknet's image loading where it is installed (patch 0032);
+# Darknet's bundled 2.19 otherwise (a bare GPU box).
+SYSTEM_STB ?= $(if $(wildcard /usr/include/stb/stb_image.h),$(shell pkg-config --exists stb 2>/dev/null && echo 1 || echo 0),0)
+SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB)
 ifneq ($(ARCH),)
 SUBMAKE_VARS += ARCH="$(ARCH)"
 endif
 
 ifeq ($(OPENBLAS),1)
-BLAS_LIBS := -lopenblas
+LINK_LIBS := -lopenblas
 endif
 ifeq ($(OPENMP),1)
-BLAS_LIBS += -fopenmp
+LINK_LIBS += -fopenmp
+endif
+ifeq ($(SYSTEM_STB),1)
+LINK_LIBS += -lstb
 endif
 
 BUILD   := build
@@ -147,7 +153,7 @@ TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-maybe-
 
 $(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
-	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(BLAS_LIBS) -lm -pthread
+	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) -lm -pthread
 
 $(TREE)/libdarknet.a: darknet
 
@@ -172,7 +178,7 @@ HAVE_STB  := $(wildcard /usr/include/stb/stb_image_write.h)
 HAVE_ZLIB := $(wildcard /usr/include/zlib.h)
 CUDA_LIBS := -L/usr/local/cuda/lib64 -lcudart -lcublas -lcurand $(if $(filter 1,$(CUDNN)),-lcudnn) -lstdc++
 CONVERT_FLAGS := $(if $(HAVE_STB),,-DTTQ_DARKNET_STB -I$(TREE)/src) $(if $(HAVE_ZLIB),,-DTTQ_NO_ZLIB)
-CONVERT_LIBS := $(if $(HAVE_STB),-lstb,$(TREE)/libdarknet.a $(BLAS_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread) \
+CONVERT_LIBS := $(if $(HAVE_STB),-lstb,$(TREE)/libdarknet.a $(LINK_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread) \
                 $(if $(HAVE_ZLIB),-lz)
 $(VB)/tools/convert: data/convert.c $(if $(HAVE_STB),,$(TREE)/libdarknet.a)
 	@mkdir -p $(VB)/tools
@@ -187,7 +193,7 @@ HAVE_NVCC := $(shell command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin
 $(GPU_VB)/tests/test_gpu_ternary: tests/gpu/test_gpu_ternary.c tests/testutil.h $(GPU_VB)/darknet/libdarknet.a
 	@mkdir -p $(@D)
 	@gcc -O2 -g $(TEST_CFLAGS:$(TREE)%=$(GPU_VB)/darknet%) -DGPU $(if $(filter 1,$(CUDNN)),-DCUDNN) -I/usr/local/cuda/include $< -o $@ \
-	  $(GPU_VB)/darknet/libdarknet.a $(BLAS_LIBS) $(CUDA_LIBS) -lm -pthread
+	  $(GPU_VB)/darknet/libdarknet.a $(LINK_LIBS) $(CUDA_LIBS) -lm -pthread
 
 gpu-test-programs:
 	@$(MAKE) --no-print-directory darknet GPU=1 CUDNN=$(CUDNN)
@@ -218,11 +224,11 @@ BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
 	@gcc -O2 $(TEST_CFLAGS) $(if $(filter 1,$(GPU)),-DGPU -I/usr/local/cuda/include) $< -o $@ \
-	  $(TREE)/libdarknet.a $(BLAS_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
+	  $(TREE)/libdarknet.a $(LINK_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
 
 $(VB)/tools/blascore: bench/blascore.c
 	@mkdir -p $(VB)/tools
-	@gcc $< -o $@ $(BLAS_LIBS)
+	@gcc $< -o $@ $(LINK_LIBS)
 
 bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 	@BLASCORE=$(VB)/tools/blascore sh bench/run.sh $(BENCH_BIN)
