@@ -5,6 +5,8 @@
 # no update), a [deconvolutional] layer (0025: its weights did not load, division by zero). A
 # classifier whose height differs from its width is refused before training (0023: the loader's
 # square crops overflowed the input). Training whose loss turns NaN stops with a message (0027).
+# A [local] layer wider than the rest of the network (0034: its workspace was sized in floats
+# and allocated in bytes; the sanitizer build shows the overflow).
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
 mkdir -p "$WORK"
@@ -32,6 +34,7 @@ trains avgpool-first "$net[avgpool]\n[connected]\noutput=3\nactivation=linear\n[
 trains batchnorm "$net$(conv 8 2 0)\n[batchnorm]\n$(conv 8 1 1)\n$head_"
 trains batchnorm-first "$net[batchnorm]\n$(conv 8 2 1)\n$head_"
 trains deconv "$net$(conv 8 2 1)\n[deconvolutional]\nfilters=8\nsize=2\nstride=2\nactivation=leaky\n$head_"
+trains local "$net[convolutional]\nfilters=8\nactivation=leaky\n[local]\nsize=3\nstride=1\npad=1\nfilters=4\nactivation=leaky\n$head_"
 
 refused() {  # name  sed-expression-on-[net]  message-needle
     printf '%b' "$(echo "$net" | sed "$2")\n$(conv 8 2 1)\n$head_" >"$WORK/$1.cfg"

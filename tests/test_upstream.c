@@ -4,7 +4,8 @@
  *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients;
  *  - 0026 a standalone [batchnorm] after a convolution without batch_normalize equals a
  *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases;
- *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions.
+ *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions;
+ *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition.
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -191,6 +192,52 @@ static void test_batchnorm_standalone(void)
     free_layer(a); free_layer(b); free_layer(bn);
 }
 
+/* Patch 0033: a 1x1 convolution with stride 2 or padding equals its definition, forward (output),
+ * backward (input gradient, weight gradient). Upstream read the input as if stride 1, pad 0. */
+static void test_conv_1x1_strided(int stride, int pad)
+{
+    int batch = 3, c = 3, hw = 7, n = 4, i, b, f, kk, q;
+    layer l = make_convolutional_layer(batch, hw, hw, c, n, 1, 1, stride, pad, LINEAR, 0, 0, 0, 0);
+    int ni = batch*l.inputs, no = batch*l.outputs, P = l.out_h*l.out_w;
+    float *x = malloc(ni*sizeof(float)), *dy = malloc(no*sizeof(float)), *dx = calloc(ni, sizeof(float));
+    float *want_y = malloc(no*sizeof(float)), *want_dx = calloc(ni, sizeof(float));
+    float *want_wu = calloc(l.nweights, sizeof(float));
+    float *cols = malloc(c*P*sizeof(float)), *dcols = malloc(c*P*sizeof(float));
+    for(i = 0; i < ni; ++i) x[i] = (float)((i*7) % 11)/11 - 0.5f;
+    for(i = 0; i < no; ++i) dy[i] = (float)((i*5) % 9)/9 - 0.5f;
+    for(i = 0; i < l.nweights; ++i) l.weights[i] = (float)((i*3) % 7)/7 - 0.4f;
+    for(i = 0; i < n; ++i) l.biases[i] = 0.1f*i;
+    for(b = 0; b < batch; ++b){
+        ref_im2col(x + b*l.inputs, c, hw, hw, 1, stride, pad, cols);
+        for(f = 0; f < n; ++f) for(q = 0; q < P; ++q){
+            double acc = l.biases[f];
+            for(kk = 0; kk < c; ++kk) acc += (double)l.weights[f*c + kk]*cols[kk*P + q];
+            want_y[b*l.outputs + f*P + q] = (float)acc;
+        }
+        for(kk = 0; kk < c; ++kk) for(q = 0; q < P; ++q){
+            double acc = 0;
+            for(f = 0; f < n; ++f) acc += (double)l.weights[f*c + kk]*dy[b*l.outputs + f*P + q];
+            dcols[kk*P + q] = (float)acc;
+        }
+        ref_col2im(dcols, c, hw, hw, 1, stride, pad, want_dx + b*l.inputs);
+        for(f = 0; f < n; ++f) for(kk = 0; kk < c; ++kk){
+            double acc = 0;
+            for(q = 0; q < P; ++q) acc += (double)dy[b*l.outputs + f*P + q]*cols[kk*P + q];
+            want_wu[f*c + kk] += (float)acc;
+        }
+    }
+    conv_backward(l, x, dx, dy);
+    char what[64];
+    snprintf(what, sizeof what, "1x1 stride %d pad %d output", stride, pad);
+    CHECK_CLOSE(what, l.output, want_y, no, 1e-5, 1e-5);
+    snprintf(what, sizeof what, "1x1 stride %d pad %d input gradient", stride, pad);
+    CHECK_CLOSE(what, dx, want_dx, ni, 1e-5, 1e-5);
+    snprintf(what, sizeof what, "1x1 stride %d pad %d weight gradient", stride, pad);
+    CHECK_CLOSE(what, l.weight_updates, want_wu, l.nweights, 1e-4, 1e-4);
+    free(x); free(dy); free(dx); free(want_y); free(want_dx); free(want_wu); free(cols); free(dcols);
+    free_layer(l);
+}
+
 /* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
  * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
 static void test_activations_large_inputs(void)
@@ -222,6 +269,9 @@ int main(int argc, char **argv)
     test_im2col();
     test_conv_backward(1, 0);
     test_conv_backward(3, 1);
+    test_conv_1x1_strided(2, 0);
+    test_conv_1x1_strided(1, 1);
+    test_conv_1x1_strided(2, 2);
     test_batchnorm_standalone();
     test_activations_large_inputs();
     return t_finish();
