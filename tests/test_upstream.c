@@ -5,7 +5,8 @@
  *  - 0026 a standalone [batchnorm] after a convolution without batch_normalize equals a
  *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases;
  *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions;
- *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition.
+ *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition;
+ *  - 0035 [normalization] equals its definition (window sizes, few channels, large inputs).
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -14,6 +15,7 @@
 #include "im2col.h"
 #include "col2im.h"
 #include "batchnorm_layer.h"
+#include "normalization_layer.h"
 
 static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
 {
@@ -238,6 +240,37 @@ static void test_conv_1x1_strided(int stride, int pad)
     free_layer(l);
 }
 
+/* Patch 0035: [normalization] (local response normalization, Darknet's form: alpha not divided
+ * by size) equals its definition, out = x * (kappa + alpha * sum of x^2 over the channels
+ * k-(size-1)/2 .. k+size/2)^-beta, for window sizes 5 and 4, fewer channels than the window,
+ * and inputs large enough that upstream's running sum went negative (NaN). */
+static void test_normalization(int c, int size, float scale)
+{
+    int batch = 2, hw = 3, i, b, k, j, p, HW = hw*hw;
+    layer l = make_normalization_layer(batch, hw, hw, c, size, 0.5f, 0.75f, 1.f);
+    int ni = batch*l.inputs;
+    float *x = malloc(ni*sizeof(float)), *want = malloc(ni*sizeof(float));
+    for(i = 0; i < ni; ++i) x[i] = scale*((float)((i*37) % 23)/23 - 0.3f);
+    for(b = 0; b < batch; ++b) for(k = 0; k < c; ++k) for(p = 0; p < HW; ++p){
+        double sum = 0;
+        for(j = k - (size - 1)/2; j <= k + size/2; ++j){
+            if(j < 0 || j >= c) continue;
+            double v = x[(b*c + j)*HW + p];
+            sum += v*v;
+        }
+        double v = x[(b*c + k)*HW + p];
+        want[(b*c + k)*HW + p] = (float)(v*pow(1.0 + 0.5*sum, -0.75));
+    }
+    network net = {0};
+    net.input = x;
+    forward_normalization_layer(l, net);
+    char what[64];
+    snprintf(what, sizeof what, "normalization c=%d size=%d scale %g", c, size, scale);
+    CHECK_CLOSE(what, l.output, want, ni, 1e-5, 1e-4);
+    free(x); free(want);
+    free_layer(l);
+}
+
 /* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
  * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
 static void test_activations_large_inputs(void)
@@ -274,5 +307,9 @@ int main(int argc, char **argv)
     test_conv_1x1_strided(2, 2);
     test_batchnorm_standalone();
     test_activations_large_inputs();
+    test_normalization(8, 5, 1.f);
+    test_normalization(8, 4, 1.f);
+    test_normalization(2, 6, 1.f);
+    test_normalization(8, 5, 3000.f);
     return t_finish();
 }
