@@ -1,7 +1,8 @@
 /* make test-gpu: the [ternary] GPU path against the CPU path (GPU builds only).
  *
- * For several shapes and both threshold modes, with and without batch_normalize: forward output,
- * the input delta, the latent/Wp/Wn/bias updates after backward, and the parameters after one SGD
+ * For several shapes (1x1 with stride 2 and with padding among them) and both threshold modes,
+ * with and without batch_normalize: forward output, the input delta (which starts non-zero, as
+ * after a shortcut: backward must add to it), the latent/Wp/Wn/bias updates after backward, and the parameters after one SGD
  * and one Adam update must agree within the tolerances below (cuDNN and cuBLAS sum in other
  * orders than the CPU, so not bit for bit; TF32 is switched off). The threshold and the ternary
  * weights must be equal bit for bit. Then a short training run on the GPU (loss falls, Wp
@@ -72,12 +73,17 @@ static void check_shape(shape s, int adam, unsigned seed)
     for(i = 0; i < ni; ++i) x[i] = frand(&seed);
     for(i = 0; i < no; ++i) r[i] = frand(&seed);
 
+    /* the input delta starts with what a shortcut would have put there: backward must add to it
+       (patches 0008, 0036) */
+    float *d0 = malloc(ni*sizeof(float));
+    for(i = 0; i < ni; ++i) d0[i] = 0.5f*frand(&seed);
     network nc = {0}, ng = {0};
-    nc.input = x; nc.delta = calloc(ni, sizeof(float)); nc.train = 1;
+    nc.input = x; nc.delta = malloc(ni*sizeof(float)); nc.train = 1;
+    memcpy(nc.delta, d0, ni*sizeof(float));
     nc.workspace = calloc(c.workspace_size/sizeof(float) + 1, sizeof(float));
-    ng.input_gpu = cuda_make_array(x, ni); ng.delta_gpu = cuda_make_array(0, ni); ng.train = 1;
+    ng.input_gpu = cuda_make_array(x, ni); ng.delta_gpu = cuda_make_array(d0, ni); ng.train = 1;
     ng.workspace = cuda_make_array(0, g.workspace_size/sizeof(float) + 1);
-    fill_gpu(ni, 0, ng.delta_gpu, 1);
+    free(d0);
 
     forward_ternary_layer(c, nc);
     forward_ternary_layer_gpu(g, ng);
@@ -183,6 +189,9 @@ int main(int argc, char **argv)
         {4, 8, 9, 16, 1, 3, 2, 1, 1, 0.05f, -1},
         {2, 8, 8, 8, 2, 3, 1, 1, 1, 0.2f, -1},
         {3, 6, 7, 12, 1, 1, 1, 0, 1, -1, 0.4f},
+        /* 1x1 with stride 2, and with padding: through im2col (patch 0033) */
+        {2, 6, 7, 8, 1, 1, 2, 0, 1, 0.05f, -1},
+        {2, 6, 7, 8, 1, 1, 1, 1, 0, 0.05f, -1},
         {2, 16, 6, 32, 1, 3, 1, 1, 0, -1, 0.0f},
         /* more weights (73 728) than the fused threshold kernel takes: the multi-block path */
         {1, 64, 4, 128, 1, 3, 1, 1, 1, 0.05f, -1},
