@@ -373,8 +373,24 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         int size = cfg_check_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
         cfg_check_int(options, cfgfile, type, index, "padding", size - 1, 0, INT_CAP, "an integer >= 0");
         need_image(cfgfile, type, index, h, w, c);
+    }else if(!strcmp(type, "[reorg]")){
+        /* space to depth (or back, with reverse=1) by stride: the sizes must divide */
+        int stride = cfg_check_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int reverse = cfg_check_int(options, cfgfile, type, index, "reverse", 0, 0, 1, "0 or 1");
+        cfg_check_int(options, cfgfile, type, index, "flatten", 0, 0, 1, "0 or 1");
+        cfg_check_int(options, cfgfile, type, index, "extra", 0, 0, INT_CAP, "an integer >= 0");
+        need_image(cfgfile, type, index, h, w, c);
+        char buf[96];
+        if(!reverse && (w % stride || h % stride)){
+            snprintf(buf, sizeof buf, "a divisor of the input's width and height (%d x %d)", w, h);
+            ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
+        }
+        if(reverse && c % (stride*stride)){
+            snprintf(buf, sizeof buf, "stride^2 dividing the input's channels (%d) with reverse=1", c);
+            ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
+        }
     }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]") || !strcmp(type, "[crop]")
-              || !strcmp(type, "[reorg]") || !strcmp(type, "[local]") || !strcmp(type, "[deconv]")
+              || !strcmp(type, "[local]") || !strcmp(type, "[deconv]")
               || !strcmp(type, "[deconvolutional]")){
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){

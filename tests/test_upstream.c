@@ -6,7 +6,8 @@
  *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases;
  *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions;
  *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition;
- *  - 0035 [normalization] equals its definition (window sizes, few channels, large inputs).
+ *  - 0035 [normalization] equals its definition (window sizes, few channels, large inputs);
+ *  - 0037 [l2norm] on the CPU leaves an all-zero vector at zero.
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -16,6 +17,7 @@
 #include "col2im.h"
 #include "batchnorm_layer.h"
 #include "normalization_layer.h"
+#include "blas.h"
 
 static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
 {
@@ -271,6 +273,19 @@ static void test_normalization(int c, int size, float scale)
     free_layer(l);
 }
 
+/* Patch 0037: l2normalize_cpu leaves an all-zero vector at zero (upstream: 0/0 = NaN on the CPU;
+ * the GPU kernel had the guard) and scales any other one to unit length. */
+static void test_l2norm_zero(void)
+{
+    /* batch 1, 3 filters, 2 positions: position 0 is (3, 0, 4), position 1 all zeros */
+    float x[6] = {3, 0, 0, 0, 4, 0}, dx[6];
+    const float want[6] = {0.6f, 0, 0, 0, 0.8f, 0};
+    l2normalize_cpu(x, dx, 1, 3, 2);
+    CHECK_CLOSE("l2norm output", x, want, 6, 1e-6, 1e-6);
+    int i;
+    for(i = 0; i < 6; ++i) CHECK(isfinite(dx[i]), "l2norm gradient %d is %g", i, dx[i]);
+}
+
 /* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
  * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
 static void test_activations_large_inputs(void)
@@ -307,6 +322,7 @@ int main(int argc, char **argv)
     test_conv_1x1_strided(2, 2);
     test_batchnorm_standalone();
     test_activations_large_inputs();
+    test_l2norm_zero();
     test_normalization(8, 5, 1.f);
     test_normalization(8, 4, 1.f);
     test_normalization(2, 6, 1.f);
