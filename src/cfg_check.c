@@ -377,16 +377,19 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         /* space to depth (or back, with reverse=1) by stride: the sizes must divide */
         int stride = cfg_check_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
         int reverse = cfg_check_int(options, cfgfile, type, index, "reverse", 0, 0, 1, "0 or 1");
-        cfg_check_int(options, cfgfile, type, index, "flatten", 0, 0, 1, "0 or 1");
-        cfg_check_int(options, cfgfile, type, index, "extra", 0, 0, INT_CAP, "an integer >= 0");
+        int flatten = cfg_check_int(options, cfgfile, type, index, "flatten", 0, 0, 1, "0 or 1");
+        int extra = cfg_check_int(options, cfgfile, type, index, "extra", 0, 0, INT_CAP, "an integer >= 0");
         need_image(cfgfile, type, index, h, w, c);
         char buf[96];
-        if(!reverse && (w % stride || h % stride)){
-            snprintf(buf, sizeof buf, "a divisor of the input's width and height (%d x %d)", w, h);
+        /* reorg_cpu moves channel k to channel k % (c/stride^2): c/stride^2 must be a whole
+           number >= 1 (upstream divided by 0), and the output (w/stride x h/stride) must hold the
+           input (it wrote past the output) */
+        if(!flatten && !extra && c % (stride*stride)){
+            snprintf(buf, sizeof buf, "stride^2 dividing the input's channels (%d)", c);
             ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
         }
-        if(reverse && c % (stride*stride)){
-            snprintf(buf, sizeof buf, "stride^2 dividing the input's channels (%d) with reverse=1", c);
+        if(!flatten && !extra && !reverse && (w % stride || h % stride)){
+            snprintf(buf, sizeof buf, "a divisor of the input's width and height (%d x %d)", w, h);
             ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
         }
     }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]") || !strcmp(type, "[crop]")

@@ -9,7 +9,8 @@
  *  - a record holding NaN or Inf, or a negative rolling variance (batch norm's running estimate
  *    of a variance, never below 0 in a saved file), is corrupt: error;
  *  - bytes left over after the last layer mean the file was not saved from this cfg: error.
- * Every error names the file and the layer and exits non-zero. */
+ * Every error names the file and the layer and exits non-zero. Saving refuses a layer holding NaN
+ * or Inf the same way, before the previous file is replaced. */
 #include "weights_check.h"
 
 #include <errno.h>
@@ -61,6 +62,29 @@ static int all_finite(const float *x, int n)
     return 1;
 }
 
+/* 1 when the parameters a layer's record holds are all finite; *nbn = the number of batch-norm
+ * channels among them (0 for none). */
+static int record_finite(layer l, int *nbn)
+{
+    int ok = 1;
+    *nbn = 0;
+    if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL || l.type == TERNARY){
+        ok = all_finite(l.biases, l.n) && all_finite(l.weights, l.nweights);
+        if(l.batch_normalize && !l.dontloadscales) *nbn = l.n;
+    } else if(l.type == CONNECTED){
+        ok = all_finite(l.biases, l.outputs) && all_finite(l.weights, l.outputs*l.inputs);
+        if(l.batch_normalize && !l.dontloadscales) *nbn = l.outputs;
+    } else if(l.type == BATCHNORM){
+        *nbn = l.c;
+    }
+    if(*nbn){
+        ok = ok && all_finite(l.scales, *nbn) && all_finite(l.rolling_mean, *nbn)
+                && all_finite(l.rolling_variance, *nbn);
+    }
+    if(l.type == TERNARY) ok = ok && all_finite(l.wp, l.ttq_nscales) && all_finite(l.wn, l.ttq_nscales);
+    return ok;
+}
+
 /* Called after layer `index` was read starting at byte `start`. Returns 1 when the file ended
  * cleanly before this layer (stop loading), 0 to go on. */
 int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long start)
@@ -76,21 +100,10 @@ int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long
         die(filename, index, &l, "file is truncated: the record starts at byte %ld but the file "
             "ends at byte %ld", start, end);
     }
-    int ok = 1, nbn = 0;
-    if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL || l.type == TERNARY){
-        ok = all_finite(l.biases, l.n) && all_finite(l.weights, l.nweights);
-        if(l.batch_normalize && !l.dontloadscales) nbn = l.n;
-    } else if(l.type == CONNECTED){
-        ok = all_finite(l.biases, l.outputs) && all_finite(l.weights, l.outputs*l.inputs);
-        if(l.batch_normalize && !l.dontloadscales) nbn = l.outputs;
-    } else if(l.type == BATCHNORM){
-        nbn = l.c;
+    int nbn;
+    if(!record_finite(l, &nbn)){
+        die(filename, index, &l, "corrupt record (NaN or Inf) between bytes %ld and %ld", start, end);
     }
-    if(nbn){
-        ok = ok && all_finite(l.scales, nbn) && all_finite(l.rolling_mean, nbn)
-                && all_finite(l.rolling_variance, nbn);
-    }
-    if(!ok) die(filename, index, &l, "corrupt record (NaN or Inf) between bytes %ld and %ld", start, end);
     int i;
     for(i = 0; i < nbn; ++i){
         if(l.rolling_variance[i] < 0){
@@ -121,6 +134,18 @@ void weights_check_not_ternary(FILE *fp, const char *filename, int index)
                 filename, index);
         exit(EXIT_FAILURE);
     }
+}
+
+void weights_check_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l)
+{
+    int nbn;
+    if(record_finite(l, &nbn)) return;
+    fclose(fp);
+    remove(tmpname);
+    fprintf(stderr, "%s: not saved: layer %d (%s) holds NaN or Inf (training diverged: lower "
+            "learning_rate, or check the data); the file saved before, if any, is kept\n",
+            filename, index, get_layer_string(l.type));
+    exit(EXIT_FAILURE);
 }
 
 void weights_check_written(FILE *fp, const char *filename)

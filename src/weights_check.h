@@ -10,5 +10,8 @@ int  weights_check_layer(FILE *fp, const char *filename, int index, layer l, lon
 void weights_check_end(FILE *fp, const char *filename, int nlayers);
 void weights_check_not_ternary(FILE *fp, const char *filename, int index);
 void weights_check_written(FILE *fp, const char *filename);
+/* After layer `index` was written to `tmpname` (to become `filename`): a layer holding NaN or Inf
+   removes tmpname and ends the program, so the previous `filename` is kept. */
+void weights_check_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l);
 
 #endif

@@ -121,10 +121,12 @@ expect_layer_error size "[maxpool]${nl}size=0" '\[maxpool\] #1'
 expect_layer_error output "[connected]${nl}output=0" '\[connected\] #1'
 expect_layer_error groups "[softmax]${nl}groups=3" '\[softmax\] #1'
 expect_layer_error probability "[dropout]${nl}probability=1" '\[dropout\] #1'
-# [reorg]: stride 0.5 was read as 0 and divided by (floating-point exception); sizes must divide
+# [reorg]: stride 0.5 was read as 0 and divided by (floating-point exception); the input's channels
+# (and, without reverse, its width and height) must divide by the stride (division by 0, overflow)
 expect_layer_error stride "[reorg]${nl}stride=0.5" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=3" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=4${nl}reverse=1" '\[reorg\] #1'
+expect_layer_error stride "[reorg]${nl}stride=4" '\[reorg\] #1'
 for ok in "[reorg]${nl}stride=2" "[reorg]${nl}stride=2${nl}reverse=1"; do
     layer_cfg "$ok"
     "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$ok' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }

@@ -1,7 +1,7 @@
 /* The .weights file with [ternary] layers: bit-exact save/load round trip, loading a
  * full-precision [convolutional] file into a [ternary] cfg (TTQ's fine-tuning flow), exact resume
  * of training from a backup, and clear errors (non-zero exit) for truncated, corrupt, mismatched
- * and unwritable files. */
+ * and unwritable files; weights holding NaN or Inf are not saved, the previous file stays. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -176,6 +176,20 @@ static void child_save(void *p)
     exit(0);
 }
 
+/* saves a network whose layer `poison_layer` holds a NaN (latent weight) or, for layer 0, an
+   infinite rolling variance */
+static int poison_layer;
+static void child_save_poisoned(void *p)
+{
+    child_args *a = p;
+    network *n = parse_network_cfg((char *)a->cfg);
+    layer l = n->layers[poison_layer];
+    if(poison_layer == 0) l.rolling_variance[2] = INFINITY;
+    else l.weights[5] = NAN;
+    save_weights(n, (char *)a->weights);
+    exit(0);
+}
+
 static long fsize(const char *p)
 {
     struct stat st;
@@ -253,6 +267,17 @@ static void test_errors(void)
     expect_error("unwritable save", path_t, target, "keep.weights.tmp", child_save);
     CHECK(fsize(target) == (long)strlen("previous backup"), "failed save damaged the previous file");
     rmdir(tmpdir);
+
+    /* weights holding NaN or Inf are not saved, and the previous file stays (patch 0038) */
+    int k;
+    for(k = 0; k < 2; ++k){
+        poison_layer = k;
+        expect_error(k ? "NaN latent weight saved" : "infinite variance saved", path_t, target,
+                     k ? "not saved: layer 1 (ternary) holds NaN or Inf" : "not saved: layer 0 (convolutional) holds NaN or Inf",
+                     child_save_poisoned);
+        CHECK(fsize(target) == (long)strlen("previous backup"), "refused save damaged the previous file");
+        CHECK(fsize(tmpdir) < 0, "refused save left %s behind", tmpdir);
+    }
     free_network(n);
 }
 
