@@ -4,6 +4,7 @@
 #  - valid, valid10, validcrop, validfull, validmulti and predict exit 0 and print their results
 #    (patch 0029: validcrop divided by 0 below 1000 images; validfull freed an image twice when
 #    it already had the network's size);
+#  - validmulti on a 300 x 1 image (patch 0039: the image kept 0 rows);
 #  - validmulti on a cfg with a layer that cannot change its input size exits 1 naming the layer;
 #    validfull on the same cfg, whose sizes do not change, works (patch 0030; upstream: an
 #    assertion either way);
@@ -31,6 +32,16 @@ for c in valid valid10 validcrop validfull validmulti; do
 done
 "$DARKNET" classifier predict "$data" "$WORK/t.cfg" "$w" "$img" >"$WORK/out" 2>&1 || fail "predict exited $?"
 grep -q '^100.00%\|^ *[0-9][0-9.]*%: ' "$WORK/out" || fail "predict printed no prediction"
+
+# validmulti scales the long side to 224..320: a 300 x 1 image kept 0 rows (patch 0039; upstream
+# averaged over 0 pixels, NaN).
+printf 'P6\n300 1\n255\n' >"$WORK/flat_vbars.ppm"
+head -c 900 "$img" >>"$WORK/flat_vbars.ppm"
+echo "$WORK/flat_vbars.ppm" >"$WORK/flat.list"
+sed "s|^valid=.*|valid=$WORK/flat.list|" "$data" >"$WORK/flat.data"
+"$DARKNET" classifier validmulti "$WORK/flat.data" "$WORK/t.cfg" "$w" >"$WORK/out" 2>&1 ||
+    fail "validmulti on a 300 x 1 image exited $?"
+grep -q "top 1: " "$WORK/out" || fail "validmulti on a 300 x 1 image printed no accuracy"
 
 # A standalone [batchnorm] before the [avgpool] cannot be resized.
 awk '{print} /^activation=leaky$/ && !done {print ""; print "[batchnorm]"; done=1}' "$WORK/t.cfg" >"$WORK/b.cfg"

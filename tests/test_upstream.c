@@ -7,7 +7,8 @@
  *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions;
  *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition;
  *  - 0035 [normalization] equals its definition (window sizes, few channels, large inputs);
- *  - 0037 [l2norm] on the CPU leaves an all-zero vector at zero.
+ *  - 0037 [l2norm] on the CPU leaves an all-zero vector at zero;
+ *  - 0039 resizing an image to a side of 1 pixel.
  * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -18,6 +19,7 @@
 #include "batchnorm_layer.h"
 #include "normalization_layer.h"
 #include "blas.h"
+#include "image.h"
 
 static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
 {
@@ -286,6 +288,31 @@ static void test_l2norm_zero(void)
     for(i = 0; i < 6; ++i) CHECK(isfinite(dx[i]), "l2norm gradient %d is %g", i, dx[i]);
 }
 
+/* Patch 0039: resize_image to a side of 1 pixel samples the first row/column (upstream: 0/0 = NaN
+ * scale), and resize_max keeps at least one pixel per side. */
+static void test_resize_one_pixel(void)
+{
+    image row = make_image(4, 1, 1), col = make_image(1, 4, 1);   /* both hold 0 1 2 3 */
+    int i;
+    for(i = 0; i < 4; ++i) row.data[i] = col.data[i] = i;
+    image r = resize_image(row, 7, 1);   /* linear along the row: 0 0.5 1 ... 3 */
+    for(i = 0; i < 7; ++i) CHECK(fabsf(r.data[i] - 0.5f*i) < 1e-6f, "resize 4x1 -> 7x1: pixel %d = %g", i, r.data[i]);
+    free_image(r);
+    r = resize_image(col, 1, 7);         /* linear along the column */
+    for(i = 0; i < 7; ++i) CHECK(fabsf(r.data[i] - 0.5f*i) < 1e-6f, "resize 1x4 -> 1x7: pixel %d = %g", i, r.data[i]);
+    free_image(r);
+    r = resize_image(col, 1, 1);         /* a target height of 1: the first row */
+    CHECK(r.data[0] == 0, "resize 1x4 -> 1x1: %g, want the first row's 0", r.data[0]);
+    free_image(r);
+    image flat = make_image(300, 1, 3);
+    r = resize_max(flat, 224);
+    CHECK(r.w == 224 && r.h == 1, "resize_max(300x1, 224) is %dx%d, want 224x1", r.w, r.h);
+    if(r.data != flat.data) free_image(r);
+    free_image(flat);
+    free_image(row);
+    free_image(col);
+}
+
 /* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
  * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
 static void test_activations_large_inputs(void)
@@ -323,6 +350,7 @@ int main(int argc, char **argv)
     test_batchnorm_standalone();
     test_activations_large_inputs();
     test_l2norm_zero();
+    test_resize_one_pixel();
     test_normalization(8, 5, 1.f);
     test_normalization(8, 4, 1.f);
     test_normalization(2, 6, 1.f);
