@@ -184,7 +184,43 @@ $(VB)/tools/convert: data/convert.c $(if $(HAVE_STB),,$(TREE)/libdarknet.a)
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) -Wall -Wextra $(CONVERT_FLAGS) $< -o $@ $(CONVERT_LIBS)
 
-test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert $(VB)/tools/cfgmutate $(VB)/tools/weightsmutate
+# netout (tests/netout.c): a network's outputs on a fixed input, for comparing implementations
+$(VB)/tools/netout: tests/netout.c $(TREE)/libdarknet.a
+	@mkdir -p $(VB)/tools
+	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) -lm -pthread
+
+# Stock Darknet: Debian's source (the same sha256-checked tarball) built without our patches, to
+# check that what `darknet ternary fold` writes runs on it (tests/t_fold.sh). CPU, no OpenMP.
+STOCK := $(BUILD)/stock$(if $(DARKNET_SRC),-local)
+$(STOCK)/darknet/libdarknet.a: $(TREE_ORIGIN)
+	@rm -rf $(STOCK)/darknet $(STOCK)/darknet.tmp && mkdir -p $(STOCK)/darknet.tmp
+ifeq ($(DARKNET_SRC),)
+	@echo "$(DARKNET_SHA256)  $(DL)/$(DARKNET_ORIG)" | sha256sum -c --quiet - >/dev/null 2>&1 || { \
+	  echo "error: sha256 of $(DL)/$(DARKNET_ORIG) does not match $(DARKNET_SHA256)" >&2; exit 1; }
+	@tar -xf $(DL)/$(DARKNET_ORIG) -C $(STOCK)/darknet.tmp --strip-components=1
+else
+	@tar -C "$(DARKNET_SRC)" --exclude=.git -cf - . | tar -C $(STOCK)/darknet.tmp -xf -
+endif
+	@echo "building stock Darknet (no patches) in $(STOCK)/darknet"
+	@$(MAKE) --no-print-directory -C $(STOCK)/darknet.tmp GPU=0 CUDNN=0 OPENCV=0 OPENMP=0 DEBUG=0 \
+	  >$(STOCK)/build.log 2>&1 || { tail -n 20 $(STOCK)/build.log >&2; \
+	  echo "error: stock Darknet did not build (log: $(STOCK)/build.log)" >&2; exit 1; }
+	@mv $(STOCK)/darknet.tmp $(STOCK)/darknet
+
+$(STOCK)/tools/netout: tests/netout.c $(STOCK)/darknet/libdarknet.a
+	@mkdir -p $(@D)
+	@gcc -O2 -Wall -Wextra -DSTOCK_DARKNET -I$(STOCK)/darknet/include $< -o $@ $(STOCK)/darknet/libdarknet.a -lm -pthread
+
+# OpenCV's DNN module reading the folded pair (tests/t_fold_opencv.sh), where Debian's
+# libopencv-dnn-dev and g++ are installed
+HAVE_OPENCV := $(if $(wildcard /usr/include/opencv4/opencv2/dnn.hpp),$(shell command -v g++ >/dev/null 2>&1 && echo 1))
+$(STOCK)/tools/netout_opencv: tests/netout_opencv.cpp
+	@mkdir -p $(@D)
+	@g++ -O2 -Wall $(if $(wildcard /usr/include/stb/stb_image.h),-DNETOUT_STB) -I/usr/include/opencv4 $< -o $@ \
+	  -lopencv_dnn -lopencv_core $(if $(wildcard /usr/include/stb/stb_image.h),-lstb)
+
+test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert $(VB)/tools/cfgmutate $(VB)/tools/weightsmutate \
+               $(VB)/tools/netout $(STOCK)/tools/netout $(if $(HAVE_OPENCV),$(STOCK)/tools/netout_opencv)
 
 # GPU tests: [ternary] on the GPU against the CPU path, a GPU training run, GPU weights on the
 # CPU, and -nogpu. On a machine without a GPU the GPU test reports "skipped".

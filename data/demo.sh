@@ -2,7 +2,8 @@
 # make demo: the main job on the embedded default data set, Fashion-MNIST from Debian's
 # dataset-fashion-mnist package. Installs what is missing, builds, converts the data, trains the
 # full-precision network, fine-tunes the TTQ network from its weights (the paper's flow),
-# validates both on the 10 000 test images and prints a summary; the TTQ telemetry is plotted.
+# validates both on the 10 000 test images, folds the TTQ network into plain [convolutional]
+# layers and validates that in stock Darknet, and prints a summary; the TTQ telemetry is plotted.
 #
 #   sh data/demo.sh [FP cfg] [TTQ cfg]      (make demo; DEMO_FP=... DEMO_TTQ=... to choose cfgs)
 #
@@ -109,6 +110,25 @@ plot=""
 if [ -s "$SET/backup/$ttq_base.ttq.csv" ] && command -v gnuplot >/dev/null 2>&1; then
     "$DARKNET" ternary plot "$SET/backup/$ttq_base.ttq.csv" "$OUT/ttq-telemetry.png" 2>/dev/null && plot="$OUT/ttq-telemetry.png"
 fi
+# ---- 7. Folded for stock Darknet ---------------------------------------------------------------
+# `ternary fold`: the TTQ network as plain [convolutional] layers holding {+Wp, 0, -Wn}; validated
+# by stock Darknet (Debian's source without our patches), which knows no [ternary]
+t0=$(now)
+echo "== folding the TTQ network for stock Darknet, validating it there"
+fold_cfg="$OUT/$ttq_base-folded.cfg"
+fold_w="$OUT/$ttq_base-folded.weights"
+rm -f "$fold_cfg" "$fold_w"
+"$DARKNET" ternary fold "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$fold_cfg" "$fold_w" >"$OUT/fold.log" 2>&1 ||
+    { tail -n 5 "$OUT/fold.log"; echo "error: ternary fold failed (log: $OUT/fold.log)" >&2; exit 1; }
+stock_top1=""
+# on a GPU machine the stock CPU build would spend minutes of device time: DEMO_STOCK=1 asks for it
+if [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; then
+    if make build/stock/darknet/libdarknet.a >"$OUT/stock-build.log" 2>&1; then
+        build/stock/darknet/darknet classifier valid "$DATA" "$fold_cfg" "$fold_w" >"$OUT/stock-valid.log" 2>&1 || true
+        stock_top1=$(sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$OUT/stock-valid.log" | tail -n 1)
+    fi
+fi
+t_fold=$(( $(now) - t0 ))
 t_total=$(( $(now) - t_all ))
 
 fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
@@ -121,11 +141,23 @@ fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
         printf "  %-34s top-1 %6.2f %%\n", "full precision (" f ")", 100*a;
         printf "  %-34s top-1 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", 100*b, 100*(b - a) }'
     echo
+    if [ -n "$stock_top1" ]; then
+        awk -v a="$stock_top1" -v b="$ttq_top1" -v f="$fold_cfg" 'BEGIN {
+            printf "  %-34s top-1 %6.2f %%   (%s the TTQ network%s)\n", "TTQ folded, in stock Darknet", 100*a,
+                   a == b ? "equal to" : "differs from", a == b ? "" : sprintf(": %+.2f pp", 100*(a - b)) }'
+        echo "    ($fold_cfg and its .weights: plain [convolutional] layers; logs: $OUT/fold.log, $OUT/stock-valid.log)"
+    elif [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; then
+        echo "  TTQ folded into $fold_cfg; stock Darknet did not build or validate (logs: $OUT/stock-build.log, $OUT/stock-valid.log)"
+    else
+        echo "  TTQ folded into $fold_cfg (DEMO_STOCK=1 validates it in stock Darknet too)"
+    fi
+    echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
     echo
     echo "  wall time: setup $(fmt $t_setup), build $(fmt $t_build), data $(fmt $t_data), FP training $(fmt $t_fp),"
-    echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid); total $(fmt $t_total)"
+    echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid), fold + stock Darknet $(fmt $t_fold);"
+    echo "             total $(fmt $t_total)"
     [ -n "$plot" ] && echo "  telemetry plot: $plot (CSV: $SET/backup/$ttq_base.ttq.csv)"
     echo "  logs: $OUT/"
 } | tee "$OUT/summary.txt"

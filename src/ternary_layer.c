@@ -346,7 +346,16 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
         write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
         write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
     }
-    write_or_die(l.weights, sizeof(float), l.nweights, fp, filename);
+    if(l.flipped){
+        /* the file's order, as the loader transposes it (patch 0040) */
+        float *w = xcalloc(l.nweights, sizeof(float));
+        memcpy(w, l.weights, l.nweights*sizeof(float));
+        transpose_matrix(w, l.n, l.nweights/l.n);
+        write_or_die(w, sizeof(float), l.nweights, fp, filename);
+        free(w);
+    } else {
+        write_or_die(l.weights, sizeof(float), l.nweights, fp, filename);
+    }
     write_or_die(head, sizeof(int32_t), 3, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);

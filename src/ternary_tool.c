@@ -8,16 +8,26 @@
  *   darknet ternary plot <telemetry.csv> <out.png>
  *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
  *       the epochs (top), and each layer's sparsity, the fraction of zero ternary weights (bottom).
- *       The CSV is the one `classifier train` writes beside the backup weights. */
+ *       The CSV is the one `classifier train` writes beside the backup weights.
+ *
+ *   darknet ternary fold <cfg> <weights> <out.cfg> <out.weights>
+ *       the same network for readers that know no [ternary]: every [ternary] section becomes a
+ *       [convolutional] holding the ternary weights {+Wp, 0, -Wn} that the layer's forward uses
+ *       (stock Darknet, OpenCV's DNN module). See ternary_tool.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include "darknet.h"
 #include "ternary_layer.h"
 #include "ttq.h"
+#include "ternary_tool.h"
+#include "utils.h"
+
+#include <sys/stat.h>
 
 static void ternary_info(char *cfgfile, char *weightfile)
 {
@@ -128,15 +138,295 @@ static void ternary_plot(const char *csv, const char *png)
     fprintf(stderr, "wrote %s (%d [ternary] layers)\n", png, n);
 }
 
+/* ---- fold ------------------------------------------------------------------------------------ */
+
+/* Keys that only [ternary] reads; a folded section keeps them as comments. */
+static const char *const ttq_only_keys[] = {"threshold", "sparsity", "wp", "wn", "wpwn_decay", 0};
+
+static int ttq_only_key(const char *stripped)
+{
+    int i;
+    for(i = 0; ttq_only_keys[i]; ++i){
+        size_t n = strlen(ttq_only_keys[i]);
+        if(!strncmp(stripped, ttq_only_keys[i], n) && stripped[n] == '=') return 1;
+    }
+    return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if(!strcmp(a, b)) return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void *fold_alloc(size_t n)
+{
+    void *p = calloc(n ? n : 1, 1);
+    if(!p){
+        fprintf(stderr, "ternary fold: out of memory\n");
+        exit(EXIT_FAILURE);
+    }
+    return p;
+}
+
+static char fold_cfg_tmp[4096];
+
+static void remove_fold_cfg_tmp(void)
+{
+    if(fold_cfg_tmp[0]) remove(fold_cfg_tmp);
+}
+
+/* Darknet's [shortcut] adds a larger layer by sampling every s-th pixel ("option A" of the CIFAR
+ * ResNets: 32x32 into 16x16). Readers whose shortcut needs equal sizes (OpenCV's DNN module) get
+ * the same computation spelt in layers they know: [route] to the larger layer, a 1x1 [maxpool]
+ * with stride s (it picks pixel (s*i, s*j), as the shortcut does), [route] back to the layer before
+ * the shortcut, and the shortcut from the maxpool. Returns s, or 0 when the shortcut needs no
+ * rewriting (equal sizes, or a smaller layer added to a larger one, which is left as it is). */
+static int strided_shortcut(layer l)
+{
+    if(l.type != SHORTCUT || (l.w == l.out_w && l.h == l.out_h)) return 0;
+    if(l.out_w <= 0 || l.out_h <= 0 || l.w % l.out_w || l.h % l.out_h) return 0;
+    int s = l.w/l.out_w;
+    return s >= 2 && s == l.h/l.out_h ? s : 0;
+}
+
+/* "key=" at the start of a stripped cfg line */
+static int has_key(const char *stripped, const char *key)
+{
+    size_t n = strlen(key);
+    return !strncmp(stripped, key, n) && stripped[n] == '=';
+}
+
+/* A [route] layers= or [shortcut] from= list, each entry moved to the layer's new number. Entries
+ * are read as Darknet reads them (atoi); a negative entry stays relative to the layer. */
+static void write_renumbered(FILE *out, const char *key, const char *list, int old_i,
+                             const int *newidx, int nlayers)
+{
+    const char *p = list;
+    fprintf(out, "%s=", key);
+    for(;;){
+        int v = atoi(p);
+        int t = v < 0 ? old_i + v : v;
+        if(t < 0 || t >= nlayers){
+            fprintf(out, "%d", v);  /* the parser has rejected this already */
+        } else {
+            fprintf(out, "%d", v < 0 ? newidx[t] - newidx[old_i] : newidx[t]);
+        }
+        p = strchr(p, ',');
+        if(!p) break;
+        ++p;
+        fputc(',', out);
+    }
+    fputc('\n', out);
+}
+
+/* cfgfile's text for the folded network, into out_tmp: [ternary] sections renamed and their TTQ
+ * keys commented out, strided shortcuts spelt out (above), layer references renumbered. Sections
+ * and keys are found as Darknet's read_cfg finds them, on the line with all white space removed.
+ * Returns the number of [ternary] sections; *added gets the number of layers inserted. */
+static int write_folded_cfg(const char *cfgfile, const char *weightfile, const char *out_tmp,
+                            network *net, int *added)
+{
+    FILE *in = fopen(cfgfile, "r");
+    if(!in){
+        fprintf(stderr, "%s: cannot open cfg: %s\n", cfgfile, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    FILE *out = fopen(out_tmp, "w");
+    if(!out){
+        fprintf(stderr, "%s: cannot write folded cfg: %s\n", out_tmp, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    int i, n = net->n, shift = 0;
+    int *newidx = fold_alloc(n*sizeof(int));
+    for(i = 0; i < n; ++i){
+        if(strided_shortcut(net->layers[i])) shift += 3;
+        newidx[i] = i + shift;
+    }
+    *added = shift;
+    fprintf(out, "# Folded by `darknet ternary fold` from\n#   %s\n#   %s\n"
+                 "# Each [ternary] section is a [convolutional] here, holding the ternary weights\n"
+                 "# {+Wp, 0, -Wn}.%s\n", cfgfile, weightfile,
+                 shift ? " Strided [shortcut]s are spelt as [route] + 1x1 [maxpool] + [route] +\n"
+                         "# [shortcut] (the same computation, for readers such as OpenCV), so\n"
+                         "# layer numbers differ from the original cfg's." : "");
+    int layer_i = -2, in_ternary = 0, folded = 0, stride = 0;
+    char *line;
+    while((line = fgetl(in)) != 0){
+        char *s = strcpy(fold_alloc(strlen(line) + 1), line);
+        strip(s);
+        if(s[0] == '['){
+            ++layer_i;  /* the first section is [net] */
+            in_ternary = !strcmp(s, "[ternary]");
+            stride = layer_i >= 0 && layer_i < n ? strided_shortcut(net->layers[layer_i]) : 0;
+            if(stride){
+                layer l = net->layers[layer_i];
+                fprintf(out, "# strided shortcut: %dx%dx%d (layer %d) sampled every %d pixels\n"
+                             "[route]\nlayers=%d\n\n[maxpool]\nsize=1\nstride=%d\n\n"
+                             "[route]\nlayers=%d\n\n",
+                        l.w, l.h, l.c, newidx[l.index], stride, newidx[l.index], stride,
+                        newidx[layer_i - 1]);
+            }
+            if(in_ternary){
+                fprintf(out, "[convolutional]\n");
+                ++folded;
+            } else {
+                fprintf(out, "%s\n", line);
+            }
+        } else if(in_ternary && ttq_only_key(s)){
+            fprintf(out, "# [ternary] only: %s\n", line);
+        } else if(stride && has_key(s, "from")){
+            fprintf(out, "from=-2\n");
+        } else if(layer_i >= 0 && layer_i < n && net->layers[layer_i].type == SHORTCUT &&
+                  has_key(s, "from")){
+            write_renumbered(out, "from", s + 5, layer_i, newidx, n);
+        } else if(layer_i >= 0 && layer_i < n && net->layers[layer_i].type == ROUTE &&
+                  has_key(s, "layers")){
+            write_renumbered(out, "layers", s + 7, layer_i, newidx, n);
+        } else {
+            fprintf(out, "%s\n", line);
+        }
+        free(s);
+        free(line);
+    }
+    fclose(in);
+    free(newidx);
+    if(ferror(out) | fclose(out)){
+        fprintf(stderr, "%s: error writing folded cfg: %s\n", out_tmp, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    return folded;
+}
+
+/* The output of the last layer before a final [softmax]/[cost] on a fixed pseudo-random input:
+ * the logits, which a saturated softmax would hide. */
+static float *fold_probe(network *net, int *n)
+{
+    int i, last = net->n - 1;
+    float *x = fold_alloc(net->inputs*sizeof(float));
+    unsigned int r = 12345;
+    for(i = 0; i < net->inputs; ++i){
+        r = r*1103515245u + 12345u;
+        x[i] = (r >> 8)/16777216.0f;
+    }
+    set_batch_network(net, 1);
+    network_predict(net, x);
+    free(x);
+    while(last > 0 && (net->layers[last].type == SOFTMAX || net->layers[last].type == COST)) --last;
+    layer l = net->layers[last];
+    *n = l.outputs;
+    return memcpy(fold_alloc(l.outputs*sizeof(float)), l.output, l.outputs*sizeof(float));
+}
+
+int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cfg,
+                 const char *out_weights)
+{
+    if(!cfgfile || !weightfile || !out_cfg || !out_weights){
+        fprintf(stderr, "ternary fold: needs a cfg, its weights and two output files\n");
+        exit(EXIT_FAILURE);
+    }
+    if(same_file(out_cfg, cfgfile) || same_file(out_cfg, weightfile) ||
+       same_file(out_weights, cfgfile) || same_file(out_weights, weightfile) ||
+       !strcmp(out_cfg, out_weights)){
+        fprintf(stderr, "ternary fold: the outputs (%s, %s) must be new files, not the inputs "
+                "(%s, %s) or one another\n", out_cfg, out_weights, cfgfile, weightfile);
+        exit(EXIT_FAILURE);
+    }
+    /* on the CPU: the ternary weights are a pure function of the latent ones */
+    int gpu = gpu_index;
+    gpu_index = -1;
+    network *net = parse_network_cfg((char *)cfgfile);
+    int i, nt = 0, added = 0;
+    for(i = 0; i < net->n; ++i) nt += net->layers[i].type == TERNARY;
+    if(nt == 0){
+        fprintf(stderr, "%s: no [ternary] layer, nothing to fold\n", cfgfile);
+        exit(EXIT_FAILURE);
+    }
+    load_weights(net, (char *)weightfile);
+
+    snprintf(fold_cfg_tmp, sizeof fold_cfg_tmp, "%s.tmp", out_cfg);
+    atexit(remove_fold_cfg_tmp);
+    int ns = write_folded_cfg(cfgfile, weightfile, fold_cfg_tmp, net, &added);
+    if(ns != nt){
+        fprintf(stderr, "%s: found %d [ternary] sections but the network has %d [ternary] layers\n",
+                cfgfile, ns, nt);
+        exit(EXIT_FAILURE);
+    }
+
+    /* each [ternary] layer saved as the [convolutional] layer it runs: q in place of w */
+    float **latent = fold_alloc(net->n*sizeof(float *));
+    for(i = 0; i < net->n; ++i){
+        layer *l = &net->layers[i];
+        if(l->type != TERNARY) continue;
+        ternarize_ternary_layer(*l);
+        latent[i] = l->weights;
+        l->weights = l->ternary_weights;
+        l->type = CONVOLUTIONAL;
+    }
+    save_weights(net, (char *)out_weights);
+    for(i = 0; i < net->n; ++i){
+        if(!latent[i]) continue;
+        net->layers[i].weights = latent[i];
+        net->layers[i].type = TERNARY;
+    }
+
+    /* check: the folded pair computes what the [ternary] network computes */
+    int na, nb;
+    float *ya = fold_probe(net, &na);
+    network *fnet = load_network(fold_cfg_tmp, (char *)out_weights, 0);
+    float *yb = fold_probe(fnet, &nb);
+    double maxd = 0, maxy = 0;
+    for(i = 0; i < na && na == nb; ++i){
+        double d = fabs((double)ya[i] - yb[i]);
+        if(!(d <= maxd)) maxd = d;
+        if(fabs(ya[i]) > maxy) maxy = fabs(ya[i]);
+    }
+    free_network(fnet);
+    if(na != nb || !(maxd <= 1e-5*(1 + maxy))){
+        remove(out_weights);
+        fprintf(stderr, "%s: the folded network does not compute what the [ternary] network does "
+                "(outputs %d and %d, max difference %g); nothing written\n", cfgfile, na, nb, maxd);
+        exit(EXIT_FAILURE);
+    }
+    if(rename(fold_cfg_tmp, out_cfg) != 0){
+        fprintf(stderr, "%s: cannot write folded cfg: %s\n", out_cfg, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    fold_cfg_tmp[0] = 0;
+
+    fprintf(stderr, "%5s %10s %10s %9s\n", "layer", "Wp", "Wn", "zeros");
+    for(i = 0; i < net->n; ++i){
+        layer l = net->layers[i];
+        if(l.type != TERNARY) continue;
+        size_t z = ttq_count_zeros_ref(l.ternary_weights, l.nweights);
+        fprintf(stderr, "%5d %10.5f %10.5f %8.2f%%\n", i, l.wp[0], l.wn[0], 100.0*z/l.nweights);
+    }
+    fprintf(stderr, "folded %d [ternary] layers into [convolutional]%s: %s, %s; checked: the "
+            "outputs differ by at most %g\n", nt,
+            added ? " (and spelt out the strided shortcuts: layer numbers moved)" : "",
+            out_cfg, out_weights, maxd);
+    free(ya);
+    free(yb);
+    free(latent);
+    free_network(net);
+    gpu_index = gpu;
+    return nt;
+}
+
 void run_ternary(int argc, char **argv)
 {
     if(argc >= 4 && !strcmp(argv[2], "info")){
         ternary_info(argv[3], argc > 4 ? argv[4] : 0);
     } else if(argc == 5 && !strcmp(argv[2], "plot")){
         ternary_plot(argv[3], argv[4]);
+    } else if(argc == 7 && !strcmp(argv[2], "fold")){
+        ternary_fold(argv[3], argv[4], argv[5], argv[6]);
     } else {
         fprintf(stderr, "usage: %s ternary info <cfg> [weights]\n"
-                        "       %s ternary plot <telemetry.csv> <out.png>\n", argv[0], argv[0]);
+                        "       %s ternary plot <telemetry.csv> <out.png>\n"
+                        "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n",
+                argv[0], argv[0], argv[0]);
         exit(EXIT_FAILURE);
     }
 }

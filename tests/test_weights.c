@@ -121,6 +121,47 @@ static void test_round_trip_and_resume(void)
     free_network(b);
 }
 
+/* flipped=1: the file holds each filter transposed; a save and a load give back the same weights
+ * (upstream transposed on load only), and with groups the load transposes nweights, not
+ * c*size*size*n (upstream overflowed the buffer). */
+static void test_flipped(void)
+{
+    char cfg[300], w[300];
+    snprintf(cfg, sizeof cfg, "%s/flipped.cfg", dir);
+    snprintf(w, sizeof w, "%s/flipped.weights", dir);
+    t_write_file(cfg,
+        "[net]\nbatch=2\nheight=8\nwidth=8\nchannels=4\n\n"
+        "[convolutional]\nfilters=6\nsize=3\nstride=1\npad=1\ngroups=2\nflipped=1\nactivation=leaky\n\n"
+        "[ternary]\nfilters=4\nsize=3\nstride=1\npad=1\ngroups=2\nflipped=1\nbatch_normalize=1\nactivation=leaky\n\n"
+        "[convolutional]\nfilters=5\nsize=1\nstride=1\nflipped=1\nactivation=linear\n\n"
+        "[avgpool]\n\n[softmax]\n");
+    network *a = parse_network_cfg(cfg);
+    int i, j;
+    srand(5);
+    for(i = 0; i < a->n; ++i){
+        layer l = a->layers[i];
+        for(j = 0; j < l.nweights; ++j) l.weights[j] = (float)rand()/RAND_MAX - 0.5f;
+    }
+    save_weights(a, w);
+    network *b = parse_network_cfg(cfg);
+    load_weights(b, w);
+    check_same_params("flipped round trip", a, b);
+    /* the file order: filter k's weight j is at j*n + k (the loader's transpose) */
+    FILE *f = fopen(w, "rb");
+    layer l = a->layers[0];
+    float x[6*2*9];
+    CHECK(f && fseek(f, 20 + 6*4, SEEK_SET) == 0 && fread(x, sizeof(float), 6*2*9, f) == 6*2*9,
+          "cannot read the flipped layer's record");
+    for(i = 0; i < l.n; ++i){
+        for(j = 0; j < 2*9; ++j){
+            CHECK(x[j*l.n + i] == l.weights[i*18 + j], "flipped file order: filter %d weight %d", i, j);
+        }
+    }
+    if(f) fclose(f);
+    free_network(a);
+    free_network(b);
+}
+
 static void test_fp_to_ttq(void)
 {
     char w[300];
@@ -288,6 +329,7 @@ int main(int argc, char **argv)
     write_cfgs();
     test_round_trip_and_resume();
     test_fp_to_ttq();
+    test_flipped();
     test_errors();
     if(t_failures == 0){
         char cmd[300];

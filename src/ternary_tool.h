@@ -1,0 +1,14 @@
+/* `darknet ternary ...` commands that other code (tests) calls directly. */
+#ifndef TERNARY_TOOL_H
+#define TERNARY_TOOL_H
+
+/* Writes a copy of the network without [ternary] layers: out_cfg is cfgfile with every [ternary]
+ * section renamed [convolutional] (its TTQ-only keys commented out), out_weights holds each such
+ * layer's ternary weights q in {+Wp, 0, -Wn} as an ordinary [convolutional] record. Stock Darknet
+ * and other Darknet readers run the pair; its outputs equal the [ternary] network's. Exits with a
+ * message naming the file on any error; never overwrites cfgfile or weightfile. Returns the number
+ * of layers folded. */
+int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cfg,
+                 const char *out_weights);
+
+#endif
