@@ -3,7 +3,8 @@
 # dataset-fashion-mnist package. Installs what is missing, builds, converts the data, trains the
 # full-precision network, fine-tunes the TTQ network from its weights (the paper's flow),
 # validates both on the 10 000 test images, folds the TTQ network into plain [convolutional]
-# layers and validates that in stock Darknet, and prints a summary; the TTQ telemetry is plotted.
+# layers and validates that in stock Darknet, packs it (1.6-bit codes) and validates that, and
+# prints a summary; the TTQ telemetry is plotted.
 #
 #   sh data/demo.sh [FP cfg] [TTQ cfg]      (make demo; DEMO_FP=... DEMO_TTQ=... to choose cfgs)
 #
@@ -128,6 +129,12 @@ if [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; then
         stock_top1=$(sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$OUT/stock-valid.log" | tail -n 1)
     fi
 fi
+# `ternary pack`: the same weights with the ternary layers as 1.6-bit codes; validated by our build
+packed_w="$OUT/$ttq_base.packed.weights"
+rm -f "$packed_w"
+"$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" >"$OUT/pack.log" 2>&1 ||
+    { tail -n 5 "$OUT/pack.log"; echo "error: ternary pack failed (log: $OUT/pack.log)" >&2; exit 1; }
+packed_top1=$(valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
 t_fold=$(( $(now) - t0 ))
 t_total=$(( $(now) - t_all ))
 
@@ -151,12 +158,16 @@ fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
     else
         echo "  TTQ folded into $fold_cfg (DEMO_STOCK=1 validates it in stock Darknet too)"
     fi
+    awk -v a="$packed_top1" -v b="$ttq_top1" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$SET/backup/$ttq_base.weights")" 'BEGIN {
+        printf "  %-34s top-1 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
+               "TTQ packed (ternary pack)", 100*a, a == b ? "equal to" : "differs from", x, y/x }'
+    grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" | sed 's/^/  /'
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
     echo
     echo "  wall time: setup $(fmt $t_setup), build $(fmt $t_build), data $(fmt $t_data), FP training $(fmt $t_fp),"
-    echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid), fold + stock Darknet $(fmt $t_fold);"
+    echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid), fold/stock/pack $(fmt $t_fold);"
     echo "             total $(fmt $t_total)"
     [ -n "$plot" ] && echo "  telemetry plot: $plot (CSV: $SET/backup/$ttq_base.ttq.csv)"
     echo "  logs: $OUT/"

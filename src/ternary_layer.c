@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "activations.h"
 #include "blas.h"
@@ -334,12 +335,47 @@ static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const c
     }
 }
 
+int ttq_save_packed = 0;
+
+/* the packed record (ternary_layer.h): the ternary weights the forward uses, as base-3 codes */
+static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
+{
+    int32_t head[4] = {(int32_t)TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
+    ternarize_ternary_layer(l);
+    float *q = l.ternary_weights;
+    float *t = 0;
+    if(l.flipped){
+        t = xcalloc(l.nweights, sizeof(float));
+        memcpy(t, q, l.nweights*sizeof(float));
+        transpose_matrix(t, l.n, l.nweights/l.n);
+        q = t;
+    }
+    unsigned char *codes = xcalloc(ttq_packed_size(l.nweights), 1);
+    ttq_pack_ref(codes, q, l.nweights);
+    write_or_die(head, sizeof(int32_t), 4, fp, filename);
+    write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
+    write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
+    write_or_die(l.biases, sizeof(float), l.n, fp, filename);
+    if(l.batch_normalize){
+        write_or_die(l.scales, sizeof(float), l.n, fp, filename);
+        write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
+        write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
+    }
+    write_or_die(codes, 1, ttq_packed_size(l.nweights), fp, filename);
+    free(codes);
+    free(t);
+}
+
 void save_ternary_weights(layer l, FILE *fp, const char *filename)
 {
     int32_t head[3] = {(int32_t)TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
 #ifdef GPU
     if(gpu_index >= 0) pull_ternary_layer(l);
 #endif
+    if(ttq_save_packed){
+        save_ternary_weights_packed(l, fp, filename);
+        return;
+    }
     write_or_die(l.biases, sizeof(float), l.n, fp, filename);
     if(l.batch_normalize){
         write_or_die(l.scales, sizeof(float), l.n, fp, filename);
@@ -361,6 +397,14 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
 }
 
+/* 1 when the record starting at byte `start` is a packed [ternary] record. Reads with pread, so
+ * the stream's position and end-of-file state stay as they are. */
+int weights_record_is_packed(FILE *fp, long start)
+{
+    uint32_t tag;
+    return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
+}
+
 int weights_next_is_ternary_record(FILE *fp)
 {
     uint32_t tag;
@@ -378,12 +422,81 @@ static void weights_error(const char *filename, int index, const char *what)
     exit(EXIT_FAILURE);
 }
 
+/* A packed record (ternary_layer.h): Wp, Wn, biases, batch norm, and the codes, which become the
+ * latent weights +1, 0, -1; the forward ternarises those to the saved {+Wp, 0, -Wn} in either
+ * threshold mode (delta < 1 in threshold mode; in sparsity mode the zeros are the smallest). */
+static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
+{
+    int32_t head[4];
+    if(fread(head, sizeof(int32_t), 4, fp) != 4) weights_error(filename, index, "file is truncated inside the packed TTQ record header");
+    if(head[1] != TTQ_PACKED_VERSION){
+        weights_error(filename, index, "packed TTQ record of an unknown version (newer software?)");
+    }
+    int k = head[2];
+    if(k != 1 && k != l.ttq_nscales){
+        weights_error(filename, index, "packed TTQ record has a number of Wp/Wn scales this layer cannot take");
+    }
+    if(head[3] != l.nweights){
+        fprintf(stderr, "\n%s: layer %d (ternary): the packed record holds %d weights, the cfg's layer "
+                "has %d: this file was not saved from this cfg\n", filename, index, head[3], l.nweights);
+        exit(EXIT_FAILURE);
+    }
+    float *s = xcalloc(2*(size_t)k, sizeof(float));
+    if(fread(s, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
+        free(s);
+        weights_error(filename, index, "file is truncated inside the packed TTQ record (Wp/Wn)");
+    }
+    int i;
+    for(i = 0; i < 2*k; ++i){
+        if(!finite_float(s[i]) || s[i] < TTQ_SCALE_FLOOR){
+            free(s);
+            weights_error(filename, index, "corrupt packed TTQ record: Wp/Wn must be finite and > 0");
+        }
+    }
+    for(i = 0; i < l.ttq_nscales; ++i){
+        l.wp[i] = s[k == 1 ? 0 : i];
+        l.wn[i] = s[k == 1 ? 1 : k + i];
+    }
+    free(s);
+    size_t nb = l.batch_normalize ? 3*(size_t)l.n : 0;
+    float *bn = xcalloc(nb + 1, sizeof(float));
+    size_t np = ttq_packed_size(l.nweights);
+    unsigned char *codes = xcalloc(np, 1);
+    if(fread(l.biases, sizeof(float), l.n, fp) != (size_t)l.n || fread(bn, sizeof(float), nb, fp) != nb ||
+       fread(codes, 1, np, fp) != np){
+        free(bn); free(codes);
+        weights_error(filename, index, "file is truncated inside the packed TTQ record");
+    }
+    if(nb && !l.dontloadscales){
+        memcpy(l.scales, bn, l.n*sizeof(float));
+        memcpy(l.rolling_mean, bn + l.n, l.n*sizeof(float));
+        memcpy(l.rolling_variance, bn + 2*l.n, l.n*sizeof(float));
+    }
+    long bad = ttq_unpack_ref(l.weights, codes, l.nweights);
+    free(bn);
+    free(codes);
+    if(bad >= 0){
+        fprintf(stderr, "\n%s: layer %d (ternary): corrupt packed TTQ record: byte %ld of the "
+                "weight codes is not a valid code\n", filename, index, bad);
+        exit(EXIT_FAILURE);
+    }
+    if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
+#ifdef GPU
+    if(gpu_index >= 0) push_ternary_layer(l);
+#endif
+}
+
 /* The convolutional part is read by Darknet's own loader (so numload, flipped, dontloadscales keep
  * their meaning); the trailer, when present, carries Wp and Wn. A record without a trailer is a
  * full-precision [convolutional] record: Wp and Wn keep the cfg's initial values (TTQ's
- * fine-tuning from a full-precision model). */
+ * fine-tuning from a full-precision model). A record that starts with the packed tag is a packed
+ * record. */
 void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
 {
+    if(weights_record_is_packed(fp, ftell(fp))){
+        load_ternary_weights_packed(l, fp, filename, index);
+        return;
+    }
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
     if(!weights_next_is_ternary_record(fp)) return;

@@ -3,7 +3,7 @@
  *   darknet ternary info <cfg> [weights]
  *       one line per [ternary] layer: Wp, Wn, the threshold delta and the fraction of zero
  *       ternary weights that the next forward would use, max|w| of the latent weights; then the
- *       weight storage of the network as FP32 and as 2-bit ternary codes + scales.
+ *       weight storage of the network as FP32 and packed (base-3 codes + scales, `ternary pack`).
  *
  *   darknet ternary plot <telemetry.csv> <out.png>
  *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
@@ -13,7 +13,11 @@
  *   darknet ternary fold <cfg> <weights> <out.cfg> <out.weights>
  *       the same network for readers that know no [ternary]: every [ternary] section becomes a
  *       [convolutional] holding the ternary weights {+Wp, 0, -Wn} that the layer's forward uses
- *       (stock Darknet, OpenCV's DNN module). See ternary_tool.h. */
+ *       (stock Darknet, OpenCV's DNN module). See ternary_tool.h.
+ *
+ *   darknet ternary pack <cfg> <weights> <out.weights>
+ *       the same weights file with each [ternary] layer's weights as base-3 codes, five to a byte
+ *       (1.6 bits per weight) beside Wp/Wn; it loads wherever the original does (our build). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +50,7 @@ static void ternary_info(char *cfgfile, char *weightfile)
                    l.nweights, l.wp[0], l.wn[0], l.ttq_delta[0], 100.0*z/l.nweights, m);
             ++nt;
             fp_bytes += 4.0*l.nweights;
-            tern_bytes += l.nweights/4.0 + 8.0*l.ttq_nscales;
+            tern_bytes += ttq_packed_size(l.nweights) + 8.0*l.ttq_nscales;
         } else if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL){
             fp_bytes += 4.0*l.nweights;
             tern_bytes += 4.0*l.nweights;
@@ -56,7 +60,8 @@ static void ternary_info(char *cfgfile, char *weightfile)
         }
     }
     printf("%d [ternary] layers; weights (biases and BN excluded): %.1f KiB as FP32, "
-           "%.1f KiB with ternary layers as 2-bit codes + Wp/Wn (%.1fx smaller)\n",
+           "%.1f KiB with ternary layers packed as `ternary pack` writes them (base-3 codes, 1.6 "
+           "bits per weight, + Wp/Wn) (%.1fx smaller)\n",
            nt, fp_bytes/1024, tern_bytes/1024, tern_bytes > 0 ? fp_bytes/tern_bytes : 0);
     free_network(net);
 }
@@ -414,6 +419,76 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     return nt;
 }
 
+/* ---- pack ------------------------------------------------------------------------------------ */
+
+static long size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
+{
+    if(!cfgfile || !weightfile || !out){
+        fprintf(stderr, "ternary pack: needs a cfg, its weights and an output file\n");
+        exit(EXIT_FAILURE);
+    }
+    if(same_file(out, cfgfile) || same_file(out, weightfile)){
+        fprintf(stderr, "ternary pack: the output (%s) must be a new file, not the inputs (%s, %s)\n",
+                out, cfgfile, weightfile);
+        exit(EXIT_FAILURE);
+    }
+    int gpu = gpu_index;
+    gpu_index = -1;
+    network *net = parse_network_cfg((char *)cfgfile);
+    int i, nt = 0;
+    double tern = 0, all = 0, tern_bits = 0;
+    for(i = 0; i < net->n; ++i){
+        layer l = net->layers[i];
+        if(l.type == TERNARY){
+            ++nt;
+            tern += l.nweights;
+            tern_bits += 8.0*ttq_packed_size(l.nweights) + 64.0*l.ttq_nscales;
+        }
+        if(l.type == TERNARY || l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL) all += l.nweights;
+        if(l.type == CONNECTED) all += (double)l.inputs*l.outputs;
+    }
+    if(nt == 0){
+        fprintf(stderr, "%s: no [ternary] layer, nothing to pack\n", cfgfile);
+        exit(EXIT_FAILURE);
+    }
+    load_weights(net, (char *)weightfile);
+
+    ttq_save_packed = 1;
+    save_weights(net, (char *)out);
+    ttq_save_packed = 0;
+
+    /* check: the packed file gives the network the same ternary weights, so the same outputs */
+    int na, nb;
+    float *ya = fold_probe(net, &na);
+    network *pnet = load_network((char *)cfgfile, (char *)out, 0);
+    float *yb = fold_probe(pnet, &nb);
+    int same = na == nb && !memcmp(ya, yb, na*sizeof(float));
+    free_network(pnet);
+    free(ya);
+    free(yb);
+    free_network(net);
+    gpu_index = gpu;
+    if(!same){
+        remove(out);
+        fprintf(stderr, "%s: the packed file does not give the network's outputs; nothing written\n", out);
+        exit(EXIT_FAILURE);
+    }
+    long in_bytes = size_of(weightfile), out_bytes = size_of(out);
+    fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes (was %ld: %.1fx smaller)\n"
+            "  ternary weights: %.0f, %.3f bits each (base-3 codes + Wp/Wn)\n"
+            "  whole file: %.3f bits per weight of the network (%.0f weights; full-precision layers, "
+            "biases and batch norm included)\n",
+            nt, out, out_bytes, in_bytes, out_bytes > 0 ? (double)in_bytes/out_bytes : 0,
+            tern, tern_bits/tern, 8.0*out_bytes/all, all);
+    return nt;
+}
+
 void run_ternary(int argc, char **argv)
 {
     if(argc >= 4 && !strcmp(argv[2], "info")){
@@ -422,11 +497,14 @@ void run_ternary(int argc, char **argv)
         ternary_plot(argv[3], argv[4]);
     } else if(argc == 7 && !strcmp(argv[2], "fold")){
         ternary_fold(argv[3], argv[4], argv[5], argv[6]);
+    } else if(argc == 6 && !strcmp(argv[2], "pack")){
+        ternary_pack(argv[3], argv[4], argv[5]);
     } else {
         fprintf(stderr, "usage: %s ternary info <cfg> [weights]\n"
                         "       %s ternary plot <telemetry.csv> <out.png>\n"
-                        "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n",
-                argv[0], argv[0], argv[0]);
+                        "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n"
+                        "       %s ternary pack <cfg> <weights> <out.weights>\n",
+                argv[0], argv[0], argv[0], argv[0]);
         exit(EXIT_FAILURE);
     }
 }

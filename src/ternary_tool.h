@@ -11,4 +11,10 @@
 int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cfg,
                  const char *out_weights);
 
+/* Writes out: weightfile with every [ternary] record packed (ternary_layer.h: base-3 codes of the
+ * ternary weights, five to a byte, and Wp/Wn); loading it gives the network the same ternary
+ * weights, so the same outputs (checked before it returns; the latent weights become +1, 0, -1).
+ * Exits with a message naming the file on any error. Returns the number of layers packed. */
+int ternary_pack(const char *cfgfile, const char *weightfile, const char *out);
+
 #endif

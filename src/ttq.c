@@ -101,3 +101,42 @@ size_t ttq_count_zeros_ref(const float *q, size_t n)
     for(i = 0; i < n; ++i) z += (q[i] == 0);
     return z;
 }
+
+/* Packing (the packed weights file, `darknet ternary pack`): each ternary weight as one base-3
+ * digit, 0 for 0, 1 for +Wp, 2 for -Wn, five digits to a byte (3^5 = 243 <= 256), the first
+ * weight in the lowest digit: byte = d0 + 3*d1 + 9*d2 + 27*d3 + 81*d4. 8/5 = 1.6 bits per weight.
+ * The last byte's unused digits are 0. */
+size_t ttq_packed_size(size_t n)
+{
+    return (n + 4)/5;
+}
+
+void ttq_pack_ref(unsigned char *out, const float *q, size_t n)
+{
+    size_t i;
+    for(i = 0; i < ttq_packed_size(n); ++i){
+        unsigned v = 0, p = 1, j;
+        for(j = 0; j < 5 && 5*i + j < n; ++j, p *= 3){
+            float x = q[5*i + j];
+            v += p*(x > 0 ? 1u : x < 0 ? 2u : 0u);
+        }
+        out[i] = (unsigned char)v;
+    }
+}
+
+/* The inverse, as codes: w_i = +1, 0 or -1. Returns the index of the first invalid byte (a value
+ * above 242, or a non-zero unused digit in the last byte), or -1 when all are valid. */
+long ttq_unpack_ref(float *w, const unsigned char *in, size_t n)
+{
+    size_t i;
+    for(i = 0; i < ttq_packed_size(n); ++i){
+        unsigned v = in[i], j;
+        if(v > 242) return (long)i;
+        for(j = 0; j < 5; ++j, v /= 3){
+            unsigned d = v % 3;
+            if(5*i + j < n) w[5*i + j] = d == 1 ? 1.f : d == 2 ? -1.f : 0.f;
+            else if(d) return (long)i;
+        }
+    }
+    return -1;
+}

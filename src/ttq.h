@@ -22,4 +22,9 @@ void  ttq_backward_ref(float *latent_updates, float *wp_update, float *wn_update
                        const float *u, const float *w, size_t n, float delta, float wp, float wn);
 size_t ttq_count_zeros_ref(const float *q, size_t n);
 
+/* five ternary weights to a byte (base 3); see ttq.c */
+size_t ttq_packed_size(size_t n);
+void   ttq_pack_ref(unsigned char *out, const float *q, size_t n);
+long   ttq_unpack_ref(float *w, const unsigned char *in, size_t n);
+
 #endif

@@ -8,7 +8,8 @@
  *  - a file that ends inside a record is truncated: error;
  *  - a record holding NaN or Inf, or a negative rolling variance (batch norm's running estimate
  *    of a variance, never below 0 in a saved file), is corrupt: error;
- *  - bytes left over after the last layer mean the file was not saved from this cfg: error.
+ *  - bytes left over after the last layer mean the file was not saved from this cfg: error;
+ *  - a packed [ternary] record (`darknet ternary pack`) where the cfg has another layer: error.
  * Every error names the file and the layer and exits non-zero. Saving refuses a layer holding NaN
  * or Inf the same way, before the previous file is replaced. */
 #include "weights_check.h"
@@ -90,6 +91,11 @@ static int record_finite(layer l, int *nbn)
 int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long start)
 {
     long end = ftell(fp);
+    if(l.type != TERNARY && end != start && weights_record_is_packed(fp, start)){
+        fprintf(stderr, "\n%s: layer %d (%s): the file holds a packed [ternary] record here (byte "
+                "%ld): make this section [ternary]\n", filename, index, get_layer_string(l.type), start);
+        exit(EXIT_FAILURE);
+    }
     if(ferror(fp)) die(filename, index, &l, "read error at byte %ld (%ld)", end, (long)errno);
     if(feof(fp)){
         if(end == start){

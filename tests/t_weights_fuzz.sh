@@ -3,9 +3,9 @@
 # copies of a trained network's weights, each with 1 to 3 random edits (tests/weightsmutate.c; seed
 # 1..N, the same on every machine), are loaded by `classifier valid`. The network has every kind
 # of record the classifier cfgs use: [convolutional] with batch norm, [ternary] with and without,
-# a standalone [batchnorm], [connected] with batch norm. Two in three seeds mutate the [ternary]
-# network's own weights, one in three the full-precision network's weights loaded into the
-# [ternary] cfg (TTQ's fine-tuning flow). A rejected file must exit 1 with a message naming the
+# a standalone [batchnorm], [connected] with batch norm. One in three seeds mutates the [ternary]
+# network's own weights, one in three the same weights packed (`ternary pack`), one in three the
+# full-precision network's weights loaded into the [ternary] cfg (TTQ's fine-tuning flow). A rejected file must exit 1 with a message naming the
 # weights file; an accepted one must validate (exit 0) with no NaN among the printed outputs.
 # Anything else (a signal, an assertion, a sanitizer report, a hang) fails the test, and the file
 # is kept in $WORK.
@@ -72,10 +72,16 @@ cfg="$WORK/ternary.cfg"
 "$DARKNET" classifier valid "$data" "$cfg" "$WORK/set/backup/convolutional.weights" >"$WORK/out" 2>&1 ||
     { echo "FAIL: the unmutated FP weights do not load into the [ternary] cfg"; tail -n 4 "$WORK/out"; exit 1; }
 
+# the packed file (`ternary pack`) of the same weights must validate to the same top-1
+"$DARKNET" ternary pack "$cfg" "$WORK/set/backup/ternary.weights" "$WORK/set/backup/packed.weights" >"$WORK/out" 2>&1 ||
+    { echo "FAIL: ternary pack"; tail -n 4 "$WORK/out"; exit 1; }
+"$DARKNET" classifier valid "$data" "$cfg" "$WORK/set/backup/packed.weights" >"$WORK/out" 2>&1 ||
+    { echo "FAIL: the unmutated packed weights do not validate"; tail -n 4 "$WORK/out"; exit 1; }
+
 failures=0
 seed=1
 while [ "$seed" -le "$n" ]; do
-    src=ternary; [ $((seed % 3)) -eq 0 ] && src=convolutional
+    case $((seed % 3)) in 0) src=convolutional;; 1) src=ternary;; *) src=packed;; esac
     w="$WORK/m.weights"
     "$VB/tools/weightsmutate" "$WORK/set/backup/$src.weights" "$w" "$seed"
     set +e

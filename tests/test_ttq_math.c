@@ -1,6 +1,7 @@
 /* The scalar TTQ rules of src/ttq.c against hand-worked values and their defining properties:
  * threshold and sparsity modes give the stated delta / zero fraction, ternarisation maps each
- * region to +Wp, 0, -Wn, and the backward rule gives the closed-form updates. */
+ * region to +Wp, 0, -Wn, and the backward rule gives the closed-form updates; the base-3 packing
+ * round-trips and rejects invalid bytes. */
 #include "testutil.h"
 #include "ttq.h"
 
@@ -67,11 +68,58 @@ static void test_backward(void)
           "|w| == delta is zero");
 }
 
+/* Base-3 packing: a hand-worked byte, the round trip for every length 0..23 and random codes,
+ * all 243 byte values decode and re-encode to themselves, 243..255 and non-zero unused digits are
+ * rejected with the byte's index. */
+static void test_pack(void)
+{
+    float q[] = {0.7f, -1.3f, 0.f, 0.7f, -1.3f, 0.f, 0.7f};
+    unsigned char b[2];
+    ttq_pack_ref(b, q, 7);
+    CHECK(ttq_packed_size(7) == 2 && ttq_packed_size(0) == 0 && ttq_packed_size(5) == 1 &&
+          ttq_packed_size(6) == 2, "packed sizes");
+    /* digits 1,2,0,1,2 -> 1 + 3*2 + 27*1 + 81*2 = 196; then 0,1 -> 3 */
+    CHECK(b[0] == 196 && b[1] == 3, "packed bytes %d %d, want 196 3", b[0], b[1]);
+    unsigned s = 7, n, i;
+    for(n = 0; n < 24; ++n){
+        float x[24], y[24];
+        unsigned char p[5];
+        for(i = 0; i < n; ++i){
+            float r = frand(&s);
+            x[i] = r > 0.3f ? 0.9f : r < -0.3f ? -0.4f : 0.f;
+        }
+        ttq_pack_ref(p, x, n);
+        long bad = ttq_unpack_ref(y, p, n);
+        CHECK(bad == -1, "n=%u: valid packing rejected at byte %ld", n, bad);
+        for(i = 0; i < n; ++i){
+            float want = x[i] > 0 ? 1.f : x[i] < 0 ? -1.f : 0.f;
+            CHECK(y[i] == want, "n=%u: weight %u unpacked to %g, want %g", n, i, y[i], want);
+        }
+    }
+    for(i = 0; i < 256; ++i){
+        unsigned char one = (unsigned char)i, again;
+        float y[5];
+        long bad = ttq_unpack_ref(y, &one, 5);
+        if(i < 243){
+            ttq_pack_ref(&again, y, 5);
+            CHECK(bad == -1 && again == one, "byte %u: rejected or not re-encoded (%d)", i, again);
+        } else {
+            CHECK(bad == 0, "byte %u accepted", i);
+        }
+    }
+    unsigned char tail[2] = {0, 9};  /* 9 = digit 2 set: weight 7 of 7 does not exist */
+    float y[10];
+    CHECK(ttq_unpack_ref(y, tail, 7) == 1, "a non-zero unused digit is accepted");
+    tail[1] = 2;
+    CHECK(ttq_unpack_ref(y, tail, 7) == -1 && y[5] == -1.f && y[6] == 0.f, "last byte's used digits");
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
     test_threshold();
     test_sparsity();
     test_backward();
+    test_pack();
     return t_finish();
 }

@@ -3,7 +3,8 @@
  * file, appends, inserts or deletes bytes, copies a chunk over another place, flips one bit, sets
  * a header field (major, minor, revision, seen) or a float to an awkward value (NaN, Inf, negative,
  * zero, denormal, huge), or edits a [ternary] record's trailer (tag, version, number of scales,
- * Wp, Wn), found by its tag.
+ * Wp, Wn), found by its tag, or a packed [ternary] record (`ternary pack`: tag, version, number of
+ * scales, number of weights, Wp, Wn, a code byte), found by its tag at any byte offset.
  *
  *   weightsmutate <in.weights> <out.weights> <seed>
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #define TAG 0x7FC05154u     /* the [ternary] trailer's tag: src/ternary_layer.h */
+#define PTAG 0x7FC0504Bu    /* the packed [ternary] record's tag */
 #define HEADER 20           /* int32 major, minor, revision; 64-bit seen */
 
 static unsigned long long rng;
@@ -80,6 +82,20 @@ static void find_tags(void)
     }
 }
 
+/* Byte offsets of packed records' tags: after a record's codes nothing is 4-aligned any more. */
+static size_t ptags[4096];
+static int nptags;
+static void find_ptags(void)
+{
+    size_t at;
+    nptags = 0;
+    for(at = HEADER; at + 4 <= size && nptags < 4096; ++at){
+        uint32_t u;
+        memcpy(&u, buf + at, 4);
+        if(u == PTAG) ptags[nptags++] = at;
+    }
+}
+
 static void edit(void)
 {
     unsigned kind = rnd(12);
@@ -131,6 +147,16 @@ static void edit(void)
         if(size >= HEADER + 4) put32(HEADER + 4*rnd((unsigned)(size - HEADER)/4), awkward_float());
         break;
     default:                                    /* a [ternary] trailer: tag, version, k, Wp, Wn */
+        find_ptags();
+        if(nptags && rnd(2)){                   /* or a packed record: tag, version, k, N, Wp, Wn, codes */
+            size_t t = ptags[rnd((unsigned)nptags)];
+            unsigned field = rnd(7);
+            if(field == 0) put32(t, fbits(0.f));
+            else if(field < 4) put32(t + 4*field, (uint32_t)awkward_int());
+            else if(field < 6) put32(t + 4*field, awkward_float());
+            else if(t + 24 < size) buf[t + 24 + rnd((unsigned)(size - t - 24))] = (unsigned char)(243 + rnd(13));
+            break;
+        }
         find_tags();
         if(ntags){
             size_t t = tags[rnd((unsigned)ntags)];
