@@ -119,11 +119,13 @@ echo "== folding the TTQ network for stock Darknet, validating it there"
 fold_cfg="$OUT/$ttq_base-folded.cfg"
 fold_w="$OUT/$ttq_base-folded.weights"
 rm -f "$fold_cfg" "$fold_w"
+# a failure here is reported in the summary and in the exit status, after the results above
+step7_error=""
 "$DARKNET" ternary fold "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$fold_cfg" "$fold_w" >"$OUT/fold.log" 2>&1 ||
-    { tail -n 5 "$OUT/fold.log"; echo "error: ternary fold failed (log: $OUT/fold.log)" >&2; exit 1; }
+    step7_error="ternary fold failed (log: $OUT/fold.log)"
 stock_top1=""
 # on a GPU machine the stock CPU build would spend minutes of device time: DEMO_STOCK=1 asks for it
-if [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; then
+if [ -z "$step7_error" ] && { [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; }; then
     if make build/stock/darknet/libdarknet.a >"$OUT/stock-build.log" 2>&1; then
         build/stock/darknet/darknet classifier valid "$DATA" "$fold_cfg" "$fold_w" >"$OUT/stock-valid.log" 2>&1 || true
         stock_top1=$(sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$OUT/stock-valid.log" | tail -n 1)
@@ -132,9 +134,12 @@ fi
 # `ternary pack`: the same weights with the ternary layers as 1.6-bit codes; validated by our build
 packed_w="$OUT/$ttq_base.packed.weights"
 rm -f "$packed_w"
-"$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" >"$OUT/pack.log" 2>&1 ||
-    { tail -n 5 "$OUT/pack.log"; echo "error: ternary pack failed (log: $OUT/pack.log)" >&2; exit 1; }
-packed_top1=$(valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
+packed_top1=""
+if "$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" >"$OUT/pack.log" 2>&1; then
+    packed_top1=$(valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
+else
+    step7_error="$step7_error${step7_error:+; }ternary pack failed (log: $OUT/pack.log)"
+fi
 t_fold=$(( $(now) - t0 ))
 t_total=$(( $(now) - t_all ))
 
@@ -148,20 +153,21 @@ fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
         printf "  %-34s top-1 %6.2f %%\n", "full precision (" f ")", 100*a;
         printf "  %-34s top-1 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", 100*b, 100*(b - a) }'
     echo
+    [ -n "$step7_error" ] && echo "  error: $step7_error"
     if [ -n "$stock_top1" ]; then
         awk -v a="$stock_top1" -v b="$ttq_top1" -v f="$fold_cfg" 'BEGIN {
             printf "  %-34s top-1 %6.2f %%   (%s the TTQ network%s)\n", "TTQ folded, in stock Darknet", 100*a,
                    a == b ? "equal to" : "differs from", a == b ? "" : sprintf(": %+.2f pp", 100*(a - b)) }'
         echo "    ($fold_cfg and its .weights: plain [convolutional] layers; logs: $OUT/fold.log, $OUT/stock-valid.log)"
-    elif [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; then
+    elif [ -s "$fold_w" ] && { [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; }; then
         echo "  TTQ folded into $fold_cfg; stock Darknet did not build or validate (logs: $OUT/stock-build.log, $OUT/stock-valid.log)"
-    else
+    elif [ -s "$fold_w" ]; then
         echo "  TTQ folded into $fold_cfg (DEMO_STOCK=1 validates it in stock Darknet too)"
     fi
-    awk -v a="$packed_top1" -v b="$ttq_top1" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$SET/backup/$ttq_base.weights")" 'BEGIN {
+    [ -n "$packed_top1" ] && awk -v a="$packed_top1" -v b="$ttq_top1" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$SET/backup/$ttq_base.weights")" 'BEGIN {
         printf "  %-34s top-1 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
                "TTQ packed (ternary pack)", 100*a, a == b ? "equal to" : "differs from", x, y/x }'
-    grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" | sed 's/^/  /'
+    { grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" || true; } | sed 's/^/  /'
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
@@ -172,3 +178,4 @@ fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
     [ -n "$plot" ] && echo "  telemetry plot: $plot (CSV: $SET/backup/$ttq_base.ttq.csv)"
     echo "  logs: $OUT/"
 } | tee "$OUT/summary.txt"
+[ -z "$step7_error" ] || { echo "error: $step7_error" >&2; exit 1; }
