@@ -151,7 +151,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(VB)/tests/%,$(TEST_SRC))
 TEST_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-maybe-uninitialized -I$(TREE)/include -I$(TREE)/src -Itests
 
-$(VB)/tests/%: tests/%.c tests/testutil.h $(TREE)/libdarknet.a
+$(VB)/tests/%: tests/%.c tests/testutil.h tests/netrand.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
 	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) -lm -pthread
 
@@ -185,7 +185,7 @@ $(VB)/tools/convert: data/convert.c $(if $(HAVE_STB),,$(TREE)/libdarknet.a)
 	@$(TEST_CC) -Wall -Wextra $(CONVERT_FLAGS) $< -o $@ $(CONVERT_LIBS)
 
 # netout (tests/netout.c): a network's outputs on a fixed input, for comparing implementations
-$(VB)/tools/netout: tests/netout.c $(TREE)/libdarknet.a
+$(VB)/tools/netout: tests/netout.c tests/netrand.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tools
 	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) -lm -pthread
 
@@ -207,7 +207,7 @@ endif
 	  echo "error: stock Darknet did not build (log: $(STOCK)/build.log)" >&2; exit 1; }
 	@mv $(STOCK)/darknet.tmp $(STOCK)/darknet
 
-$(STOCK)/tools/netout: tests/netout.c $(STOCK)/darknet/libdarknet.a
+$(STOCK)/tools/netout: tests/netout.c tests/netrand.h $(STOCK)/darknet/libdarknet.a
 	@mkdir -p $(@D)
 	@gcc -O2 -Wall -Wextra -DSTOCK_DARKNET -I$(STOCK)/darknet/include $< -o $@ $(STOCK)/darknet/libdarknet.a -lm -pthread
 

@@ -422,6 +422,38 @@ static void weights_error(const char *filename, int index, const char *what)
     exit(EXIT_FAILURE);
 }
 
+/* Wp and Wn of a TTQ record (k of each; k = 1 sets every scale group), checked: the number of
+ * scales this layer can take, a complete read, finite values >= the floor. `what` names the
+ * record in messages. */
+static void read_record_scales(layer l, FILE *fp, const char *filename, int index, int k,
+                               const char *what)
+{
+    char msg[160];
+    if(k != 1 && k != l.ttq_nscales){
+        snprintf(msg, sizeof msg, "%s has a number of Wp/Wn scales this layer cannot take", what);
+        weights_error(filename, index, msg);
+    }
+    float *buf = xcalloc(2*(size_t)k, sizeof(float));
+    if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
+        free(buf);
+        snprintf(msg, sizeof msg, "file is truncated inside the %s (Wp/Wn)", what);
+        weights_error(filename, index, msg);
+    }
+    int i;
+    for(i = 0; i < 2*k; ++i){
+        if(!finite_float(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
+            free(buf);
+            snprintf(msg, sizeof msg, "corrupt %s: Wp/Wn must be finite and > 0", what);
+            weights_error(filename, index, msg);
+        }
+    }
+    for(i = 0; i < l.ttq_nscales; ++i){
+        l.wp[i] = buf[k == 1 ? 0 : i];
+        l.wn[i] = buf[k == 1 ? 1 : k + i];
+    }
+    free(buf);
+}
+
 /* A packed record (ternary_layer.h): Wp, Wn, biases, batch norm, and the codes, which become the
  * latent weights +1, 0, -1; the forward ternarises those to the saved {+Wp, 0, -Wn} in either
  * threshold mode (delta < 1 in threshold mode; in sparsity mode the zeros are the smallest). */
@@ -432,32 +464,12 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
     if(head[1] != TTQ_PACKED_VERSION){
         weights_error(filename, index, "packed TTQ record of an unknown version (newer software?)");
     }
-    int k = head[2];
-    if(k != 1 && k != l.ttq_nscales){
-        weights_error(filename, index, "packed TTQ record has a number of Wp/Wn scales this layer cannot take");
-    }
     if(head[3] != l.nweights){
         fprintf(stderr, "\n%s: layer %d (ternary): the packed record holds %d weights, the cfg's layer "
                 "has %d: this file was not saved from this cfg\n", filename, index, head[3], l.nweights);
         exit(EXIT_FAILURE);
     }
-    float *s = xcalloc(2*(size_t)k, sizeof(float));
-    if(fread(s, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
-        free(s);
-        weights_error(filename, index, "file is truncated inside the packed TTQ record (Wp/Wn)");
-    }
-    int i;
-    for(i = 0; i < 2*k; ++i){
-        if(!finite_float(s[i]) || s[i] < TTQ_SCALE_FLOOR){
-            free(s);
-            weights_error(filename, index, "corrupt packed TTQ record: Wp/Wn must be finite and > 0");
-        }
-    }
-    for(i = 0; i < l.ttq_nscales; ++i){
-        l.wp[i] = s[k == 1 ? 0 : i];
-        l.wn[i] = s[k == 1 ? 1 : k + i];
-    }
-    free(s);
+    read_record_scales(l, fp, filename, index, head[2], "packed TTQ record");
     size_t nb = l.batch_normalize ? 3*(size_t)l.n : 0;
     float *bn = xcalloc(nb + 1, sizeof(float));
     size_t np = ttq_packed_size(l.nweights);
@@ -505,27 +517,7 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     if(head[1] != TTQ_RECORD_VERSION){
         weights_error(filename, index, "TTQ record of an unknown version (newer software?)");
     }
-    int k = head[2];
-    if(k != 1 && k != l.ttq_nscales){
-        weights_error(filename, index, "TTQ record has a number of Wp/Wn scales this layer cannot take");
-    }
-    float *buf = xcalloc(2*(size_t)k, sizeof(float));
-    if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
-        free(buf);
-        weights_error(filename, index, "file is truncated inside the TTQ record (Wp/Wn)");
-    }
-    int i;
-    for(i = 0; i < 2*k; ++i){
-        if(!finite_float(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
-            free(buf);
-            weights_error(filename, index, "corrupt TTQ record: Wp/Wn must be finite and > 0");
-        }
-    }
-    for(i = 0; i < l.ttq_nscales; ++i){
-        l.wp[i] = buf[k == 1 ? 0 : i];
-        l.wn[i] = buf[k == 1 ? 1 : k + i];
-    }
-    free(buf);
+    read_record_scales(l, fp, filename, index, head[2], "TTQ record");
 #ifdef GPU
     if(gpu_index >= 0) push_ternary_layer(l);
 #endif

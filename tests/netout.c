@@ -1,8 +1,8 @@
 /* netout: a network's output on a fixed pseudo-random input, for comparing implementations.
  * Built against our Darknet and against stock Darknet (-DSTOCK_DARKNET, no [ternary]).
  *
- *   netout run CFG WEIGHTS SEED     runs network_predict on one input whose values are
- *                                   netout_input(SEED) and prints, one %.9g per line, the output
+ *   netout run CFG WEIGHTS SEED     runs network_predict on one input, netrand_input(SEED)
+ *                                   (tests/netrand.h), and prints, one %.9g per line, the output
  *                                   of the layer before each [yolo]/[region]/[detection] head,
  *                                   then that of the last layer before a final [softmax] (the
  *                                   logits: a softmax saturates and would hide differences)
@@ -16,23 +16,7 @@
 #include <math.h>
 #include "darknet.h"
 
-static unsigned long long rng;
-
-/* 24 random bits as a float in [0, 1); the same sequence in netout_opencv.cpp */
-static float urand(void)
-{
-    rng = rng*6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)(rng >> 40)/16777216.0f;
-}
-
-static float *netout_input(network *net, unsigned long long seed)
-{
-    int i, n = net->inputs;
-    float *x = calloc(n, sizeof(float));
-    rng = seed;
-    for(i = 0; i < n; ++i) x[i] = urand();
-    return x;
-}
+#include "netrand.h"
 
 static int is_head(LAYER_TYPE t)
 {
@@ -46,37 +30,11 @@ static void print_layer(layer l)
 }
 
 #ifndef STOCK_DARKNET
-static void fill(float *x, int n, float lo, float hi)
-{
-    int i;
-    for(i = 0; i < n; ++i) x[i] = lo + (hi - lo)*urand();
-}
-
 static void randw(const char *cfg, const char *out, unsigned long long seed)
 {
     network *net = parse_network_cfg((char *)cfg);
-    int i;
-    rng = seed;
-    for(i = 0; i < net->n; ++i){
-        layer l = net->layers[i];
-        if(l.type == CONVOLUTIONAL || l.type == TERNARY || l.type == CONNECTED){
-            int nw = l.type == CONNECTED ? l.inputs*l.outputs : l.nweights;
-            int fan_in = l.type == CONNECTED ? l.inputs : l.nweights/l.n;
-            int nout = l.type == CONNECTED ? l.outputs : l.n;
-            float a = sqrtf(3.0f/fan_in);
-            fill(l.weights, nw, -a, a);
-            fill(l.biases, nout, -0.1f, 0.1f);
-            if(l.batch_normalize){
-                fill(l.scales, nout, 0.5f, 1.2f);
-                fill(l.rolling_mean, nout, -0.2f, 0.2f);
-                fill(l.rolling_variance, nout, 0.5f, 2.0f);
-            }
-            if(l.type == TERNARY){
-                fill(l.wp, l.ttq_nscales, 0.5f, 1.5f);
-                fill(l.wn, l.ttq_nscales, 0.5f, 1.5f);
-            }
-        }
-    }
+    netrand_seed(seed);
+    netrand_weights(net);
     save_weights(net, (char *)out);
     free_network(net);
 }
@@ -87,7 +45,7 @@ int main(int argc, char **argv)
     if(argc == 5 && !strcmp(argv[1], "run")){
         network *net = load_network(argv[2], argv[3], 0);
         set_batch_network(net, 1);
-        float *x = netout_input(net, strtoull(argv[4], 0, 10));
+        float *x = netrand_input(net, strtoull(argv[4], 0, 10));
         network_predict(net, x);
         int j, last = net->n - 1;
         for(j = 0; j < net->n; ++j){   /* detection heads: the output of the layer before each */

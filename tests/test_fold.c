@@ -11,6 +11,7 @@
 #include "darknet.h"
 #include "ternary_layer.h"
 #include "ternary_tool.h"
+#include "netrand.h"
 
 static char dir[] = "/tmp/ttq-fold-XXXXXX";
 static char cfg[300], wts[300], ocfg[300], owts[300];
@@ -29,53 +30,6 @@ static const char *mix_cfg =
     "[ternary]\nfilters=10\nsize=3\nstride=1\npad=1\nbatch_normalize=1\nactivation=leaky\nwp=0.7\nwn=1.3\n\n"
     "[shortcut]\nfrom=-3\nactivation=linear\n\n"
     "[avgpool]\n\n[softmax]\n";
-
-static unsigned long long rng = 1;
-static float urand(void)
-{
-    rng = rng*6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)(rng >> 40)/16777216.0f;
-}
-static void fill(float *x, int n, float lo, float hi)
-{
-    int i;
-    for(i = 0; i < n; ++i) x[i] = lo + (hi - lo)*urand();
-}
-
-static void randomize(network *net)
-{
-    int i;
-    for(i = 0; i < net->n; ++i){
-        layer l = net->layers[i];
-        if(l.type != CONVOLUTIONAL && l.type != TERNARY) continue;
-        fill(l.weights, l.nweights, -0.5f, 0.5f);
-        fill(l.biases, l.n, -0.1f, 0.1f);
-        if(l.batch_normalize){
-            fill(l.scales, l.n, 0.5f, 1.5f);
-            fill(l.rolling_mean, l.n, -0.2f, 0.2f);
-            fill(l.rolling_variance, l.n, 0.5f, 2.0f);
-        }
-        if(l.type == TERNARY){
-            fill(l.wp, l.ttq_nscales, 0.5f, 1.5f);
-            fill(l.wn, l.ttq_nscales, 0.5f, 1.5f);
-        }
-    }
-}
-
-static float *predict(network *net, int *n, int before_softmax)
-{
-    float *x = calloc(net->inputs, sizeof(float));
-    unsigned long long keep = rng;
-    rng = 77;
-    fill(x, net->inputs, 0, 1);
-    rng = keep;
-    set_batch_network(net, 1);
-    network_predict(net, x);
-    free(x);
-    layer l = net->layers[net->n - 1 - before_softmax];
-    *n = l.outputs;
-    return l.output;
-}
 
 static char *slurp(const char *path)
 {
@@ -99,7 +53,8 @@ static void test_fold_mix(void)
 {
     t_write_file(cfg, mix_cfg);
     network *net = parse_network_cfg(cfg);
-    randomize(net);
+    netrand_seed(1);
+    netrand_weights(net);
     save_weights(net, wts);
     free_network(net);
 
@@ -148,10 +103,14 @@ static void test_fold_mix(void)
                   i, nzero/(double)la.nweights);
         }
     }
-    float *ya = predict(a, &na, 0), *yb = predict(b, &nb, 0);
-    CHECK(na == nb && !memcmp(ya, yb, na*sizeof(float)), "softmax outputs differ");
-    ya = predict(a, &na, 1); yb = predict(b, &nb, 1);
-    CHECK(na == nb && !memcmp(ya, yb, na*sizeof(float)), "outputs before the softmax differ");
+    int k;
+    for(k = 0; k < 2; ++k){
+        float *ya = netrand_output(a, 77, k, &na), *yb = netrand_output(b, 77, k, &nb);
+        CHECK(na == nb && !memcmp(ya, yb, na*sizeof(float)), "outputs %s differ",
+              k ? "before the softmax" : "of the softmax");
+        free(ya);
+        free(yb);
+    }
     free_network(a);
     free_network(b);
 }
@@ -213,12 +172,6 @@ int main(int argc, char **argv)
     snprintf(owts, sizeof owts, "%s/folded.weights", dir);
     test_fold_mix();
     test_errors();
-    if(t_failures == 0){
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if(system(cmd)) perror("rm");
-    } else {
-        printf("files kept in %s\n", dir);
-    }
+    t_done_with_dir(dir);
     return t_finish();
 }

@@ -12,6 +12,7 @@
 #include "darknet.h"
 #include "ternary_layer.h"
 #include "ternary_tool.h"
+#include "netrand.h"
 #include "ttq.h"
 
 static char dir[] = "/tmp/ttq-pack-XXXXXX";
@@ -27,57 +28,6 @@ static const char *mix_cfg =
     "[ternary]\nfilters=10\nsize=3\nstride=1\npad=1\nbatch_normalize=1\nactivation=leaky\n\n"
     "[avgpool]\n\n[connected]\noutput=5\nactivation=linear\n\n[softmax]\n";
 
-static unsigned long long rng = 3;
-static float urand(void)
-{
-    rng = rng*6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)(rng >> 40)/16777216.0f;
-}
-static void fill(float *x, int n, float lo, float hi)
-{
-    int i;
-    for(i = 0; i < n; ++i) x[i] = lo + (hi - lo)*urand();
-}
-
-static void randomize(network *net)
-{
-    int i;
-    for(i = 0; i < net->n; ++i){
-        layer l = net->layers[i];
-        int nw = l.type == CONNECTED ? l.inputs*l.outputs : l.nweights;
-        int nout = l.type == CONNECTED ? l.outputs : l.n;
-        if(l.type != CONVOLUTIONAL && l.type != TERNARY && l.type != CONNECTED) continue;
-        fill(l.weights, nw, -0.5f, 0.5f);
-        fill(l.biases, nout, -0.1f, 0.1f);
-        if(l.batch_normalize){
-            fill(l.scales, nout, 0.5f, 1.5f);
-            fill(l.rolling_mean, nout, -0.2f, 0.2f);
-            fill(l.rolling_variance, nout, 0.5f, 2.0f);
-        }
-        if(l.type == TERNARY){
-            fill(l.wp, l.ttq_nscales, 0.5f, 1.5f);
-            fill(l.wn, l.ttq_nscales, 0.5f, 1.5f);
-        }
-    }
-}
-
-static float *predict(network *net, int *n, int before_softmax)
-{
-    float *x = calloc(net->inputs, sizeof(float));
-    unsigned long long keep = rng;
-    rng = 77;
-    fill(x, net->inputs, 0, 1);
-    rng = keep;
-    set_batch_network(net, 1);
-    network_predict(net, x);
-    free(x);
-    layer l = net->layers[net->n - 1 - before_softmax];
-    *n = l.outputs;
-    float *y = calloc(l.outputs, sizeof(float));
-    memcpy(y, l.output, l.outputs*sizeof(float));
-    return y;
-}
-
 static long fsize(const char *p)
 {
     struct stat st;
@@ -88,7 +38,7 @@ static void same_outputs(const char *what, network *a, network *b)
 {
     int na, nb, k;
     for(k = 0; k < 2; ++k){
-        float *ya = predict(a, &na, k), *yb = predict(b, &nb, k);
+        float *ya = netrand_output(a, 77, k, &na), *yb = netrand_output(b, 77, k, &nb);
         CHECK(na == nb && !memcmp(ya, yb, na*sizeof(float)), "%s: outputs %s differ", what,
               k ? "before the softmax" : "of the softmax");
         free(ya);
@@ -113,7 +63,8 @@ static void test_pack_mix(void)
 {
     t_write_file(cfg, mix_cfg);
     network *net = parse_network_cfg(cfg);
-    randomize(net);
+    netrand_seed(3);
+    netrand_weights(net);
     save_weights(net, wts);
     free_network(net);
 
@@ -265,12 +216,6 @@ int main(int argc, char **argv)
     snprintf(packed, sizeof packed, "%s/t.packed.weights", dir);
     test_pack_mix();
     test_errors();
-    if(t_failures == 0){
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if(system(cmd)) perror("rm");
-    } else {
-        printf("files kept in %s\n", dir);
-    }
+    t_done_with_dir(dir);
     return t_finish();
 }

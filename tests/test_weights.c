@@ -331,12 +331,6 @@ int main(int argc, char **argv)
     test_fp_to_ttq();
     test_flipped();
     test_errors();
-    if(t_failures == 0){
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if(system(cmd)) perror("rm");
-    } else {
-        printf("files kept in %s\n", dir);
-    }
+    t_done_with_dir(dir);
     return t_finish();
 }

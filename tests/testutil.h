@@ -99,6 +99,18 @@ __attribute__((unused)) static int t_run_child(void (*fn)(void *), void *arg, ch
     return 128 + WTERMSIG(st);
 }
 
+/* A test's scratch folder: removed when every check passed, kept (and named) otherwise. */
+__attribute__((unused)) static void t_done_with_dir(const char *dir)
+{
+    if(t_failures == 0){
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if(system(cmd)) perror("rm");
+    } else {
+        printf("files kept in %s\n", dir);
+    }
+}
+
 static int t_finish(void)
 {
     return t_failures > 255 ? 255 : t_failures;
