@@ -8,7 +8,7 @@
 #    upstream yolov3-tiny with every other convolution [ternary] (routes, upsample, two [yolo]
 #    heads): our build gives bit-identical outputs for the [ternary] and the folded pair, and stock
 #    Darknet's outputs on the folded pair are within 1e-4 of the largest (tests/netout.c: the layer
-#    before each head, or the logits);
+#    before each head, or the logits); packed by `ternary pack`, their outputs are bit-identical;
 #  - the command's errors: wrong arguments, outputs that are the inputs, exit 1 and nothing written.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
@@ -72,6 +72,12 @@ for c in cfg/ttq-resnet.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
     "$STOCK/tools/netout" run "$WORK/$b.f.cfg" "$WORK/$b.f.w" 1 >"$WORK/$b.s" 2>/dev/null || fail "$b: stock netout run (folded)"
     [ -s "$WORK/$b.t" ] && cmp -s "$WORK/$b.t" "$WORK/$b.f" || fail "$b: folded outputs are not bit-identical in our build"
     close "$WORK/$b.t" "$WORK/$b.s" "$b: stock Darknet on the folded pair"
+    # the packed file (`ternary pack`) of the same weights: bit-identical outputs too
+    "$DARKNET" ternary pack "$c" "$WORK/$b.w" "$WORK/$b.p.w" >"$WORK/$b.pack.log" 2>&1 ||
+        fail "$b: pack exited non-zero: $(tail -n 3 "$WORK/$b.pack.log")"
+    grep -q '^  ternary weights: [0-9]*, 1\.6[0-9]* bits each' "$WORK/$b.pack.log" || fail "$b: pack summary: $(tail -n 3 "$WORK/$b.pack.log")"
+    "$VB/tools/netout" run "$c" "$WORK/$b.p.w" 1 >"$WORK/$b.p" 2>/dev/null || fail "$b: netout run (packed)"
+    cmp -s "$WORK/$b.t" "$WORK/$b.p" || fail "$b: packed outputs are not bit-identical"
 done
 [ "$(wc -l < "$WORK/yt.t")" -eq $((255*3*3 + 255*6*6)) ] || fail "yolov3-tiny: $(wc -l < "$WORK/yt.t") outputs, expected both heads"
 grep -q '^layers=-1,8$' "$WORK/yt.f.cfg" || fail "yolov3-tiny: the route (-1, 8) was not kept"
