@@ -3,8 +3,10 @@
 # two end-to-end cfgs, each with 1 to 3 random edits (tests/cfgmutate.c; seed 1..N, the same on
 # every machine), go through `darknet ops`. A rejected cfg must exit 1 with a message naming the
 # cfg file; an accepted one trains 2 iterations of batch 4 and is validated, and each must exit 0
-# or 1. Anything else (a signal, an assertion, a sanitizer report, a hang) fails the test, and the
-# cfg is kept in $WORK.
+# or 1; one with [ternary] layers that validates must also fold (`ternary fold`) and pack (`ternary
+# pack`), each of which checks its output against the network's. Anything else (a signal, an
+# assertion, a sanitizer report, a hang, a fold or pack that fails) fails the test, and the cfg is
+# kept in $WORK.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
 mkdir -p "$WORK"
@@ -42,6 +44,17 @@ while [ "$seed" -le "$n" ]; do
             timeout 120 "$DARKNET" classifier valid "$data" "$WORK/m.cfg" "$WORK/set/backup/m.weights" >"$WORK/out" 2>&1; rc=$?
             set -e
             [ "$rc" -eq 0 ] || crashed "valid" "$seed" "$rc"
+            # a network that validates folds and packs (each command checks its own output)
+            if [ "$rc" -eq 0 ] && grep -q '^\[ternary\]' "$WORK/m.cfg"; then
+                for cmd in fold pack; do
+                    rm -f "$WORK/f.cfg" "$WORK/f.weights"
+                    set -- "$WORK/f.cfg" "$WORK/f.weights"; [ "$cmd" = pack ] && set -- "$WORK/f.weights"
+                    set +e
+                    timeout 60 "$DARKNET" ternary "$cmd" "$WORK/m.cfg" "$WORK/set/backup/m.weights" "$@" >"$WORK/out" 2>&1; rc=$?
+                    set -e
+                    [ "$rc" -eq 0 ] || crashed "ternary $cmd" "$seed" "$rc"
+                done
+            fi
         elif [ "$rc" -ne 1 ]; then
             crashed "train" "$seed" "$rc"
         fi
