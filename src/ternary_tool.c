@@ -148,13 +148,17 @@ static void ternary_plot(const char *csv, const char *png)
 /* Keys that only [ternary] reads; a folded section keeps them as comments. */
 static const char *const ttq_only_keys[] = {"threshold", "sparsity", "wp", "wn", "wpwn_decay", 0};
 
+/* "key=" at the start of a stripped cfg line */
+static int has_key(const char *stripped, const char *key)
+{
+    size_t n = strlen(key);
+    return !strncmp(stripped, key, n) && stripped[n] == '=';
+}
+
 static int ttq_only_key(const char *stripped)
 {
     int i;
-    for(i = 0; ttq_only_keys[i]; ++i){
-        size_t n = strlen(ttq_only_keys[i]);
-        if(!strncmp(stripped, ttq_only_keys[i], n) && stripped[n] == '=') return 1;
-    }
+    for(i = 0; ttq_only_keys[i]; ++i) if(has_key(stripped, ttq_only_keys[i])) return 1;
     return 0;
 }
 
@@ -194,13 +198,6 @@ static int strided_shortcut(layer l)
     if(l.out_w <= 0 || l.out_h <= 0 || l.w % l.out_w || l.h % l.out_h) return 0;
     int s = l.w/l.out_w;
     return s >= 2 && s == l.h/l.out_h ? s : 0;
-}
-
-/* "key=" at the start of a stripped cfg line */
-static int has_key(const char *stripped, const char *key)
-{
-    size_t n = strlen(key);
-    return !strncmp(stripped, key, n) && stripped[n] == '=';
 }
 
 /* A [route] layers= or [shortcut] from= list, each entry moved to the layer's new number. Entries
