@@ -337,19 +337,23 @@ static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const c
 
 int ttq_save_packed = 0;
 
+/* With flipped=1 a file holds the weights transposed (the loader transposes them on reading,
+ * patch 0040): a copy of w in the file's order, to free(). */
+static float *file_order(layer l, const float *w)
+{
+    float *t = xcalloc(l.nweights, sizeof(float));
+    memcpy(t, w, l.nweights*sizeof(float));
+    transpose_matrix(t, l.n, l.nweights/l.n);
+    return t;
+}
+
 /* the packed record (ternary_layer.h): the ternary weights the forward uses, as base-3 codes */
 static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 {
     int32_t head[4] = {(int32_t)TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
     ternarize_ternary_layer(l);
-    float *q = l.ternary_weights;
-    float *t = 0;
-    if(l.flipped){
-        t = xcalloc(l.nweights, sizeof(float));
-        memcpy(t, q, l.nweights*sizeof(float));
-        transpose_matrix(t, l.n, l.nweights/l.n);
-        q = t;
-    }
+    float *t = l.flipped ? file_order(l, l.ternary_weights) : 0;
+    const float *q = t ? t : l.ternary_weights;
     unsigned char *codes = xcalloc(ttq_packed_size(l.nweights), 1);
     ttq_pack_ref(codes, q, l.nweights);
     write_or_die(head, sizeof(int32_t), 4, fp, filename);
@@ -382,16 +386,9 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
         write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
         write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
     }
-    if(l.flipped){
-        /* the file's order, as the loader transposes it (patch 0040) */
-        float *w = xcalloc(l.nweights, sizeof(float));
-        memcpy(w, l.weights, l.nweights*sizeof(float));
-        transpose_matrix(w, l.n, l.nweights/l.n);
-        write_or_die(w, sizeof(float), l.nweights, fp, filename);
-        free(w);
-    } else {
-        write_or_die(l.weights, sizeof(float), l.nweights, fp, filename);
-    }
+    float *t = l.flipped ? file_order(l, l.weights) : 0;
+    write_or_die(t ? t : l.weights, sizeof(float), l.nweights, fp, filename);
+    free(t);
     write_or_die(head, sizeof(int32_t), 3, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
