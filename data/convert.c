@@ -1,10 +1,15 @@
-/* Converts image-classification sets into Darknet's classifier layout: one PNG per image, a
+/* Converts image sets into Darknet's layouts: for classification one PNG per image, a
  * train list, a test list, a labels file and a .data file.
  *
  *   convert fashion-mnist <idx dir> <out dir>   the four idx files (.gz or plain) of Fashion-MNIST;
  *                                               28x28 grey images, padded to 32x32
  *   convert cifar10 <cifar-10-batches-bin dir> <out dir>
  *                                               data_batch_1..5.bin, test_batch.bin; 32x32 RGB
+ *   convert fashion-mnist-det <idx dir> <out dir> [train scenes [test scenes]]
+ *                                               detection scenes made of Fashion-MNIST items
+ *                                               (96x96 grey, 1-3 items each, Darknet's detection
+ *                                               layout: images/, labels/, names, .data with
+ *                                               results=); default 12000 and 2000 scenes
  *
  * The output appears atomically: everything is written under <out>.tmp and renamed to <out> at
  * the end; an <out> that already holds a complete set (its .data file) is left as it is. Image
@@ -193,8 +198,9 @@ static int start(writer *w, const char *out, const char *name, const char **labe
     return 0;
 }
 
-static void fmnist_split(writer *w, const char *dir, const char *img_name, const char *lab_name,
-                         const char *split)
+/* Reads one Fashion-MNIST split (idx3 images, idx1 labels), checked; *n images of 784 bytes. */
+static void fmnist_load(const char *dir, const char *img_name, const char *lab_name,
+                        unsigned char **images, unsigned char **labels, uint32_t *count)
 {
     char ipath[4200], lpath[4200];
     find_input(ipath, sizeof ipath, dir, img_name);
@@ -209,15 +215,30 @@ static void fmnist_split(writer *w, const char *dir, const char *img_name, const
     if(be32(lb + 4) != n) die("%s: holds %u labels for %u images", lpath, be32(lb + 4), n);
     if(isz != 16 + (size_t)n*784) die("%s: %zu bytes, expected %zu (truncated?)", ipath, isz, 16 + (size_t)n*784);
     if(lsz != 8 + (size_t)n) die("%s: %zu bytes, expected %zu (truncated?)", lpath, lsz, 8 + (size_t)n);
-    begin_split(w, split);
-    unsigned char pix[32*32];
     uint32_t i;
     for(i = 0; i < n; ++i){
-        int label = lb[8 + i], y;
-        if(label > 9) die("%s: label %d of image %u is not in 0..9", lpath, label, i);
+        if(lb[8 + i] > 9) die("%s: label %d of image %u is not in 0..9", lpath, lb[8 + i], i);
+    }
+    memmove(im, im + 16, (size_t)n*784);
+    memmove(lb, lb + 8, n);
+    *images = im;
+    *labels = lb;
+    *count = n;
+}
+
+static void fmnist_split(writer *w, const char *dir, const char *img_name, const char *lab_name,
+                         const char *split)
+{
+    unsigned char *im, *lb;
+    uint32_t n, i;
+    fmnist_load(dir, img_name, lab_name, &im, &lb, &n);
+    begin_split(w, split);
+    unsigned char pix[32*32];
+    for(i = 0; i < n; ++i){
+        int y;
         memset(pix, 0, sizeof pix);
-        for(y = 0; y < 28; ++y) memcpy(pix + (y + 2)*32 + 2, im + 16 + (size_t)i*784 + y*28, 28);
-        put_image(w, pix, 32, 1, label);
+        for(y = 0; y < 28; ++y) memcpy(pix + (y + 2)*32 + 2, im + (size_t)i*784 + y*28, 28);
+        put_image(w, pix, 32, 1, lb[i]);
     }
     end_split(w);
     free(im);
@@ -253,11 +274,231 @@ static void cifar_split(writer *w, const char *dir, const char **files, int nfil
     end_split(w);
 }
 
+/* ---- fashion-mnist-det: synthetic detection scenes -------------------------------------------
+ * Each scene is a SCENE x SCENE grey image, black like Fashion-MNIST's background, holding 1 to 3
+ * Fashion-MNIST items of one split. Each item is scaled by 0.75..1.5 (bilinear) and placed where
+ * its box keeps a gap of GAP pixels to every other box (tries that fail drop the item; the first
+ * always fits). An item's box is the tightest rectangle around its pixels >= BOX_LEVEL. Labels are
+ * Darknet's detection labels: one line "class cx cy w h" per item, relative to the image size.
+ * The generator has a fixed seed per split, so every machine makes the same set. */
+#define SCENE 96
+#define GAP 2
+#define BOX_LEVEL 24
+
+typedef struct { int x0, y0, x1, y1; } pixbox;   /* pixels x0..x1-1, y0..y1-1 */
+
+static uint64_t rng_state;
+
+static uint32_t rng_next(void)      /* xorshift64* */
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static double rng_unit(void) { return (rng_next() >> 8) / 16777216.0; }
+
+static int rng_below(int n) { return (int)(rng_unit() * n); }
+
+/* Bilinear resize of a 28x28 item to d x d (pixel centres aligned). */
+static void scale_item(const unsigned char *src, unsigned char *dst, int d)
+{
+    int x, y;
+    for(y = 0; y < d; ++y){
+        double sy = (y + 0.5)*28.0/d - 0.5;
+        if(sy < 0) sy = 0;
+        if(sy > 27) sy = 27;
+        int y0 = (int)sy, y1 = y0 < 27 ? y0 + 1 : 27;
+        double fy = sy - y0;
+        for(x = 0; x < d; ++x){
+            double sx = (x + 0.5)*28.0/d - 0.5;
+            if(sx < 0) sx = 0;
+            if(sx > 27) sx = 27;
+            int x0 = (int)sx, x1 = x0 < 27 ? x0 + 1 : 27;
+            double fx = sx - x0;
+            double v = (1 - fy)*((1 - fx)*src[y0*28 + x0] + fx*src[y0*28 + x1])
+                     + fy*((1 - fx)*src[y1*28 + x0] + fx*src[y1*28 + x1]);
+            dst[y*d + x] = (unsigned char)(v + 0.5);
+        }
+    }
+}
+
+/* The tightest box around the pixels >= BOX_LEVEL; 0 when there are none. */
+static int item_box(const unsigned char *pix, int d, pixbox *b)
+{
+    int x, y, found = 0;
+    b->x0 = b->y0 = d;
+    b->x1 = b->y1 = 0;
+    for(y = 0; y < d; ++y) for(x = 0; x < d; ++x){
+        if(pix[y*d + x] < BOX_LEVEL) continue;
+        found = 1;
+        if(x < b->x0) b->x0 = x;
+        if(y < b->y0) b->y0 = y;
+        if(x + 1 > b->x1) b->x1 = x + 1;
+        if(y + 1 > b->y1) b->y1 = y + 1;
+    }
+    return found;
+}
+
+static int boxes_near(pixbox a, pixbox b)
+{
+    return a.x0 < b.x1 + GAP && b.x0 < a.x1 + GAP && a.y0 < b.y1 + GAP && b.y0 < a.y1 + GAP;
+}
+
+static void replace_first(char *s, size_t n, const char *find, const char *rep)
+{
+    char *p = strstr(s, find);
+    if(!p) return;
+    char tail[4400];
+    snprintf(tail, sizeof tail, "%s", p + strlen(find));
+    *p = 0;
+    size_t len = strlen(s);
+    snprintf(s + len, n - len, "%s%s", rep, tail);
+}
+
+/* The label file Darknet's detector reads for an image: the first "images", "JPEGImages", "raw",
+ * ".jpg", ".png", ".JPG", ".JPEG" of its path replaced, in that order (src/data.c). */
+static void darknet_label_path(const char *image, char *out, size_t n)
+{
+    static const char *find[] = {"images", "JPEGImages", "raw", ".jpg", ".png", ".JPG", ".JPEG"};
+    static const char *rep[] = {"labels", "labels", "labels", ".txt", ".txt", ".txt", ".txt"};
+    int i;
+    snprintf(out, n, "%s", image);
+    for(i = 0; i < 7; ++i) replace_first(out, n, find[i], rep[i]);
+}
+
+static void label_path_error(const char *out, const char *image, const char *label)
+{
+    die("output path %s: Darknet would look for the labels of %s in %s (it replaces the first "
+        "'images', 'JPEGImages', 'raw' and image extension of a path): choose another folder",
+        out, image, label);
+}
+
+static void det_split(const char *out, const char *tmp, const char *split, const unsigned char *items,
+                      const unsigned char *classes, uint32_t nitems, long nscenes, uint64_t seed)
+{
+    char path[4400], want[4400], got[4400];
+    snprintf(path, sizeof path, "%s/images/%s", tmp, split);
+    mkdir_or_die(path);
+    snprintf(path, sizeof path, "%s/labels/%s", tmp, split);
+    mkdir_or_die(path);
+    snprintf(path, sizeof path, "%s/%s.list", tmp, split);
+    FILE *list = fopen(path, "w");
+    if(!list) die("cannot write %s: %s", path, strerror(errno));
+    rng_state = seed;
+    static unsigned char canvas[SCENE*SCENE], scaled[42*42];
+    long s;
+    for(s = 0; s < nscenes; ++s){
+        pixbox boxes[3];
+        int cls[3], nb = 0, want_n = 1 + rng_below(3), k, tries;
+        memset(canvas, 0, sizeof canvas);
+        for(k = 0; k < want_n; ++k){
+            int d = 21 + rng_below(22);                 /* 28 x 0.75 .. 28 x 1.5 */
+            uint32_t j = (uint32_t)rng_below((int)nitems);
+            pixbox b;
+            scale_item(items + (size_t)j*784, scaled, d);
+            if(!item_box(scaled, d, &b)) continue;      /* an all-dark item has no box */
+            for(tries = 0; tries < 50; ++tries){
+                int ox = rng_below(SCENE - d + 1), oy = rng_below(SCENE - d + 1), i, x, y;
+                pixbox p = {ox + b.x0, oy + b.y0, ox + b.x1, oy + b.y1};
+                for(i = 0; i < nb && !boxes_near(p, boxes[i]); ++i) {}
+                if(i < nb) continue;
+                for(y = 0; y < d; ++y) for(x = 0; x < d; ++x){
+                    unsigned char v = scaled[y*d + x], *c = canvas + (oy + y)*SCENE + ox + x;
+                    if(v > *c) *c = v;
+                }
+                boxes[nb] = p;
+                cls[nb++] = classes[j];
+                break;
+            }
+        }
+        snprintf(path, sizeof path, "%s/images/%s/%06ld.png", tmp, split, s);
+        if(!stbi_write_png(path, SCENE, SCENE, 1, canvas, SCENE)) die("cannot write %s", path);
+        snprintf(path, sizeof path, "%s/labels/%s/%06ld.txt", tmp, split, s);
+        FILE *f = fopen(path, "w");
+        if(!f) die("cannot write %s: %s", path, strerror(errno));
+        for(k = 0; k < nb; ++k){
+            fprintf(f, "%d %.6f %.6f %.6f %.6f\n", cls[k], (boxes[k].x0 + boxes[k].x1)/(2.0*SCENE),
+                    (boxes[k].y0 + boxes[k].y1)/(2.0*SCENE), (double)(boxes[k].x1 - boxes[k].x0)/SCENE,
+                    (double)(boxes[k].y1 - boxes[k].y0)/SCENE);
+        }
+        if(fclose(f)) die("error writing %s", path);
+        snprintf(path, sizeof path, "%s/images/%s/%06ld.png", out, split, s);
+        snprintf(want, sizeof want, "%s/labels/%s/%06ld.txt", out, split, s);
+        darknet_label_path(path, got, sizeof got);
+        if(strcmp(want, got)) label_path_error(out, path, got);
+        fprintf(list, "%s\n", path);
+    }
+    if(fclose(list)) die("error writing %s/%s.list", tmp, split);
+}
+
+static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
+{
+    char data[4300], tmp[4200], path[4400];
+    snprintf(data, sizeof data, "%s/fashion-mnist-det.data", out);
+    if(exists(data)){
+        printf("%s: already converted (delete the folder to convert again)\n", out);
+        return;
+    }
+    if(exists(out)) die("%s exists but holds no complete set (%s missing): remove it first", out, data);
+    const char *splits[] = {"train", "test"};
+    int i;
+    for(i = 0; i < 2; ++i){        /* before anything is written; det_split checks every path */
+        char img[4400], want[4400], got[4400];
+        snprintf(img, sizeof img, "%s/images/%s/000000.png", out, splits[i]);
+        snprintf(want, sizeof want, "%s/labels/%s/000000.txt", out, splits[i]);
+        darknet_label_path(img, got, sizeof got);
+        if(strcmp(want, got)) label_path_error(out, img, got);
+    }
+    unsigned char *tr_im, *tr_lb, *te_im, *te_lb;
+    uint32_t ntr, nte;
+    fmnist_load(in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", &tr_im, &tr_lb, &ntr);
+    fmnist_load(in, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &te_im, &te_lb, &nte);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    snprintf(path, sizeof path, "rm -rf '%s'", tmp);
+    if(exists(tmp) && system(path)) die("cannot remove stale %s", tmp);
+    mkdir_or_die(tmp);
+    const char *dirs[] = {"images", "labels", "backup", "results"};
+    for(i = 0; i < 4; ++i){
+        snprintf(path, sizeof path, "%s/%s", tmp, dirs[i]);
+        mkdir_or_die(path);
+    }
+    det_split(out, tmp, "train", tr_im, tr_lb, ntr, ntrain, 0x9E3779B97F4A7C15ULL);
+    det_split(out, tmp, "test", te_im, te_lb, nte, ntest, 0xD1B54A32D192ED03ULL);
+    snprintf(path, sizeof path, "%s/names.txt", tmp);
+    FILE *f = fopen(path, "w");
+    if(!f) die("cannot write %s", path);
+    for(i = 0; i < 10; ++i) fprintf(f, "%s\n", FMNIST_LABELS[i]);
+    if(fclose(f)) die("error writing %s", path);
+    snprintf(path, sizeof path, "%s/fashion-mnist-det.data", tmp);
+    f = fopen(path, "w");
+    if(!f) die("cannot write %s", path);
+    fprintf(f, "classes=10\ntrain=%s/train.list\nvalid=%s/test.list\nnames=%s/names.txt\n"
+               "backup=%s/backup\nresults=%s/results\neval=voc\n", out, out, out, out, out);
+    if(fclose(f)) die("error writing %s", path);
+    if(rename(tmp, out)) die("cannot rename %s to %s: %s", tmp, out, strerror(errno));
+    printf("%s: converted (%ld training and %ld test scenes)\n", out, ntrain, ntest);
+    free(tr_im); free(tr_lb); free(te_im); free(te_lb);
+}
+
+static long count_arg(const char *s, const char *what)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if(*s == 0 || *end || v < 1 || v > 1000000) die("%s scenes: '%s' is not a whole number in 1..1000000", what, s);
+    return v;
+}
+
 int main(int argc, char **argv)
 {
-    if(argc != 4 || (strcmp(argv[1], "fashion-mnist") && strcmp(argv[1], "cifar10"))){
+    int det = argc >= 2 && !strcmp(argv[1], "fashion-mnist-det");
+    if(det ? (argc < 4 || argc > 6)
+           : (argc != 4 || (strcmp(argv[1], "fashion-mnist") && strcmp(argv[1], "cifar10")))){
         fprintf(stderr, "usage: convert fashion-mnist <idx dir> <out dir>\n"
-                        "       convert cifar10 <cifar-10-batches-bin dir> <out dir>\n");
+                        "       convert cifar10 <cifar-10-batches-bin dir> <out dir>\n"
+                        "       convert fashion-mnist-det <idx dir> <out dir> [train scenes [test scenes]]\n"
+                        "               (detection scenes, %dx%d; default 12000 and 2000)\n", SCENE, SCENE);
         return 2;
     }
     const char *in = argv[2], *out = argv[3];
@@ -265,7 +506,13 @@ int main(int argc, char **argv)
     char *o = strdup(out);
     while(len > 1 && o[len - 1] == '/') o[--len] = 0;
     writer w;
-    if(!strcmp(argv[1], "fashion-mnist")){
+    if(det){
+        long ntrain = argc > 4 ? count_arg(argv[4], "train") : 12000;
+        long ntest = argc > 5 ? count_arg(argv[5], "test") : 2000;
+        fmnist_det(in, o, ntrain, ntest);
+        free(o);
+        return 0;
+    } else if(!strcmp(argv[1], "fashion-mnist")){
         if(start(&w, o, "fashion-mnist", FMNIST_LABELS)) return 0;
         fmnist_split(&w, in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "train");
         fmnist_split(&w, in, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "test");

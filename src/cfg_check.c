@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "activations.h"
+#include "network.h"
 #include "option_list.h"
 
 #define INT_CAP 1000000000L
@@ -503,6 +504,25 @@ static const char *data_file(list *options, const char *datacfg, const char *key
     return path;
 }
 
+/* The folder a key names (def when unset) exists and this user can write to it. */
+static void data_folder(const char *datacfg, list *options, const char *key, const char *def,
+                        const char *what)
+{
+    char buf[700];
+    char *dir = option_find(options, (char *)key);
+    const char *path = dir ? dir : def;
+    struct stat st;
+    if(stat(path, &st) != 0 || !S_ISDIR(st.st_mode)){
+        snprintf(buf, sizeof buf, "an existing folder for %s (%s%s: %s)", what, dir ? "" : "default ",
+                 path, stat(path, &st) != 0 ? strerror(errno) : "not a folder");
+        data_error(datacfg, key, dir, buf);
+    }
+    if(access(path, W_OK) != 0){
+        snprintf(buf, sizeof buf, "a folder this user can write to (%s: %s)", path, strerror(errno));
+        data_error(datacfg, key, dir, buf);
+    }
+}
+
 void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training)
 {
@@ -547,20 +567,44 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
         snprintf(buf, sizeof buf, "an integer, 1 <= top <= classes (%ld)", classes);
         data_error(datacfg, "top", top, buf);
     }
-    if(training){
-        char *dir = option_find(options, "backup");
-        const char *path = dir ? dir : "/backup/";
-        struct stat st;
-        if(stat(path, &st) != 0 || !S_ISDIR(st.st_mode)){
-            snprintf(buf, sizeof buf, "an existing folder for the weights (%s%s: %s)", dir ? "" : "default ",
-                     path, stat(path, &st) != 0 ? strerror(errno) : "not a folder");
-            data_error(datacfg, "backup", dir, buf);
-        }
-        if(access(path, W_OK) != 0){
-            snprintf(buf, sizeof buf, "a folder this user can write to (%s: %s)", path, strerror(errno));
-            data_error(datacfg, "backup", dir, buf);
+    if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
+}
+
+/* ---- a detector's .data file ------------------------------------------------------------------- */
+
+int cfg_check_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
+                            const char *list_key, int training, int results)
+{
+    char buf[700];
+    layer l = net->layers[net->n - 1];
+    if(l.type != YOLO && l.type != REGION && l.type != DETECTION){
+        fprintf(stderr, "%s: the last layer (#%d) is a %s; detector commands need a [yolo], [region] "
+                "or [detection] layer last\n", cfgfile, net->n - 1, get_layer_string(l.type));
+        exit(EXIT_FAILURE);
+    }
+    char *s = option_find(options, "classes");
+    long classes;
+    if(s && (!parse_int(s, &classes) || classes != l.classes)){
+        snprintf(buf, sizeof buf, "the classes of the network's last layer (%d, %s)", l.classes, cfgfile);
+        data_error(datacfg, "classes", s, buf);
+    }
+    int n;
+    const char *path = data_file(options, datacfg, "names", "data/names.list", &n);
+    if(n != l.classes){
+        snprintf(buf, sizeof buf, "one name per class: %s has %d lines, the network has %d classes",
+                 path, n, l.classes);
+        data_error(datacfg, "names", option_find(options, "names"), buf);
+    }
+    if(list_key){
+        path = data_file(options, datacfg, list_key, "data/train.list", &n);
+        if(n < 1){
+            snprintf(buf, sizeof buf, "a list of at least one image (%s is empty)", path);
+            data_error(datacfg, list_key, option_find(options, (char *)list_key), buf);
         }
     }
+    if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
+    if(results) data_folder(datacfg, options, "results", "results", "the result files");
+    return l.classes;
 }
 
 /* ---- training that diverged ------------------------------------------------------------------ */

@@ -43,6 +43,15 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
 void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
 
+/* A detector's .data file against the network: its last layer a [yolo], [region] or [detection]
+   (else a message naming the cfg); 'classes', when set, equal to that layer's classes; 'names':
+   one line per class; list_key ('train', 'valid'; NULL for none): at least one image; training:
+   'backup' an existing, writable folder; results: 'results' (default "results") one too, for
+   `detector valid`'s files. Returns the number of classes. Faults end the program with one
+   message naming the .data file and the key. */
+int cfg_check_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
+                            const char *list_key, int training, int results);
+
 /* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
    that point is worth saving, and saving it would overwrite good weights. */
 void cfg_check_loss(const char *cfgfile, float loss, long iteration);

@@ -1,5 +1,5 @@
-/* Every cfg shipped in cfg/ parses and runs one training iteration on generated data (batch 2),
- * with a finite loss; the ttq-* cfgs hold [ternary] layers and keep the first convolution and the
+/* Every cfg shipped in cfg/ parses and runs one training iteration on generated data (batch 2;
+ * a detector gets one box per image), with a finite loss; the ttq-* cfgs hold [ternary] layers and keep the first convolution and the
  * classifier in full precision, and their [convolutional] twins have the same shapes. */
 #include "testutil.h"
 
@@ -62,12 +62,19 @@ static void run_cfg(const char *name)
               "%s: the classifier should stay full precision", name);
     }
     data d = {0};
+    layer last = net->layers[net->n - 1];
+    int detector = last.type == YOLO || last.type == REGION || last.type == DETECTION;
     d.X = make_matrix(net->batch, net->inputs);
-    d.y = make_matrix(net->batch, net->outputs);
+    d.y = make_matrix(net->batch, detector ? net->truths : net->outputs);
     for(i = 0; i < net->batch; ++i){
         int j;
         for(j = 0; j < net->inputs; ++j) d.X.vals[i][j] = (float)rand()/RAND_MAX;
-        d.y.vals[i][i % net->outputs] = 1;
+        if(detector){              /* one box: x, y, w, h, class */
+            float box[5] = {.5f, .5f, .3f, .4f, (float)(i % last.classes)};
+            memcpy(d.y.vals[i], box, sizeof box);
+        } else {
+            d.y.vals[i][i % net->outputs] = 1;
+        }
     }
     float loss = train_network(net, d);
     CHECK(loss == loss && loss > 0 && loss < 1e6, "%s: one training iteration gave loss %g", name, loss);

@@ -1,0 +1,220 @@
+#!/bin/sh
+# Detection with [ternary]: `convert fashion-mnist-det` (synthetic idx files written here) makes a
+# small scene set; a tiny YOLO trains a few steps, and its [ternary] twin fine-tunes from those
+# weights (-clear); `detector map` scores it, checked against `detector valid`: labels made of the
+# network's own detections must give mAP 100 %, and the same labels moved out of the image 0 %. Bad .data keys, labels and arguments are errors naming the file and key.
+set -eu
+: "${WORK:?}" "${VB:?}" "${DARKNET:?}"
+conv="$(cd "$VB" && pwd)/tools/convert"
+dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
+mkdir -p "$WORK"
+cd "$WORK"
+fail() { echo "FAIL t_detector: $*"; exit 1; }
+
+be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
+idx_images() {  # file count
+    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; head -c $(( $2 * 784 )) /dev/urandom; } >"$1"
+}
+idx_labels() {  # file count: labels 0..9 in turn
+    { printf '\000\000\010\001'; be32 "$2"; i=0; while [ $i -lt "$2" ]; do printf "\\$(printf %03o $((i % 10)))"; i=$((i + 1)); done; } >"$1"
+}
+mkdir -p fm
+idx_images fm/train-images-idx3-ubyte 30
+idx_labels fm/train-labels-idx1-ubyte 30
+idx_images fm/t10k-images-idx3-ubyte 20
+idx_labels fm/t10k-labels-idx1-ubyte 20
+
+# ---- the converter ---------------------------------------------------------------------------------
+"$conv" fashion-mnist-det fm det 24 6 >log 2>&1 || { cat log; fail "conversion failed"; }
+"$conv" fashion-mnist-det fm det2 24 6 >/dev/null 2>&1 || fail "second conversion failed"
+[ "$(wc -l < det/train.list)" -eq 24 ] && [ "$(wc -l < det/test.list)" -eq 6 ] || fail "list lengths"
+[ "$(wc -l < det/names.txt)" -eq 10 ] || fail "names.txt should have 10 lines"
+[ -d det/backup ] && [ -d det/results ] || fail "no backup or results folder"
+grep -q '^results=det/results$' det/fashion-mnist-det.data || fail "no results= in the .data file"
+first=$(head -n 1 det/test.list)
+[ "$first" = det/images/test/000000.png ] || fail "unexpected image path $first"
+[ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$first is not a PNG"
+for f in det/labels/train/*.txt det/labels/test/*.txt; do
+    awk -v f="$f" 'NF != 5 || $1 !~ /^[0-9]$/ || $4 <= 0 || $5 <= 0 || $2 - $4/2 < -1e-6 || $2 + $4/2 > 1 + 1e-6 ||
+                   $3 - $5/2 < -1e-6 || $3 + $5/2 > 1 + 1e-6 { print "bad label line in " f ": " $0; bad = 1 }
+                   END { if(NR < 1 || NR > 3) { print f ": " NR " boxes, expected 1..3"; bad = 1 } exit bad }' "$f" ||
+        fail "label files"
+done
+for f in det/images/train/000005.png det/labels/train/000005.txt det/labels/test/000003.txt; do
+    cmp -s "$f" "det2/${f#det/}" || fail "two conversions differ in $f (the scenes should be the same on every run)"
+done
+"$conv" fashion-mnist-det fm det 2>&1 | grep -q "already converted" || fail "second run did not skip"
+expect_conv_fail() {  # needle, out
+    rm -rf "$2" "$2.tmp"
+    if "$conv" fashion-mnist-det fm "$2" 4 2 >log 2>&1; then fail "accepted: $2"; fi
+    grep -q "$1" log || { cat log; fail "message lacks '$1' for $2"; }
+    [ ! -e "$2" ] || fail "an output folder was left behind: $2"
+}
+expect_conv_fail "Darknet would look for the labels" raw-scenes
+expect_conv_fail "Darknet would look for the labels" my-images
+if "$conv" fashion-mnist-det fm bad 0 >log 2>&1; then fail "accepted 0 scenes"; fi
+grep -q "train scenes: '0'" log || { cat log; fail "0 scenes: message"; }
+
+# ---- training, FP then TTQ ---------------------------------------------------------------------------
+net() {  # type of the inner layers, batch_normalize
+    cat <<EOF
+[net]
+batch=8
+subdivisions=1
+width=96
+height=96
+channels=3
+momentum=0.9
+decay=0.0005
+learning_rate=0.001
+policy=constant
+max_batches=3
+
+[convolutional]
+batch_normalize=$2
+filters=8
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[maxpool]
+size=2
+stride=2
+
+[$1]
+batch_normalize=$2
+filters=16
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[maxpool]
+size=4
+stride=4
+
+[$1]
+batch_normalize=$2
+filters=32
+size=3
+stride=1
+pad=1
+activation=leaky
+
+[maxpool]
+size=2
+stride=2
+
+[convolutional]
+filters=45
+size=1
+stride=1
+pad=0
+activation=linear
+
+[yolo]
+mask=0,1,2
+anchors=13,28, 24,28, 34,38
+classes=10
+num=3
+jitter=.2
+ignore_thresh=.7
+truth_thresh=1
+random=0
+EOF
+}
+net convolutional 1 >fp.cfg
+net ternary 1 >ttq.cfg
+net convolutional 0 >plain.cfg
+data=det/fashion-mnist-det.data
+"$dn" detector train $data fp.cfg >log 2>&1 || { tail -n 20 log; fail "FP detector training failed"; }
+[ -s det/backup/fp_final.weights ] || fail "no det/backup/fp_final.weights"
+"$dn" detector train $data ttq.cfg det/backup/fp_final.weights -clear >log 2>&1 ||
+    { tail -n 20 log; fail "TTQ detector training failed"; }
+[ -s det/backup/ttq_final.weights ] || fail "no det/backup/ttq_final.weights"
+grep -q "^3: " log || { tail -n 20 log; fail "TTQ training did not run its 3 steps from 0 (-clear)"; }
+
+# ---- detector map ----------------------------------------------------------------------------------------
+"$dn" detector map $data ttq.cfg det/backup/ttq_final.weights >map.out 2>log || { cat log; fail "detector map failed"; }
+[ "$(grep -c '%\|(no objects)' map.out)" -eq 11 ] || { cat map.out; fail "map: expected 10 class lines and the mAP line"; }
+grep -q '^mAP@0.50 = [0-9.]* %' map.out || { cat map.out; fail "map: no mAP line"; }
+objects=$(cat det/labels/test/*.txt | wc -l)
+grep -q "(6 images, $objects objects)" map.out || { cat map.out; fail "map: expected 6 images, $objects objects"; }
+
+# A few steps leave batch norm's running statistics near their start, and such a network puts
+# full-image boxes everywhere; the checks of map against valid use the network without batch norm.
+"$dn" detector train $data plain.cfg >log 2>&1 || { tail -n 20 log; fail "detector training without batch norm failed"; }
+w=det/backup/plain_final.weights
+# valid writes the detections (1-based pixel corners, VOC's convention) that map scores; labels made
+# of them, per image and class, are all found: every class with detections gets AP 100 %
+"$dn" detector valid $data plain.cfg $w >/dev/null 2>log || { cat log; fail "detector valid failed"; }
+mkdir -p own/images own/labels
+: >own/test.list
+for f in det/images/test/*.png; do
+    b=$(basename "$f" .png)
+    cp "$f" own/images/
+    echo "own/images/$b.png" >>own/test.list
+    : >"own/labels/$b.txt"
+done
+k=0
+for name in $(cat det/names.txt); do
+    awk -v k=$k -v dir=own/labels '{
+        x0 = ($3 - 1)/96; y0 = ($4 - 1)/96; x1 = ($5 - 1)/96; y1 = ($6 - 1)/96
+        if($5 >= 96) x1 = 1    # valid clips the right and bottom edges at pixel 96 (1-based),
+        if($6 >= 96) y1 = 1    # one short of the image edge that map clips at
+        printf "%d %.6f %.6f %.6f %.6f\n", k, (x0 + x1)/2, (y0 + y1)/2, x1 - x0, y1 - y0 >> (dir "/" $1 ".txt")
+    }' "det/results/comp4_det_test_$name.txt"
+    k=$((k + 1))
+done
+sed 's#det/test.list#own/test.list#' $data >own.data
+n=$(cat own/labels/*.txt | wc -l)
+[ "$n" -gt 0 ] || fail "detector valid wrote no detection"
+"$dn" detector map own.data plain.cfg $w >own.out 2>log || { cat log; fail "map on own detections failed"; }
+grep -q '^mAP@0.50 = 100.00 %' own.out || { cat own.out; fail "labels made of the network's detections should give mAP 100 %"; }
+# the same boxes moved below the image: nothing is found
+mkdir -p moved/images moved/labels
+cp own/images/* moved/images/
+sed 's#own/#moved/#' own/test.list >moved/test.list
+for f in own/labels/*.txt; do awk '{ printf "%d %.6f %.6f %.6f %.6f\n", $1, $2, $3 + 2, $4, $5 }' "$f" >moved/labels/$(basename "$f"); done
+sed 's#det/test.list#moved/test.list#' $data >moved.data
+"$dn" detector map moved.data plain.cfg $w >moved.out 2>log || { cat log; fail "map on moved labels failed"; }
+grep -q '^mAP@0.50 = 0.00 %' moved.out || { cat moved.out; fail "labels away from every detection should give mAP 0 %"; }
+"$dn" detector map own.data plain.cfg $w -iou 0.4 >own.out 2>log || { cat log; fail "map -iou 0.4 failed"; }
+grep -q '^mAP@0.40 = 100.00 %' own.out || { cat own.out; fail "-iou 0.4: expected mAP@0.40 = 100.00 %"; }
+
+# ---- errors ------------------------------------------------------------------------------------------
+expect_fail() {  # needle, command...
+    needle=$1; shift
+    if "$@" >log 2>&1; then fail "accepted: $*"; fi
+    grep -q -- "$needle" log || { cat log; fail "message lacks '$needle' for: $*"; }
+}
+w=det/backup/ttq_final.weights
+sed 's/^classes=10/classes=9/' $data >bad.data
+expect_fail "bad.data: key 'classes' = 9" "$dn" detector map bad.data ttq.cfg $w
+head -n 9 det/names.txt >names9.txt
+sed 's#^names=.*#names=names9.txt#' $data >bad.data
+expect_fail "bad.data: key 'names'" "$dn" detector map bad.data ttq.cfg $w
+: >empty.list
+sed 's#^valid=.*#valid=empty.list#' $data >bad.data
+expect_fail "bad.data: key 'valid'" "$dn" detector map bad.data ttq.cfg $w
+sed 's#^results=.*#results=no-such-folder#' $data >bad.data
+expect_fail "bad.data: key 'results'" "$dn" detector valid bad.data ttq.cfg $w
+[ ! -e no-such-folder ] || fail "valid created the results folder"
+sed 's#^backup=.*#backup=no-such-folder#' $data >bad.data
+expect_fail "bad.data: key 'backup'" "$dn" detector train bad.data ttq.cfg
+sed '/^\[yolo\]/,$d' ttq.cfg >noyolo.cfg
+expect_fail "noyolo.cfg: the last layer" "$dn" detector map $data noyolo.cfg
+expect_fail "\-iou 0: expected" "$dn" detector map $data ttq.cfg $w -iou 0
+cp own/labels/000001.txt keep.txt
+echo "12 0.5 0.5 0.2 0.2" >>own/labels/000001.txt
+expect_fail "own/labels/000001.txt: box .* has class 12" "$dn" detector map own.data ttq.cfg $w
+rm own/labels/000001.txt
+expect_fail "no label file own/labels/000001.txt" "$dn" detector map own.data ttq.cfg $w
+cp keep.txt own/labels/000001.txt
+
+# valid with fewer images than its four loader threads
+head -n 2 own/test.list >two.list
+sed 's#^valid=.*#valid=two.list#' $data >two.data
+"$dn" detector valid two.data ttq.cfg $w >/dev/null 2>log || { cat log; fail "valid on 2 images failed"; }
+exit 0
