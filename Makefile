@@ -5,6 +5,7 @@
 #   make test                 CPU test suite; ends with "N passed, M failed"
 #   make test SANITIZE=1      the same suite under AddressSanitizer + UBSan
 #   make bench                training-step time of ResNet-20, [ternary] vs [convolutional]
+#   make demo / demo-det      the main job (classifier) / a TTQ detector, on Fashion-MNIST
 #   make GPU=1 CUDNN=1 [ARCH=...]   passed through to Darknet's own Makefile
 #   DARKNET_SRC=/path/to/darknet make   use an upstream checkout (commit 61c9d02e) instead of apt
 
@@ -71,7 +72,7 @@ APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
             -o APT::Sandbox::User=root -o Debug::NoLocking=1
 
-.PHONY: all darknet test test-programs test-gpu gpu-test-programs check bench demo clean distclean fetch
+.PHONY: all darknet test test-programs test-gpu gpu-test-programs check bench demo demo-det clean distclean fetch
 .DELETE_ON_ERROR:
 
 all: darknet
@@ -271,6 +272,9 @@ bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 
 demo:
 	@GPU=$(GPU) sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
+
+demo-det:
+	@GPU=$(GPU) sh data/demo-det.sh $(DEMO_FP) $(DEMO_TTQ)
 
 clean:
 	rm -rf $(BUILD)/cpu $(BUILD)/asan $(BUILD)/gpu $(BUILD)/gpu-cudnn $(BUILD)/*-local darknet darknet.tmp

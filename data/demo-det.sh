@@ -1,0 +1,134 @@
+#!/bin/sh
+# make demo-det: [ternary] in a detector, on detection scenes made from Debian's Fashion-MNIST
+# (`convert fashion-mnist-det`: 12 000 training and 2 000 test scenes, 96x96, 1-3 items each).
+# Installs what is missing, builds, makes the scenes, trains the full-precision YOLO
+# (cfg/yolo-fmnist.cfg), fine-tunes its TTQ twin from those weights (cfg/ttq-yolo-fmnist.cfg,
+# -clear), scores both with `detector map` (VOC mAP at IoU 0.5 on the test scenes), then folds
+# the TTQ network into plain [convolutional] layers and packs it, and scores those too.
+#
+#   sh data/demo-det.sh [FP cfg] [TTQ cfg]    (make demo-det; GPU=1 for the cuDNN build)
+#
+# Everything it writes goes under build/: build/fmnist-det (scenes, lists, backup weights) and
+# build/demo-det (logs, summary). FASHION_MNIST=dir takes the idx files from elsewhere;
+# DEMO_NO_INSTALL=1 skips the package step.
+set -eu
+cd "$(dirname "$0")/.."
+GPU=${GPU:-0}
+FP_CFG=${1:-cfg/yolo-fmnist.cfg}
+TTQ_CFG=${2:-cfg/ttq-yolo-fmnist.cfg}
+if [ "$GPU" = 1 ]; then VB=build/gpu-cudnn; MAKEVARS="GPU=1 CUDNN=1"; else VB=build/cpu; MAKEVARS=""; fi
+DARKNET=$VB/darknet/darknet
+DATASET=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+OUT=build/demo-det
+SET=build/fmnist-det
+mkdir -p "$OUT"
+now() { date +%s; }
+t_all=$(now)
+
+pkgs="gcc make libc6-dev patch xz-utils ca-certificates pkg-config libopenblas-dev libstb-dev
+      zlib1g-dev dataset-fashion-mnist"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ] && [ -z "${DEMO_NO_INSTALL:-}" ]; then
+    echo "== installing Debian packages:$missing"
+    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+        echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2; exit 1
+    fi
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+echo "== building (log: $OUT/build.log)"
+tools="$VB/tools/convert"
+pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
+make $MAKEVARS darknet $tools >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+BLASCORE=$VB/tools/blascore
+. bench/openblas-core.sh
+
+echo "== making detection scenes from Fashion-MNIST in $SET"
+"$VB/tools/convert" fashion-mnist-det "$DATASET" "$SET"
+DATA="$SET/fashion-mnist-det.data"
+t_setup=$(( $(now) - t_all ))
+
+fp_base=$(basename "$FP_CFG" .cfg)
+ttq_base=$(basename "$TTQ_CFG" .cfg)
+train() {  # log cfg [weights -clear]
+    log=$1; shift
+    "$DARKNET" detector train "$DATA" "$@" 2>&1 | tee "$log" | grep --line-buffered '^\[train\]' || true
+}
+map() {  # log cfg weights: prints the mAP in per cent
+    "$DARKNET" detector map "$DATA" "$2" "$3" >"$1" 2>"$1.err" || { cat "$1.err" >&2; return 0; }
+    sed -n 's/^mAP@0.50 = \([0-9.]*\) %.*/\1/p' "$1"
+}
+
+t0=$(now)
+echo "== training the full-precision detector $FP_CFG"
+rm -f "$SET/backup/${fp_base}_final.weights"
+train "$OUT/fp-train.log" "$FP_CFG"
+fp_w="$SET/backup/${fp_base}_final.weights"
+[ -s "$fp_w" ] || { echo "error: FP training wrote no weights (log: $OUT/fp-train.log)" >&2; exit 1; }
+t_fp=$(( $(now) - t0 ))
+
+t0=$(now)
+echo "== fine-tuning the TTQ detector $TTQ_CFG from the full-precision weights"
+rm -f "$SET/backup/${ttq_base}_final.weights"
+train "$OUT/ttq-train.log" "$TTQ_CFG" "$fp_w" -clear
+ttq_w="$SET/backup/${ttq_base}_final.weights"
+[ -s "$ttq_w" ] || { echo "error: TTQ training wrote no weights (log: $OUT/ttq-train.log)" >&2; exit 1; }
+t_ttq=$(( $(now) - t0 ))
+
+t0=$(now)
+echo "== scoring both on the test scenes (detector map)"
+fp_map=$(map "$OUT/fp-map.txt" "$FP_CFG" "$fp_w")
+ttq_map=$(map "$OUT/ttq-map.txt" "$TTQ_CFG" "$ttq_w")
+"$DARKNET" ternary info "$TTQ_CFG" "$ttq_w" >"$OUT/ttq-info.txt" 2>/dev/null || true
+errors=""
+fold_cfg="$OUT/$ttq_base-folded.cfg"
+fold_w="$OUT/$ttq_base-folded.weights"
+packed_w="$OUT/$ttq_base.packed.weights"
+rm -f "$fold_cfg" "$fold_w" "$packed_w"
+fold_map=""
+if "$DARKNET" ternary fold "$TTQ_CFG" "$ttq_w" "$fold_cfg" "$fold_w" >"$OUT/fold.log" 2>&1; then
+    fold_map=$(map "$OUT/folded-map.txt" "$fold_cfg" "$fold_w")
+else
+    errors="ternary fold failed (log: $OUT/fold.log)"
+fi
+packed_map=""
+if "$DARKNET" ternary pack "$TTQ_CFG" "$ttq_w" "$packed_w" >"$OUT/pack.log" 2>&1; then
+    packed_map=$(map "$OUT/packed-map.txt" "$TTQ_CFG" "$packed_w")
+else
+    errors="$errors${errors:+; }ternary pack failed (log: $OUT/pack.log)"
+fi
+t_map=$(( $(now) - t0 ))
+t_total=$(( $(now) - t_all ))
+
+fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+{
+    echo
+    dev="$(nproc) cores"
+    [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    echo "== summary (Fashion-MNIST detection scenes, $(wc -l < "$SET/test.list") test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
+    awk -v a="${fp_map:-nan}" -v b="${ttq_map:-nan}" -v f="$FP_CFG" -v t="$TTQ_CFG" 'BEGIN {
+        printf "  %-38s mAP@0.5 %6.2f %%\n", "full precision (" f ")", a;
+        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", b, b - a }'
+    [ -n "$fold_map" ] && awk -v a="$fold_map" -v b="$ttq_map" 'BEGIN {
+        printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network)\n", "TTQ folded to [convolutional]", a, a == b ? "equal to" : "differs from" }'
+    [ -n "$packed_map" ] && awk -v a="$packed_map" -v b="$ttq_map" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$ttq_w")" 'BEGIN {
+        printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
+               "TTQ packed (ternary pack)", a, a == b ? "equal to" : "differs from", x, y/x }'
+    [ -n "$errors" ] && echo "  error: $errors"
+    echo
+    echo "  per-class AP, full precision and TTQ:"
+    paste "$OUT/fp-map.txt" "$OUT/ttq-map.txt" | awk -F'\t' 'NR > 2 && $1 ~ /%$/ {
+        split($1, a, " "); split($2, b, " "); printf "    %-10s %7s %%  %7s %%\n", a[1], a[5], b[5] }'
+    echo
+    echo "  per-layer scales and sparsity of the TTQ network:"
+    sed 's/^/    /' "$OUT/ttq-info.txt"
+    echo
+    echo "  wall time: setup+build+data $(fmt $t_setup), FP training $(fmt $t_fp), TTQ training $(fmt $t_ttq),"
+    echo "             scoring/fold/pack $(fmt $t_map); total $(fmt $t_total)"
+    echo "  logs: $OUT/"
+} | tee "$OUT/summary.txt"
+[ -z "$errors" ] && [ -n "$fp_map" ] && [ -n "$ttq_map" ] || exit 1
