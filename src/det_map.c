@@ -156,6 +156,12 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
     for(i = 0; i < m; ++i){
         char lpath[4096];
         label_path(paths[i], lpath);
+        if(!strcmp(lpath, paths[i])){
+            fprintf(stderr, "detector map: image %s (list %s, key 'valid' of %s): no label file can be "
+                    "derived from its path (Darknet replaces 'images' by 'labels' and .jpg/.png by .txt)\n",
+                    paths[i], valid, datacfg);
+            exit(EXIT_FAILURE);
+        }
         FILE *lf = fopen(lpath, "r");
         if(!lf){
             fprintf(stderr, "detector map: no label file %s for image %s (list %s, key 'valid' of %s)\n",

@@ -213,6 +213,27 @@ rm own/labels/000001.txt
 expect_fail "no label file own/labels/000001.txt" "$dn" detector map own.data ttq.cfg $w
 cp keep.txt own/labels/000001.txt
 
+# label files: one box per line, five numbers, a class the network has
+mkdir -p badset/images badset/labels
+cp det/images/train/000000.png badset/images/a.png
+echo badset/images/a.png >badset/train.list
+sed 's#^train=.*#train=badset/train.list#' $data >badtrain.data
+printf '0 0.5 0.5 0.2 0.2\r\n\n1 0.3 0.3 0.1 0.1\n' >badset/labels/a.txt      # CRLF and a blank line are fine
+"$dn" detector train badtrain.data fp.cfg >log 2>&1 || { tail -n 5 log; fail "training on a CRLF label file failed"; }
+for bad in '0 0.5 0.5 0.2' '0 0.5 0.5 0.2 0.2 7' '-1 0.5 0.5 0.2 0.2' '0.5 0.5 0.5 0.2 0.2' '0 0.5, 0.5 0.2 0.2' '0 nan 0.5 0.2 0.2' 'x y'; do
+    printf '0 0.5 0.5 0.2 0.2\n%s\n1 0.3 0.3 0.1 0.1\n' "$bad" >badset/labels/a.txt
+    expect_fail "badset/labels/a.txt: line 2: expected a box" "$dn" detector train badtrain.data fp.cfg
+done
+printf '0 0.5 0.5 0.2 0.2\n12 0.3 0.3 0.1 0.1\n' >badset/labels/a.txt
+expect_fail "badset/labels/a.txt: box 2 has class 12; the network has 10 classes" "$dn" detector train badtrain.data fp.cfg
+printf '0 0.5 0.5 0.2\n' >own/labels/000002.txt
+expect_fail "own/labels/000002.txt: line 1: expected a box" "$dn" detector map own.data ttq.cfg $w
+
+cp det/images/test/000000.png own/scene.bmp
+echo own/scene.bmp >bmp.list
+sed 's#^valid=.*#valid=bmp.list#' $data >bmp.data
+expect_fail "own/scene.bmp (list bmp.list, key 'valid' of bmp.data): no label file" "$dn" detector map bmp.data ttq.cfg $w
+
 # valid with fewer images than its four loader threads
 head -n 2 own/test.list >two.list
 sed 's#^valid=.*#valid=two.list#' $data >two.data
