@@ -183,6 +183,11 @@ grep -q '^mAP@0.50 = 0.00 %' moved.out || { cat moved.out; fail "labels away fro
 "$dn" detector map own.data plain.cfg $w -iou 0.4 >own.out 2>log || { cat log; fail "map -iou 0.4 failed"; }
 grep -q '^mAP@0.40 = 100.00 %' own.out || { cat own.out; fail "-iou 0.4: expected mAP@0.40 = 100.00 %"; }
 
+# recall reads the .data file's list and finds every label (upstream read a fixed COCO list)
+"$dn" detector recall own.data plain.cfg $w >/dev/null 2>log || { tail -n 5 log; fail "detector recall failed"; }
+last=$(grep 'Recall:' log | tail -n 1)
+[ "$(echo "$last" | awk '{ print $1 + 1, $3 }')" = "6 $n" ] || { echo "$last"; fail "recall: expected 6 images and $n truths"; }
+
 # ---- errors ------------------------------------------------------------------------------------------
 expect_fail() {  # needle, command...
     needle=$1; shift
