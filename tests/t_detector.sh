@@ -188,6 +188,13 @@ grep -q '^mAP@0.40 = 100.00 %' own.out || { cat own.out; fail "-iou 0.4: expecte
 last=$(grep 'Recall:' log | tail -n 1)
 [ "$(echo "$last" | awk '{ print $1 + 1, $3 }')" = "6 $n" ] || { echo "$last"; fail "recall: expected 6 images and $n truths"; }
 
+# test on one image, outside Darknet's tree (no data/labels glyphs): boxes drawn without names
+rm -f predictions.jpg
+"$dn" detector test $data plain.cfg $w det/images/test/000001.png -thresh 0.2 >test.out 2>log ||
+    { tail -n 5 log; fail "detector test failed"; }
+grep -q "boxes are drawn without their names" log || { tail -n 5 log; fail "detector test: no notice about the glyphs"; }
+[ "$(head -c 2 predictions.jpg | od -An -tx1 | tr -d ' ')" = "ffd8" ] || fail "detector test wrote no predictions.jpg"
+
 # ---- errors ------------------------------------------------------------------------------------------
 expect_fail() {  # needle, command...
     needle=$1; shift
