@@ -135,6 +135,11 @@ data=det/fashion-mnist-det.data
 [ -s det/backup/ttq_final.weights ] || fail "no det/backup/ttq_final.weights"
 grep -q "^3: " log || { tail -n 20 log; fail "TTQ training did not run its 3 steps from 0 (-clear)"; }
 
+# random=1 resizes relative to the cfg's 96 pixels (upstream: 320..608); [ternary] layers resize
+sed -e 's/^random=0/random=1/' -e 's/^max_batches=3/max_batches=11/' ttq.cfg >rnd.cfg
+"$dn" detector train $data rnd.cfg det/backup/fp_final.weights -clear >log 2>&1 || { tail -n 20 log; fail "training with random=1 failed"; }
+[ "$(grep -c '^Resizing to 128 x 128$' log)" -eq 2 ] || { grep Resizing log; fail "random=1: expected two resizes to 128 x 128 (19/13 of 96)"; }
+
 # ---- detector map ----------------------------------------------------------------------------------------
 "$dn" detector map $data ttq.cfg det/backup/ttq_final.weights >map.out 2>log || { cat log; fail "detector map failed"; }
 [ "$(grep -c '%\|(no objects)' map.out)" -eq 11 ] || { cat map.out; fail "map: expected 10 class lines and the mAP line"; }
