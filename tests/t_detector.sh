@@ -261,7 +261,7 @@ expect_fail "Not an option: detecter" "$dn" detecter map $data plain.cfg
 
 # valid2 (each image and its mirror image in one batch of 2)
 rm -f det/results/comp4_det_test_*.txt
-"$dn" detector valid2 $data plain.cfg $w >/dev/null 2>log || { tail -n 5 log; fail "detector valid2 failed"; }
+"$dn" detector valid2 $data ttq.cfg $w >/dev/null 2>log || { tail -n 5 log; fail "detector valid2 failed"; }
 [ "$(cat det/results/comp4_det_test_*.txt | wc -l)" -gt 0 ] || fail "valid2 wrote no detection"
 
 # valid with fewer images than its four loader threads
