@@ -589,11 +589,14 @@ int cfg_check_detector_data(const char *datacfg, list *options, network *net, co
         data_error(datacfg, "classes", s, buf);
     }
     int n;
-    const char *path = data_file(options, datacfg, "names", "data/names.list", &n);
-    if(n != l.classes){
-        snprintf(buf, sizeof buf, "one name per class: %s has %d lines, the network has %d classes",
-                 path, n, l.classes);
-        data_error(datacfg, "names", option_find(options, "names"), buf);
+    const char *path;
+    if(!training){                      /* training reads no names */
+        path = data_file(options, datacfg, "names", "data/names.list", &n);
+        if(n != l.classes){
+            snprintf(buf, sizeof buf, "one name per class: %s has %d lines, the network has %d classes",
+                     path, n, l.classes);
+            data_error(datacfg, "names", option_find(options, "names"), buf);
+        }
     }
     if(list_key){
         path = data_file(options, datacfg, list_key, "data/train.list", &n);

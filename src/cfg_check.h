@@ -44,8 +44,8 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
 
 /* A detector's .data file against the network: its last layer a [yolo], [region] or [detection]
-   (else a message naming the cfg); 'classes', when set, equal to that layer's classes; 'names':
-   one line per class; list_key ('train', 'valid'; NULL for none): at least one image; training:
+   (else a message naming the cfg); 'classes', when set, equal to that layer's classes; 'names'
+   (not read in training): one line per class; list_key ('train', 'valid'; NULL for none): at least one image; training:
    'backup' an existing, writable folder; results: 'results' (default "results") one too, for
    `detector valid`'s files. Returns the number of classes. Faults end the program with one
    message naming the .data file and the key. */

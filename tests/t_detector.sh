@@ -212,6 +212,7 @@ expect_fail "bad.data: key 'classes' = 9" "$dn" detector map bad.data ttq.cfg $w
 head -n 9 det/names.txt >names9.txt
 sed 's#^names=.*#names=names9.txt#' $data >bad.data
 expect_fail "bad.data: key 'names'" "$dn" detector map bad.data ttq.cfg $w
+"$dn" detector train bad.data fp.cfg >log 2>&1 || { tail -n 3 log; fail "training needs no names, but refused a short names file"; }
 : >empty.list
 sed 's#^valid=.*#valid=empty.list#' $data >bad.data
 expect_fail "bad.data: key 'valid'" "$dn" detector map bad.data ttq.cfg $w
