@@ -570,6 +570,24 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
 }
 
+/* ---- layers that read the truth ---------------------------------------------------------------- */
+
+void cfg_check_truth_readers(network *net, const char *cfgfile)
+{
+    int i;
+    for(i = 0; i < net->n; ++i){
+        layer l = net->layers[i];
+        int reads = l.type == COST || l.type == LOGXENT || (l.type == SOFTMAX && !l.noloss);
+        if(!reads || l.inputs <= net->truths) continue;
+        char what[400], section[64];
+        snprintf(section, sizeof section, "[%s]", l.type == COST ? "cost" : l.type == LOGXENT ? "logistic" : "softmax");
+        snprintf(what, sizeof what, "compares its %d values per image with the truth, which holds %d "
+                 "per image in this network (the size its last layer sets): a loss layer goes last%s",
+                 l.inputs, net->truths, l.type == SOFTMAX ? ", or set noloss=1" : "");
+        section_error(cfgfile, section, i, what);
+    }
+}
+
 /* ---- a detector's .data file ------------------------------------------------------------------- */
 
 int cfg_check_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,

@@ -43,6 +43,12 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
 void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
 
+/* After parsing: a [cost] or [logistic] layer, or a [softmax] without noloss, compares its inputs
+   with the network's truth, element for element; one with more inputs per image than the truth
+   holds (the last layer sets its size: classes, or a detector's boxes) read past the truth buffer.
+   Such a layer is a cfg error naming the section. */
+void cfg_check_truth_readers(network *net, const char *cfgfile);
+
 /* A detector's .data file against the network: its last layer a [yolo], [region] or [detection]
    (else a message naming the cfg); 'classes', when set, equal to that layer's classes; 'names'
    (not read in training): one line per class; list_key ('train', 'valid'; NULL for none): at least one image; training:
