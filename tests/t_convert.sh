@@ -5,18 +5,10 @@
 set -eu
 : "${WORK:?}" "${VB:?}"
 conv="$(cd "$VB" && pwd)/tools/convert"
+. "$(cd "$(dirname "$0")" && pwd)/idx.sh"
 mkdir -p "$WORK"
 cd "$WORK"
 fail() { echo "FAIL t_convert: $*"; exit 1; }
-
-be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
-idx_images() {  # file count
-    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; head -c $(( $2 * 784 )) /dev/urandom; } >"$1"
-}
-idx_labels() {  # file label...
-    f=$1; shift
-    { printf '\000\000\010\001'; be32 $#; for l in "$@"; do printf "\\$(printf %03o "$l")"; done; } >"$f"
-}
 
 mkdir -p fm
 idx_images fm/train-images-idx3-ubyte 5

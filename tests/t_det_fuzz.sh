@@ -12,15 +12,15 @@ set -eu
 conv="$(cd "$VB" && pwd)/tools/convert"
 dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
 mut="$(cd "$VB" && pwd)/tools/cfgmutate"
+. "$(cd "$(dirname "$0")" && pwd)/idx.sh"
 mkdir -p "$WORK"
 cd "$WORK"
 case "$DARKNET" in */asan/*) n=${FUZZ_N:-100} ;; *) n=${FUZZ_N:-200} ;; esac
 
-be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
-idx() {  # dir count: images and labels 0..9 in turn
+idx() {  # dir split count
     mkdir -p "$1"
-    { printf '\000\000\010\003'; be32 "$3"; be32 28; be32 28; head -c $(( $3 * 784 )) /dev/urandom; } >"$1/$2-images-idx3-ubyte"
-    { printf '\000\000\010\001'; be32 "$3"; i=0; while [ $i -lt "$3" ]; do printf "\\$(printf %03o $((i % 10)))"; i=$((i + 1)); done; } >"$1/$2-labels-idx1-ubyte"
+    idx_images "$1/$2-images-idx3-ubyte" "$3"
+    idx_cycle "$1/$2-labels-idx1-ubyte" "$3"
 }
 idx fm train 20
 idx fm t10k 10

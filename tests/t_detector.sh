@@ -6,23 +6,17 @@
 set -eu
 : "${WORK:?}" "${VB:?}" "${DARKNET:?}"
 conv="$(cd "$VB" && pwd)/tools/convert"
+. "$(cd "$(dirname "$0")" && pwd)/idx.sh"
 dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
 mkdir -p "$WORK"
 cd "$WORK"
 fail() { echo "FAIL t_detector: $*"; exit 1; }
 
-be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
-idx_images() {  # file count
-    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; head -c $(( $2 * 784 )) /dev/urandom; } >"$1"
-}
-idx_labels() {  # file count: labels 0..9 in turn
-    { printf '\000\000\010\001'; be32 "$2"; i=0; while [ $i -lt "$2" ]; do printf "\\$(printf %03o $((i % 10)))"; i=$((i + 1)); done; } >"$1"
-}
 mkdir -p fm
 idx_images fm/train-images-idx3-ubyte 30
-idx_labels fm/train-labels-idx1-ubyte 30
+idx_cycle fm/train-labels-idx1-ubyte 30
 idx_images fm/t10k-images-idx3-ubyte 20
-idx_labels fm/t10k-labels-idx1-ubyte 20
+idx_cycle fm/t10k-labels-idx1-ubyte 20
 
 # ---- the converter ---------------------------------------------------------------------------------
 "$conv" fashion-mnist-det fm det 24 6 >log 2>&1 || { cat log; fail "conversion failed"; }
