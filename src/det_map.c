@@ -119,18 +119,6 @@ static det_box clipped(int image, float score, box b)
     return d;
 }
 
-/* The label file `detector train` reads for an image (src/data.c, fill_truth_detection). */
-static void label_path(char *image, char *out)
-{
-    find_replace(image, "images", "labels", out);
-    find_replace(out, "JPEGImages", "labels", out);
-    find_replace(out, "raw", "labels", out);
-    find_replace(out, ".jpg", ".txt", out);
-    find_replace(out, ".png", ".txt", out);
-    find_replace(out, ".JPG", ".txt", out);
-    find_replace(out, ".JPEG", ".txt", out);
-}
-
 void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_thresh)
 {
     if(!(iou_thresh > 0 && iou_thresh <= 1)){
@@ -155,7 +143,7 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
     double t0 = what_time_is_it_now();
     for(i = 0; i < m; ++i){
         char lpath[4096];
-        label_path(paths[i], lpath);
+        detection_label_path(paths[i], lpath);  /* where training looks (patch 0052) */
         if(!strcmp(lpath, paths[i])){
             fprintf(stderr, "detector map: image %s (list %s, key 'valid' of %s): no label file can be "
                     "derived from its path (Darknet replaces 'images' by 'labels' and .jpg/.png by .txt)\n",
