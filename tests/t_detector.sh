@@ -124,10 +124,12 @@ net convolutional 0 >plain.cfg
 data=det/fashion-mnist-det.data
 "$dn" detector train $data fp.cfg >log 2>&1 || { tail -n 20 log; fail "FP detector training failed"; }
 [ -s det/backup/fp_final.weights ] || fail "no det/backup/fp_final.weights"
-"$dn" detector train $data ttq.cfg det/backup/fp_final.weights -clear >log 2>&1 ||
+"$dn" detector train $data ttq.cfg det/backup/fp_final.weights -clear -ttq_log_every 1 >log 2>&1 ||
     { tail -n 20 log; fail "TTQ detector training failed"; }
 [ -s det/backup/ttq_final.weights ] || fail "no det/backup/ttq_final.weights"
 grep -q "^3: " log || { tail -n 20 log; fail "TTQ training did not run its 3 steps from 0 (-clear)"; }
+# -ttq_log_every overrides the cfg (default 100): a telemetry row for each of the 3 iterations
+[ "$(wc -l <det/backup/ttq.ttq.csv)" -eq 4 ] || { cat det/backup/ttq.ttq.csv; fail "-ttq_log_every 1: expected a header and 3 telemetry rows"; }
 
 # random=1 resizes relative to the cfg's 96 pixels (upstream: 320..608); [ternary] layers resize
 sed -e 's/^random=0/random=1/' -e 's/^max_batches=3/max_batches=11/' ttq.cfg >rnd.cfg
