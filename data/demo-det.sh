@@ -62,6 +62,9 @@ map() {  # log cfg weights: prints the mAP in per cent
     "$DARKNET" detector map "$DATA" "$2" "$3" >"$1" 2>"$1.err" || { cat "$1.err" >&2; return 0; }
     sed -n 's/^mAP@0.50 = \([0-9.]*\) %.*/\1/p' "$1"
 }
+coco() {  # log of map: the mAP over IoU 0.50:0.95 in per cent
+    sed -n 's/^mAP@\[.50:.95\] = \([0-9.]*\) %.*/\1/p' "$1" 2>/dev/null
+}
 
 t0=$(now)
 echo "== training the full-precision detector $FP_CFG"
@@ -110,9 +113,11 @@ fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
     dev="$(nproc) cores"
     [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
     echo "== summary (Fashion-MNIST detection scenes, $(wc -l < "$SET/test.list") test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
-    awk -v a="${fp_map:-nan}" -v b="${ttq_map:-nan}" -v f="$FP_CFG" -v t="$TTQ_CFG" 'BEGIN {
-        printf "  %-38s mAP@0.5 %6.2f %%\n", "full precision (" f ")", a;
-        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", b, b - a }'
+    awk -v a="${fp_map:-nan}" -v b="${ttq_map:-nan}" -v f="$FP_CFG" -v t="$TTQ_CFG" \
+        -v c="$(coco "$OUT/fp-map.txt")" -v d="$(coco "$OUT/ttq-map.txt")" 'BEGIN {
+        if(c == "") c = "nan"; if(d == "") d = "nan";
+        printf "  %-38s mAP@0.5 %6.2f %%                mAP@[.5:.95] %6.2f %%\n", "full precision (" f ")", a, c;
+        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp)   mAP@[.5:.95] %6.2f %%   (%+.2f pp)\n", "TTQ (" t ")", b, b - a, d, d - c }'
     [ -n "$fold_map" ] && awk -v a="$fold_map" -v b="$ttq_map" 'BEGIN {
         printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network)\n", "TTQ folded to [convolutional]", a, a == b ? "equal to" : "differs from" }'
     [ -n "$packed_map" ] && awk -v a="$packed_map" -v b="$ttq_map" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$ttq_w")" 'BEGIN {

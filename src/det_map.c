@@ -7,7 +7,10 @@
  * Images and labels are found as `detector train` finds them (the .data file's valid list; each
  * image's labels in the .txt file its path leads to), and the network sees each image letterboxed
  * to its input size as in `detector valid`, with the same score threshold (0.005) and NMS (0.45),
- * and boxes clipped to the image as `detector valid` writes them.
+ * and boxes clipped to the image as `detector valid` writes them. It also prints the mean of that AP
+ * over the IoU thresholds 0.50, 0.55, ..., 0.95 (COCO's main figure, mAP@[.50:.95], but with VOC's
+ * all-point AP where COCO samples 101 recall points, and without COCO's area ranges or its limit of
+ * 100 detections per image).
  *
  * det_iou and det_class_ap are pure and tested against hand-computed cases (tests/test_det_map.c). */
 #include <stdio.h>
@@ -91,6 +94,19 @@ float det_class_ap(det_box *dets, int ndets, const det_box *truths, const int *t
     free(rec);
     if(tp_out) *tp_out = tp;
     return (float)ap;
+}
+
+float det_class_ap_coco(det_box *dets, int ndets, const det_box *truths, const int *truth_start,
+                        int nimages)
+{
+    double sum = 0;
+    int q;
+    for(q = 0; q < 10; ++q){
+        float ap = det_class_ap(dets, ndets, truths, truth_start, nimages, (50 + 5*q)/100.f, 0);
+        if(ap < 0) return -1;
+        sum += ap;
+    }
+    return (float)(sum/10);
 }
 
 /* ---- the command ------------------------------------------------------------------------------ */
@@ -194,8 +210,9 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
 
     printf("detector map: %s (%d images, %ld objects), %s, %s; IoU >= %.2f\n", valid, m, nobjects,
            cfgfile, weightfile ? weightfile : "no weights", iou_thresh);
-    printf("  %-16s %8s %11s %8s %9s\n", "class", "objects", "detections", "found", "AP");
-    double sum = 0;
+    printf("  %-16s %8s %11s %8s %9s %12s\n", "class", "objects", "detections", "found", "AP",
+           "AP@[.50:.95]");
+    double sum = 0, sum_coco = 0;
     int counted = 0;
     for(j = 0; j < classes; ++j){
         int tp;
@@ -203,8 +220,11 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         if(ap < 0){
             printf("  %-16s %8d %11d %8s %9s\n", names[j], 0, dets[j].n, "-", "(no objects)");
         } else {
-            printf("  %-16s %8d %11d %8d %7.2f %%\n", names[j], truths[j].n, dets[j].n, tp, 100*ap);
+            float apc = det_class_ap_coco(dets[j].b, dets[j].n, truths[j].b, start[j], m);
+            printf("  %-16s %8d %11d %8d %7.2f %% %10.2f %%\n", names[j], truths[j].n, dets[j].n, tp,
+                   100*ap, 100*apc);
             sum += ap;
+            sum_coco += apc;
             ++counted;
         }
         free(dets[j].b);
@@ -212,8 +232,12 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         free(start[j]);
         free(names[j]);
     }
-    if(counted) printf("mAP@%.2f = %.2f %% (mean over %d classes with objects; %.1f s)\n", iou_thresh,
-                       100*sum/counted, counted, what_time_is_it_now() - t0);
+    if(counted){
+        printf("mAP@%.2f = %.2f %% (mean over %d classes with objects; %.1f s)\n", iou_thresh,
+               100*sum/counted, counted, what_time_is_it_now() - t0);
+        printf("mAP@[.50:.95] = %.2f %% (mean over IoU 0.50, 0.55, ..., 0.95 of the classes' all-point AP)\n",
+               100*sum_coco/counted);
+    }
     else printf("mAP@%.2f: no class has an object in %s\n", iou_thresh, valid);
     free(dets);
     free(truths);

@@ -24,9 +24,14 @@ float det_iou(const det_box *a, const det_box *b);
 float det_class_ap(det_box *dets, int ndets, const det_box *truths, const int *truth_start,
                    int nimages, float iou_thresh, int *tp);
 
+/* The mean of det_class_ap over the IoU thresholds 0.50, 0.55, ..., 0.95 (COCO's thresholds, with
+ * VOC's all-point AP at each). Returns -1 when the class has no truth. */
+float det_class_ap_coco(det_box *dets, int ndets, const det_box *truths, const int *truth_start,
+                        int nimages);
+
 /* darknet detector map DATA CFG WEIGHTS [-iou T]: runs the network on every image of the .data
  * file's valid list, reads each image's labels as detector training does, and prints AP per class
- * and their mean. Bad input stops with a message naming the file and key. */
+ * and their mean, at iou_thresh and over IoU 0.50:0.95. Bad input stops with a message naming the file and key. */
 void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_thresh);
 
 #endif

@@ -1,6 +1,7 @@
-/* det_iou and det_class_ap (src/det_map.c), the arithmetic of `detector map`, against cases worked
- * out by hand: PASCAL VOC's matching (score order, the highest-IoU truth, one detection per truth)
- * and its all-point average precision under the precision envelope. */
+/* det_iou, det_class_ap and det_class_ap_coco (src/det_map.c), the arithmetic of `detector map`,
+ * against cases worked out by hand: PASCAL VOC's matching (score order, the highest-IoU truth, one
+ * detection per truth), its all-point average precision under the precision envelope, and that AP
+ * averaged over COCO's IoU thresholds. */
 #include "testutil.h"
 
 #include "det_map.h"
@@ -122,6 +123,20 @@ int main(int argc, char **argv)
         CHECK(fabsf(want - .2f*(1 + .75f + .75f + 4.f/7 + .5f)) < 1e-6f, "reference %g", want);
         CHECK_AP(ap_of(d, 10, t, 5, 3, .5f, &tp), want);
         CHECK(tp == 5, "true positives %d, expected 5", tp);
+    }
+    /* over IoU 0.50, 0.55, ..., 0.95: a detection shifted by 0.03 has IoU 0.17/0.23 = 0.739 with
+       its truth, a hit at the five thresholds up to 0.70 and a miss at the five from 0.75: 1/2 */
+    {
+        det_box t[] = {a};
+        det_box d[] = {B(0, .9f, .53f, .5f, .2f, .2f)};
+        int start[2] = {0, 1};
+        CHECK(fabsf(det_iou(d, t) - .17f/.23f) < 1e-5f, "case set-up: IoU %g", det_iou(d, t));
+        CHECK_AP(det_class_ap_coco(d, 1, t, start, 1), .5f);
+        det_box exact[] = {a};
+        exact[0].score = .9f;
+        CHECK_AP(det_class_ap_coco(exact, 1, t, start, 1), 1.f);
+        int none[2] = {0, 0};
+        CHECK(det_class_ap_coco(d, 1, t, none, 1) == -1, "a class without truths should give -1");
     }
     return t_finish();
 }
