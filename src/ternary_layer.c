@@ -1,7 +1,8 @@
 /* [ternary]: Darknet's convolutional layer with Trained Ternary Quantization (Zhu et al., ICLR
  * 2017, section 3). The latent full-precision weights stay in l.weights and are what the optimiser
  * updates; every forward ternarises them to {+Wp, 0, -Wn} (l.ternary_weights) and convolves with
- * those. Wp and Wn (l.wp, l.wn; l.ttq_nscales of each, 1 = one pair per layer) are learned by the
+ * those. Wp and Wn (l.wp, l.wn; l.ttq_nscales of each: 1 = one pair per layer, the paper's
+ * method, or l.n with per_filter=1, one pair and one threshold per filter) are learned by the
  * paper's rules, which live in ttq.c. Everything else (im2col + gemm, groups, batch_normalize,
  * activation) is Darknet's own convolutional code, run with the ternary weights swapped in. The GPU
  * twins of forward/backward/update are in ternary_kernels.cu. */
@@ -47,7 +48,8 @@ static int scale_group_size(layer l)
 
 layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int size, int stride,
                          int padding, ACTIVATION activation, int batch_normalize, int adam,
-                         float threshold, float sparsity, float wp, float wn, float decay)
+                         float threshold, float sparsity, float wp, float wn, float decay,
+                         int per_filter)
 {
     layer l = make_convolutional_layer_named("tern", batch, h, w, c, n, groups, size, stride,
                                              padding, activation, batch_normalize, 0, 0, adam);
@@ -55,7 +57,7 @@ layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int 
     l.ttq_threshold = threshold;
     l.ttq_sparsity = sparsity;
     l.ttq_decay = decay;
-    l.ttq_nscales = 1;
+    l.ttq_nscales = per_filter ? n : 1;   /* Darknet stores the weights filter by filter */
     l.wp = xcalloc(l.ttq_nscales, sizeof(float));
     l.wn = xcalloc(l.ttq_nscales, sizeof(float));
     l.wp_updates = xcalloc(l.ttq_nscales, sizeof(float));
@@ -120,6 +122,14 @@ void free_ternary_layer(layer l)
     size_t i;
     for(i = 0; i < sizeof(dev)/sizeof(dev[0]); ++i) if(dev[i]) cuda_free(dev[i]);
 #endif
+}
+
+float ternary_mean(const float *v, int k)
+{
+    double s = 0;
+    int i;
+    for(i = 0; i < k; ++i) s += v[i];
+    return k > 0 ? (float)(s/k) : 0;
 }
 
 /* Chooses delta for each scale group and writes q = ternarize(w) into l.ternary_weights. */
@@ -297,6 +307,7 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
     float wp = cfg_float(&x, "wp", 1, &wp_given, &wp_raw);
     float wn = cfg_float(&x, "wn", 1, &wn_given, &wn_raw);
     float decay = cfg_float(&x, "wpwn_decay", -1, &d_given, &d_raw);
+    int per_filter = cfg_int(&x, "per_filter", 0, 0, 1, "0 or 1");
     if(t_given && r_given){
         ttq_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
                       "no 'sparsity' when 'threshold' is set (they are exclusive)");
@@ -319,7 +330,7 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 
     layer l = make_ternary_layer(batch, h, w, c, n, groups, size, stride, padding, activation,
                                  batch_normalize, adam, r_given ? -1 : threshold,
-                                 r_given ? sparsity : -1, wp, wn, d_given ? decay : -1);
+                                 r_given ? sparsity : -1, wp, wn, d_given ? decay : -1, per_filter);
     l.flipped = flipped;
     if(dot_given) l.dot = dot;
     return l;

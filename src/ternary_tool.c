@@ -36,7 +36,7 @@
 static void ternary_info(char *cfgfile, char *weightfile)
 {
     network *net = load_network(cfgfile, weightfile, 0);
-    int i, nt = 0;
+    int i, nt = 0, nf = 0;
     double fp_bytes = 0, tern_bytes = 0;
     printf("%5s %-8s %7s %9s %10s %10s %10s %9s %10s\n", "layer", "type", "filters", "weights",
            "Wp", "Wn", "delta", "zeros", "max|w|");
@@ -46,9 +46,12 @@ static void ternary_info(char *cfgfile, char *weightfile)
             ternarize_ternary_layer(l);
             size_t z = ttq_count_zeros_ref(l.ternary_weights, l.nweights);
             float m = ttq_threshold_ref(l.weights, l.nweights, 1);
-            printf("%5d %-8s %7d %9d %10.5f %10.5f %10.6f %8.2f%% %10.6f\n", i, "ternary", l.n,
-                   l.nweights, l.wp[0], l.wn[0], l.ttq_delta[0], 100.0*z/l.nweights, m);
+            int k = l.ttq_nscales;
+            printf("%5d %-8s %7d %9d %10.5f %10.5f %10.6f %8.2f%% %10.6f\n", i,
+                   k > 1 ? "ternaryF" : "ternary", l.n, l.nweights, ternary_mean(l.wp, k),
+                   ternary_mean(l.wn, k), ternary_mean(l.ttq_delta, k), 100.0*z/l.nweights, m);
             ++nt;
+            nf += k > 1;
             fp_bytes += 4.0*l.nweights;
             tern_bytes += ttq_packed_size(l.nweights) + 8.0*l.ttq_nscales;
         } else if(l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL){
@@ -59,6 +62,8 @@ static void ternary_info(char *cfgfile, char *weightfile)
             tern_bytes += 4.0*l.inputs*l.outputs;
         }
     }
+    if(nf) printf("ternaryF: per_filter=1, a Wp, Wn and delta for each filter; the table shows their "
+                  "means\n");
     printf("%d [ternary] layers; weights (biases and BN excluded): %.1f KiB as FP32, "
            "%.1f KiB with ternary layers packed as `ternary pack` writes them (base-3 codes, 1.6 "
            "bits per weight, + Wp/Wn) (%.1fx smaller)\n",
@@ -146,7 +151,8 @@ static void ternary_plot(const char *csv, const char *png)
 /* ---- fold ------------------------------------------------------------------------------------ */
 
 /* Keys that only [ternary] reads; a folded section keeps them as comments. */
-static const char *const ttq_only_keys[] = {"threshold", "sparsity", "wp", "wn", "wpwn_decay", 0};
+static const char *const ttq_only_keys[] = {"threshold", "sparsity", "wp", "wn", "wpwn_decay",
+                                            "per_filter", 0};
 
 /* "key=" at the start of a stripped cfg line */
 static int has_key(const char *stripped, const char *key)
@@ -402,7 +408,9 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
         layer l = net->layers[i];
         if(l.type != TERNARY) continue;
         size_t z = ttq_count_zeros_ref(l.ternary_weights, l.nweights);
-        fprintf(stderr, "%5d %10.5f %10.5f %8.2f%%\n", i, l.wp[0], l.wn[0], 100.0*z/l.nweights);
+        fprintf(stderr, "%5d %10.5f %10.5f %8.2f%%%s\n", i, ternary_mean(l.wp, l.ttq_nscales),
+                ternary_mean(l.wn, l.ttq_nscales), 100.0*z/l.nweights,
+                l.ttq_nscales > 1 ? "  (per filter: means)" : "");
     }
     fprintf(stderr, "folded %d [ternary] layers into [convolutional]%s: %s, %s; checked: the "
             "outputs differ by at most %g\n", nt,

@@ -62,7 +62,9 @@ void ttq_csv_row(FILE *f, network *net, int images_per_epoch, float loss, float 
         if(l.type != TERNARY) continue;
         size_t z = ttq_count_zeros_ref(l.ternary_weights, l.nweights);
         float maxw = ttq_threshold_ref(l.weights, l.nweights, 1);
-        fprintf(f, ",%.6g,%.6g,%.6g,%.6f,%.6g", l.wp[0], l.wn[0], l.ttq_delta[0],
+        int k = l.ttq_nscales;   /* per_filter=1: the means over the filters */
+        fprintf(f, ",%.6g,%.6g,%.6g,%.6f,%.6g", ternary_mean(l.wp, k), ternary_mean(l.wn, k),
+                ternary_mean(l.ttq_delta, k),
                 (double)z/l.nweights, maxw);
     }
     fprintf(f, "\n");

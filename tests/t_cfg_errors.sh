@@ -54,10 +54,14 @@ expect_error binary "binary=1"
 expect_error xnor "xnor=1"
 expect_error activation "activation=bogus"
 expect_error batch_normalize "batch_normalize=yes"
+expect_error per_filter "per_filter=2"
+expect_error per_filter "per_filter=filter"
 expect_ok "threshold=0.1"
 expect_ok "sparsity=0"
 expect_ok "sparsity=0.5${nl}wp=0.5${nl}wn=2${nl}wpwn_decay=0"
 expect_ok "groups=2${nl}batch_normalize=1${nl}binary=0"
+expect_ok "per_filter=1${nl}sparsity=0.4"
+expect_ok "per_filter=0"
 
 # [net]'s random erasing keys (patch 0021)
 net_cfg() { printf '[net]\n%s\nbatch=1\nheight=8\nwidth=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"; }

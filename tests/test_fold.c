@@ -22,7 +22,7 @@ static const char *mix_cfg =
     "[ternary]\nfilters=8\nsize=3\nstride=1\npad=1\nbatch_normalize=1\nactivation=relu\n"
     "threshold = 0.1\n\n"
     "[ternary]\nfilters=16\nsize=3\nstride=2\npad=1\ngroups=2\nbatch_normalize=1\nactivation=leaky\n"
-    "sparsity=0.4\n\n"
+    "sparsity=0.4\nper_filter=1\n\n"
     "[ternary]\nfilters=16\nsize=1\nstride=1\nflipped=1\nactivation=linear\nwpwn_decay=0\n\n"
     "# 12x12x8 (layer 1) into 6x6x16: strided\n"
     "[shortcut]\nfrom=-3\nactivation=relu\n\n"
@@ -67,6 +67,7 @@ static void test_fold_mix(void)
           count(text, "[convolutional]\n"));
     CHECK(count(text, "# [ternary] only: threshold = 0.1\n") == 1 &&
           count(text, "# [ternary] only: sparsity=0.4\n") == 1 &&
+          count(text, "# [ternary] only: per_filter=1\n") == 1 &&
           count(text, "# [ternary] only: wpwn_decay=0\n") == 1 &&
           count(text, "# [ternary] only: wp=0.7\n") == 1 && count(text, "# [ternary] only: wn=1.3\n") == 1,
           "folded cfg: the TTQ keys are not commented out:\n%s", text);
@@ -88,10 +89,10 @@ static void test_fold_mix(void)
         CHECK(lb.type == CONVOLUTIONAL && lb.nweights == la.nweights, "layer %d: not a like convolution", i);
         if(lb.type != CONVOLUTIONAL) continue;
         ternarize_ternary_layer(la);
-        int npos = 0, nneg = 0, nzero = 0, bad = 0;
-        for(j = 0; j < la.nweights; ++j){
+        int npos = 0, nneg = 0, nzero = 0, bad = 0, gs = la.nweights/la.ttq_nscales;
+        for(j = 0; j < la.nweights; ++j){   /* per_filter=1: filter j/gs's own Wp, Wn */
             float q = lb.weights[j];
-            if(q == la.wp[0]) ++npos; else if(q == -la.wn[0]) ++nneg; else if(q == 0) ++nzero; else ++bad;
+            if(q == la.wp[j/gs]) ++npos; else if(q == -la.wn[j/gs]) ++nneg; else if(q == 0) ++nzero; else ++bad;
         }
         CHECK(bad == 0 && npos > 0 && nneg > 0 && nzero > 0,
               "layer %d: %d weights not in {+Wp, 0, -Wn} (%d/%d/%d)", i, bad, npos, nzero, nneg);
@@ -99,7 +100,8 @@ static void test_fold_mix(void)
               "layer %d: folded weights differ from the layer's ternary weights", i);
         CHECK(!memcmp(lb.biases, la.biases, la.n*sizeof(float)), "layer %d: biases", i);
         if(la.type == TERNARY && la.ttq_sparsity >= 0){
-            CHECK(fabs(nzero/(double)la.nweights - 0.4) < 0.01, "layer %d: sparsity %g, expected 0.4",
+            /* per filter, each group rounds its share of zeros: within one weight a group */
+            CHECK(fabs(nzero/(double)la.nweights - 0.4) < 0.01 + 1.0/gs, "layer %d: sparsity %g, expected 0.4",
                   i, nzero/(double)la.nweights);
         }
     }

@@ -17,6 +17,7 @@ typedef struct {
     int batch, c, h, w, n, groups, size, stride, pad, bn;
     ACTIVATION act;
     float threshold, sparsity;
+    int per_filter;
 } shape;
 
 typedef struct {
@@ -98,17 +99,19 @@ static void check_shape(const char *name, shape s, unsigned seed)
 {
     t_log("%s\n", name);
     int pad = s.pad;
-    float wp = 1.3f, wn = 0.7f;
     layer l = make_ternary_layer(s.batch, s.h, s.w, s.c, s.n, s.groups, s.size, s.stride, pad,
-                                 s.act, s.bn, 0, s.threshold, s.sparsity, wp, wn, -1);
-    int i, nw = l.nweights;
+                                 s.act, s.bn, 0, s.threshold, s.sparsity, 1.3f, 0.7f, -1, s.per_filter);
+    int i, nw = l.nweights, k = l.ttq_nscales, gs = nw/k, gi;
+    CHECK(k == (s.per_filter ? s.n : 1), "%d scale groups, expected %d", k, s.per_filter ? s.n : 1);
+    /* per filter: every group its own scales, so that a mixed-up group shows */
+    for(gi = 0; gi < k; ++gi){ l.wp[gi] = 1.3f + 0.1f*gi; l.wn[gi] = 0.7f - 0.05f*gi; }
+    const float *wp = l.wp, *wn = l.wn;
     for(i = 0; i < nw; ++i) l.weights[i] = frand(&seed);
-    /* keep every latent weight at least 10% of delta away from +-delta */
+    /* keep every latent weight at least 10% of its group's delta away from +-delta */
     for(int pass = 0; pass < 3; ++pass){
         ternarize_ternary_layer(l);
-        float d = l.ttq_delta[0];
         for(i = 0; i < nw; ++i){
-            float a = fabsf(l.weights[i]);
+            float a = fabsf(l.weights[i]), d = l.ttq_delta[i/gs];
             if(fabsf(a - d) < 0.1f*d && a < 0.999f) l.weights[i] *= (a < d) ? 0.8f : 1.2f;
         }
     }
@@ -126,7 +129,6 @@ static void check_shape(const char *name, shape s, unsigned seed)
     net.workspace = calloc(l.workspace_size/sizeof(float) + 1, sizeof(float));
 
     forward_ternary_layer(l, net);
-    float delta0 = l.ttq_delta[0];
 
     ref R;
     R.s = s;
@@ -140,8 +142,8 @@ static void check_shape(const char *name, shape s, unsigned seed)
     for(i = 0; i < inputs; ++i) R.x[i] = x[i];
     int *region = malloc(nw*sizeof(int));
     for(i = 0; i < nw; ++i){
-        region[i] = ttq_region(l.weights[i], delta0);
-        R.q[i] = region[i] == TTQ_POS ? wp : region[i] == TTQ_NEG ? -wn : 0;
+        region[i] = ttq_region(l.weights[i], l.ttq_delta[i/gs]);
+        R.q[i] = region[i] == TTQ_POS ? wp[i/gs] : region[i] == TTQ_NEG ? -wn[i/gs] : 0;
     }
     for(i = 0; i < s.n; ++i){ R.bias[i] = l.biases[i]; R.gamma[i] = s.bn ? l.scales[i] : 1; }
     for(i = 0; i < outputs; ++i) R.r[i] = frand(&seed);
@@ -168,40 +170,44 @@ static void check_shape(const char *name, shape s, unsigned seed)
     for(i = 0; i < nw; ++i){ g[i] = (float)-num_grad(&R, &R.q[i], h); if(fabs(g[i]) > gmax) gmax = fabs(g[i]); }
     CHECK_CLOSE("conv update for q (-dL/dq)", l.ternary_updates, g, nw, 2e-4*gmax + 1e-5, 2e-3);
     float *lat = malloc(nw*sizeof(float));
-    double sp = 0, sn = 0;
+    double *sp = calloc(k, sizeof(double)), *sn = calloc(k, sizeof(double));
     for(i = 0; i < nw; ++i){
-        float sc = region[i] == TTQ_POS ? wp : region[i] == TTQ_NEG ? wn : 1;
+        float sc = region[i] == TTQ_POS ? wp[i/gs] : region[i] == TTQ_NEG ? wn[i/gs] : 1;
         lat[i] = sc*g[i];
-        if(region[i] == TTQ_POS) sp += g[i];
-        if(region[i] == TTQ_NEG) sn += g[i];
+        if(region[i] == TTQ_POS) sp[i/gs] += g[i];
+        if(region[i] == TTQ_NEG) sn[i/gs] += g[i];
     }
-    CHECK_CLOSE("latent updates (s_i * -dL/dq_i)", l.weight_updates, lat, nw, 2e-4*gmax*wp + 1e-5, 2e-3);
+    CHECK_CLOSE("latent updates (s_i * -dL/dq_i)", l.weight_updates, lat, nw, 2e-4*gmax*2 + 1e-5, 2e-3);
 
-    /* dL/dWp, dL/dWn: perturb the scale in every ternary weight of its region */
-    double dwp, dwn;
-    {
-        double L0p, L0m;
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_POS) R.q[i] = wp + h;
+    /* dL/dWp, dL/dWn of each scale group: perturb the scale in every ternary weight of its
+       region in that group */
+    for(int gr = 0; gr < k; ++gr){
+        double dwp, dwn, L0p, L0m;
+        int lo = gr*gs, hi = lo + gs;
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_POS) R.q[i] = wp[gr] + h;
         L0p = ref_loss(&R, 0);
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_POS) R.q[i] = wp - h;
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_POS) R.q[i] = wp[gr] - h;
         L0m = ref_loss(&R, 0);
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_POS) R.q[i] = wp;
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_POS) R.q[i] = wp[gr];
         dwp = (L0p - L0m)/(2*h);
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_NEG) R.q[i] = -(wn + h);
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_NEG) R.q[i] = -(wn[gr] + h);
         L0p = ref_loss(&R, 0);
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_NEG) R.q[i] = -(wn - h);
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_NEG) R.q[i] = -(wn[gr] - h);
         L0m = ref_loss(&R, 0);
-        for(i = 0; i < nw; ++i) if(region[i] == TTQ_NEG) R.q[i] = -wn;
+        for(i = lo; i < hi; ++i) if(region[i] == TTQ_NEG) R.q[i] = -wn[gr];
         dwn = (L0p - L0m)/(2*h);
+        double scale = fabs(dwp) + fabs(dwn) + 1e-3;
+        CHECK(fabs(l.wp_updates[gr] - (-dwp)) < 2e-3*scale, "group %d: wp update %.7g, want -dL/dWp = %.7g",
+              gr, l.wp_updates[gr], -dwp);
+        CHECK(fabs(l.wn_updates[gr] - (-dwn)) < 2e-3*scale, "group %d: wn update %.7g, want -dL/dWn = %.7g",
+              gr, l.wn_updates[gr], -dwn);
+        /* and the paper's sums, from the numerical dL/dq: dWp = sum_pos, dWn = -sum_neg */
+        CHECK(fabs(-dwp - sp[gr]) < 2e-3*scale && fabs(-dwn + sn[gr]) < 2e-3*scale,
+              "group %d: -dL/dWp %.7g vs sum_pos %.7g; -dL/dWn %.7g vs -sum_neg %.7g", gr, -dwp, sp[gr], -dwn, -sn[gr]);
+        t_log("  group %d: wp update %.6g (numerical %.6g), wn update %.6g (numerical %.6g)\n",
+              gr, l.wp_updates[gr], -dwp, l.wn_updates[gr], -dwn);
     }
-    double scale = fabs(dwp) + fabs(dwn) + 1e-3;
-    CHECK(fabs(l.wp_updates[0] - (-dwp)) < 2e-3*scale, "wp update %.7g, want -dL/dWp = %.7g", l.wp_updates[0], -dwp);
-    CHECK(fabs(l.wn_updates[0] - (-dwn)) < 2e-3*scale, "wn update %.7g, want -dL/dWn = %.7g", l.wn_updates[0], -dwn);
-    /* and the paper's sums, from the numerical dL/dq: dWp = sum_pos, dWn = -sum_neg */
-    CHECK(fabs(-dwp - sp) < 2e-3*scale && fabs(-dwn + sn) < 2e-3*scale,
-          "-dL/dWp %.7g vs sum_pos %.7g; -dL/dWn %.7g vs -sum_neg %.7g", -dwp, sp, -dwn, -sn);
-    t_log("  wp update %.6g (numerical %.6g), wn update %.6g (numerical %.6g)\n",
-          l.wp_updates[0], -dwp, l.wn_updates[0], -dwn);
+    free(sp); free(sn);
 
     /* biases (beta) and BN scales */
     float *gb = malloc(s.n*sizeof(float));
@@ -229,5 +235,9 @@ int main(int argc, char **argv)
     check_shape("depthwise s2",         (shape){2, 4, 6, 6, 4, 4, 3, 2, 1, 0, LINEAR, 0.05f, -1}, 5);
     check_shape("sparsity 0.4 bn",      (shape){2, 3, 5, 5, 5, 1, 3, 1, 1, 1, LINEAR, -1, 0.4f}, 6);
     check_shape("threshold 0.3 bn s2 nopad", (shape){2, 3, 8, 8, 4, 1, 3, 2, 0, 1, LINEAR, 0.3f, -1}, 7);
+    /* per_filter=1: a Wp, Wn and threshold per filter */
+    check_shape("per-filter 3x3 bn leaky",   (shape){2, 3, 6, 6, 4, 1, 3, 1, 1, 1, LEAKY, 0.05f, -1, 1}, 8);
+    check_shape("per-filter groups=2 s2",    (shape){2, 4, 7, 7, 6, 2, 3, 2, 1, 0, LINEAR, 0.2f, -1, 1}, 9);
+    check_shape("per-filter sparsity 0.4",   (shape){2, 3, 5, 5, 5, 1, 3, 1, 1, 1, LINEAR, -1, 0.4f, 1}, 10);
     return t_finish();
 }

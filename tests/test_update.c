@@ -9,7 +9,7 @@
 
 static layer make(int adam, float decay)
 {
-    return make_ternary_layer(1, 4, 4, 2, 2, 1, 3, 1, 1, LINEAR, 1, adam, 0.05f, -1, 1.2f, 0.8f, decay);
+    return make_ternary_layer(1, 4, 4, 2, 2, 1, 3, 1, 1, LINEAR, 1, adam, 0.05f, -1, 1.2f, 0.8f, decay, 0);
 }
 
 static void test_sgd(void)

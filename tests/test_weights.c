@@ -10,7 +10,7 @@
 #include "ternary_layer.h"
 
 static char dir[] = "/tmp/ttq-weights-XXXXXX";
-static char path_t[256], path_c[256], path_m[256];
+static char path_t[256], path_c[256], path_m[256], path_f[256];
 
 static void write_cfgs(void)
 {
@@ -31,6 +31,9 @@ static void write_cfgs(void)
     snprintf(path_m, sizeof path_m, "%s/m0.cfg", dir);
     snprintf(buf, sizeof buf, fmt, "0", "ternary", "", "ternary");
     t_write_file(path_m, buf);
+    snprintf(path_f, sizeof path_f, "%s/f0.cfg", dir);
+    snprintf(buf, sizeof buf, fmt, "0", "ternary", "per_filter=1\nsparsity=0.3\n", "ternary");
+    t_write_file(path_f, buf);
 }
 
 static data random_data(network *net, unsigned seed)
@@ -67,8 +70,13 @@ static void check_same_params(const char *what, network *a, network *b)
                   && same(x->rolling_variance, y->rolling_variance, x->n), "%s: layer %d BN", what, i);
         }
         if(x->type == TERNARY){
-            CHECK(x->wp[0] == y->wp[0] && x->wn[0] == y->wn[0], "%s: layer %d Wp/Wn %g/%g vs %g/%g",
-                  what, i, x->wp[0], x->wn[0], y->wp[0], y->wn[0]);
+            CHECK(x->ttq_nscales == y->ttq_nscales, "%s: layer %d: %d vs %d scale groups", what, i,
+                  x->ttq_nscales, y->ttq_nscales);
+            int k;
+            for(k = 0; k < x->ttq_nscales; ++k){
+                CHECK(x->wp[k] == y->wp[k] && x->wn[k] == y->wn[k], "%s: layer %d Wp/Wn %d: %g/%g vs %g/%g",
+                      what, i, k, x->wp[k], x->wn[k], y->wp[k], y->wn[k]);
+            }
         }
     }
 }
@@ -119,6 +127,95 @@ static void test_round_trip_and_resume(void)
     check_same_params("resumed training", a, b);
     free_network(a);
     free_network(b);
+}
+
+static int same_file(const char *p1, const char *p2)
+{
+    FILE *f1 = fopen(p1, "rb"), *f2 = fopen(p2, "rb");
+    int c1, c2, differ = !f1 || !f2;
+    if(!differ) do { c1 = fgetc(f1); c2 = fgetc(f2); differ |= (c1 != c2); } while(c1 != EOF && c2 != EOF);
+    if(f1) fclose(f1);
+    if(f2) fclose(f2);
+    return !differ;
+}
+
+static void child_load(void *p);
+static void expect_error(const char *name, const char *cfg, const char *weights, const char *needle,
+                         void (*fn)(void *));
+
+/* per_filter=1: the record carries a Wp and Wn per filter; they round-trip and resume exactly, a
+ * packed file gives the same outputs, a per-layer file loads into a per-filter layer (each filter
+ * starts from the layer's pair), and a per-filter file into a per-layer cfg is an error. */
+static void test_per_filter(void)
+{
+    char w1[300], w2[300], wp[300], wl[300];
+    snprintf(w1, sizeof w1, "%s/pf.weights", dir);
+    snprintf(w2, sizeof w2, "%s/pf2.weights", dir);
+    snprintf(wp, sizeof wp, "%s/pf-packed.weights", dir);
+    snprintf(wl, sizeof wl, "%s/layer.weights", dir);
+    srand(5);
+    network *a = parse_network_cfg(path_f);
+    layer *la = &a->layers[1];
+    CHECK(la->ttq_nscales == 6 && a->layers[2].ttq_nscales == 1, "scale groups %d and %d, expected 6 and 1",
+          la->ttq_nscales, a->layers[2].ttq_nscales);
+    int s, k, distinct = 0;
+    for(s = 0; s < 4; ++s){
+        data d = random_data(a, 40 + s);
+        train_network(a, d);
+        free_data(d);
+    }
+    for(k = 1; k < la->ttq_nscales; ++k) distinct += la->wp[k] != la->wp[0];
+    CHECK(distinct > 0, "per-filter Wp all equal after training: %g", la->wp[0]);
+    save_weights(a, w1);
+
+    srand(6);
+    network *b = parse_network_cfg(path_f);
+    load_weights(b, w1);
+    check_same_params("per-filter round trip", a, b);
+    save_weights(b, w2);
+    CHECK(same_file(w1, w2), "per-filter: re-saved file differs from the original");
+    for(s = 0; s < 3; ++s){
+        data d = random_data(a, 50 + s);
+        float l1 = train_network(a, d), l2 = train_network(b, d);
+        CHECK(l1 == l2, "per-filter resume step %d: loss %g vs %g", s, l1, l2);
+        free_data(d);
+    }
+    check_same_params("per-filter resumed training", a, b);
+
+    /* packed: the same outputs as the network it was packed from */
+    ttq_save_packed = 1;
+    save_weights(a, wp);
+    ttq_save_packed = 0;
+    network *c = parse_network_cfg(path_f);
+    load_weights(c, wp);
+    set_batch_network(a, 1);
+    set_batch_network(c, 1);
+    float *x = calloc(a->inputs, sizeof(float));
+    for(k = 0; k < a->inputs; ++k) x[k] = (k % 7)/7.f;
+    float *oa = network_predict(a, x);
+    float ya[4];
+    memcpy(ya, oa, sizeof ya);
+    float *oc = network_predict(c, x);
+    CHECK(!memcmp(ya, oc, sizeof ya), "per-filter packed: outputs %g %g vs %g %g", ya[0], ya[1], oc[0], oc[1]);
+    for(k = 0; k < la->ttq_nscales; ++k){
+        CHECK(c->layers[1].wp[k] == la->wp[k] && c->layers[1].wn[k] == la->wn[k], "per-filter packed: Wp/Wn %d", k);
+    }
+
+    /* a per-layer file into the per-filter cfg: every filter takes the layer's pair */
+    network *m = parse_network_cfg(path_m);
+    m->layers[1].wp[0] = 0.625f;
+    m->layers[1].wn[0] = 1.5f;
+    save_weights(m, wl);
+    network *f = parse_network_cfg(path_f);
+    load_weights(f, wl);
+    for(k = 0; k < f->layers[1].ttq_nscales; ++k){
+        CHECK(f->layers[1].wp[k] == 0.625f && f->layers[1].wn[k] == 1.5f, "per-layer file into per-filter: Wp/Wn %d = %g/%g",
+              k, f->layers[1].wp[k], f->layers[1].wn[k]);
+    }
+    /* and the other way round: the file has more scales than the layer takes */
+    expect_error("per-filter file into a per-layer cfg", path_m, w1, "number of Wp/Wn scales", child_load);
+    free(x);
+    free_network(a); free_network(b); free_network(c); free_network(m); free_network(f);
 }
 
 /* flipped=1: the file holds each filter transposed; a save and a load give back the same weights
@@ -331,6 +428,7 @@ int main(int argc, char **argv)
     test_fp_to_ttq();
     test_flipped();
     test_errors();
+    test_per_filter();
     t_done_with_dir(dir);
     return t_finish();
 }

@@ -22,7 +22,7 @@
 #define FWD_TOL 1e-4     /* relative, forward outputs */
 #define GRAD_TOL 2e-3    /* relative to the largest magnitude, gradients and updates */
 
-typedef struct { int batch, c, hw, n, groups, size, stride, pad, bn; float t, r; } shape;
+typedef struct { int batch, c, hw, n, groups, size, stride, pad, bn; float t, r; int per_filter; } shape;
 
 static float frand(unsigned *s)
 {
@@ -51,19 +51,23 @@ static void compare(const char *what, const float *gpu, const float *cpu, int n,
 
 static void check_shape(shape s, int adam, unsigned seed)
 {
+    int i;
     char name[160];
     const char *e = getenv("DARKNET_TTQ_FUSED");
-    snprintf(name, sizeof name, "b%d c%d %dx%d n%d g%d k%d s%d bn%d %s%s%s", s.batch, s.c, s.hw, s.hw,
-             s.n, s.groups, s.size, s.stride, s.bn, s.r >= 0 ? "sparsity" : "threshold", adam ? " adam" : "",
-             (e && !strcmp(e, "0")) ? " unfused" : "");
+    snprintf(name, sizeof name, "b%d c%d %dx%d n%d g%d k%d s%d bn%d %s%s%s%s", s.batch, s.c, s.hw, s.hw,
+             s.n, s.groups, s.size, s.stride, s.bn, s.r >= 0 ? "sparsity" : "threshold",
+             s.per_filter ? " per-filter" : "", adam ? " adam" : "", (e && !strcmp(e, "0")) ? " unfused" : "");
     t_log("%s\n", name);
     gpu_index = -1;
     layer c = make_ternary_layer(s.batch, s.hw, s.hw, s.c, s.n, s.groups, s.size, s.stride, s.pad,
-                                 LEAKY, s.bn, adam, s.t, s.r, 1.1f, 0.9f, -1);
+                                 LEAKY, s.bn, adam, s.t, s.r, 1.1f, 0.9f, -1, s.per_filter);
     gpu_index = 0;
     layer g = make_ternary_layer(s.batch, s.hw, s.hw, s.c, s.n, s.groups, s.size, s.stride, s.pad,
-                                 LEAKY, s.bn, adam, s.t, s.r, 1.1f, 0.9f, -1);
-    int i, ni = c.inputs*s.batch, no = c.outputs*s.batch;
+                                 LEAKY, s.bn, adam, s.t, s.r, 1.1f, 0.9f, -1, s.per_filter);
+    int k = c.ttq_nscales;
+    /* per filter: different starting scales, so that a mixed-up group shows */
+    for(i = 0; i < k; ++i){ c.wp[i] = g.wp[i] = 1.1f + 0.01f*i; c.wn[i] = g.wn[i] = 0.9f - 0.005f*i; }
+    int ni = c.inputs*s.batch, no = c.outputs*s.batch;
     for(i = 0; i < c.nweights; ++i) c.weights[i] = g.weights[i] = frand(&seed);
     for(i = 0; i < c.n; ++i){ c.biases[i] = g.biases[i] = 0.1f*frand(&seed); if(s.bn) c.scales[i] = g.scales[i] = 1 + 0.1f*frand(&seed); }
     push_ternary_layer(g);
@@ -89,8 +93,10 @@ static void check_shape(shape s, int adam, unsigned seed)
     forward_ternary_layer_gpu(g, ng);
     pull(buf, g.output_gpu, no);
     compare("forward output", buf, c.output, no, FWD_TOL);
-    pull(big, g.ttq_delta_gpu, 1);
-    CHECK(big[0] == c.ttq_delta[0], "%s: threshold GPU %.9g CPU %.9g", name, big[0], c.ttq_delta[0]);
+    pull(big, g.ttq_delta_gpu, k);
+    for(i = 0; i < k; ++i){
+        CHECK(big[i] == c.ttq_delta[i], "%s: threshold %d GPU %.9g CPU %.9g", name, i, big[i], c.ttq_delta[i]);
+    }
     pull(big, g.ternary_weights_gpu, c.nweights);
     CHECK_CLOSE("ternary weights", big, c.ternary_weights, c.nweights, 0, 0);
 
@@ -104,9 +110,11 @@ static void check_shape(shape s, int adam, unsigned seed)
     compare("latent weight updates", g.weight_updates, c.weight_updates, c.nweights, GRAD_TOL);
     compare("conv update for q", g.ternary_updates, c.ternary_updates, c.nweights, GRAD_TOL);
     compare("bias updates", g.bias_updates, c.bias_updates, c.n, GRAD_TOL);
-    double sc = fabs(c.wp_updates[0]) + fabs(c.wn_updates[0]) + 1e-6;
-    CHECK(fabs(g.wp_updates[0] - c.wp_updates[0]) < GRAD_TOL*sc && fabs(g.wn_updates[0] - c.wn_updates[0]) < GRAD_TOL*sc,
-          "%s: Wp/Wn updates GPU %g/%g CPU %g/%g", name, g.wp_updates[0], g.wn_updates[0], c.wp_updates[0], c.wn_updates[0]);
+    for(i = 0; i < k; ++i){
+        double sc = fabs(c.wp_updates[i]) + fabs(c.wn_updates[i]) + 1e-6;
+        CHECK(fabs(g.wp_updates[i] - c.wp_updates[i]) < GRAD_TOL*sc && fabs(g.wn_updates[i] - c.wn_updates[i]) < GRAD_TOL*sc,
+              "%s: Wp/Wn updates %d GPU %g/%g CPU %g/%g", name, i, g.wp_updates[i], g.wn_updates[i], c.wp_updates[i], c.wn_updates[i]);
+    }
 
     update_args a = {0};
     a.batch = s.batch; a.learning_rate = 0.05f; a.momentum = 0.9f; a.decay = 0.0005f;
@@ -116,8 +124,10 @@ static void check_shape(shape s, int adam, unsigned seed)
     update_ternary_layer_gpu(g, a);
     pull_ternary_layer(g);
     compare("latent weights after update", g.weights, c.weights, c.nweights, GRAD_TOL);
-    CHECK(fabs(g.wp[0] - c.wp[0]) < 1e-4 && fabs(g.wn[0] - c.wn[0]) < 1e-4,
-          "%s: Wp/Wn after update GPU %g/%g CPU %g/%g", name, g.wp[0], g.wn[0], c.wp[0], c.wn[0]);
+    for(i = 0; i < k; ++i){
+        CHECK(fabs(g.wp[i] - c.wp[i]) < 1e-4 && fabs(g.wn[i] - c.wn[i]) < 1e-4,
+              "%s: Wp/Wn %d after update GPU %g/%g CPU %g/%g", name, i, g.wp[i], g.wn[i], c.wp[i], c.wn[i]);
+    }
 
     cuda_free(ng.input_gpu); cuda_free(ng.delta_gpu); cuda_free(ng.workspace);
     free(nc.delta); free(nc.workspace); free(x); free(r); free(buf); free(big);
@@ -196,6 +206,10 @@ int main(int argc, char **argv)
         /* more weights (73 728) than the fused threshold kernel takes: the multi-block path */
         {1, 64, 4, 128, 1, 3, 1, 1, 1, 0.05f, -1},
         {1, 64, 4, 128, 1, 3, 1, 1, 0, -1, 0.5f},
+        /* per_filter=1: a Wp, Wn and threshold per filter (scale groups of 72, 144 and 576) */
+        {4, 8, 9, 16, 1, 3, 2, 1, 1, 0.05f, -1, 1},
+        {2, 16, 6, 32, 1, 3, 1, 1, 0, -1, 0.3f, 1},
+        {1, 64, 4, 128, 1, 3, 1, 1, 1, 0.05f, -1, 1},
     };
     int i, fused;
     /* the fused kernels (the default) and the unfused ones (DARKNET_TTQ_FUSED=0) */
