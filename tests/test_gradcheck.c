@@ -228,13 +228,13 @@ int main(int argc, char **argv)
 {
     t_init(argc, argv);
     /*               batch c  h  w  n grp sz st pad bn  act     threshold sparsity */
-    check_shape("3x3 s1 pad1",          (shape){2, 3, 6, 6, 4, 1, 3, 1, 1, 0, LINEAR, 0.05f, -1}, 1);
-    check_shape("3x3 s2 bn",            (shape){2, 4, 7, 7, 4, 1, 3, 2, 1, 1, LINEAR, 0.05f, -1}, 2);
-    check_shape("3x3 groups=2 bn leaky",(shape){3, 4, 5, 5, 6, 2, 3, 1, 1, 1, LEAKY,  0.05f, -1}, 3);
-    check_shape("1x1 leaky",            (shape){2, 2, 6, 6, 3, 1, 1, 1, 0, 0, LEAKY,  0.05f, -1}, 4);
-    check_shape("depthwise s2",         (shape){2, 4, 6, 6, 4, 4, 3, 2, 1, 0, LINEAR, 0.05f, -1}, 5);
-    check_shape("sparsity 0.4 bn",      (shape){2, 3, 5, 5, 5, 1, 3, 1, 1, 1, LINEAR, -1, 0.4f}, 6);
-    check_shape("threshold 0.3 bn s2 nopad", (shape){2, 3, 8, 8, 4, 1, 3, 2, 0, 1, LINEAR, 0.3f, -1}, 7);
+    check_shape("3x3 s1 pad1",          (shape){2, 3, 6, 6, 4, 1, 3, 1, 1, 0, LINEAR, 0.05f, -1, 0}, 1);
+    check_shape("3x3 s2 bn",            (shape){2, 4, 7, 7, 4, 1, 3, 2, 1, 1, LINEAR, 0.05f, -1, 0}, 2);
+    check_shape("3x3 groups=2 bn leaky",(shape){3, 4, 5, 5, 6, 2, 3, 1, 1, 1, LEAKY, 0.05f, -1, 0}, 3);
+    check_shape("1x1 leaky",            (shape){2, 2, 6, 6, 3, 1, 1, 1, 0, 0, LEAKY, 0.05f, -1, 0}, 4);
+    check_shape("depthwise s2",         (shape){2, 4, 6, 6, 4, 4, 3, 2, 1, 0, LINEAR, 0.05f, -1, 0}, 5);
+    check_shape("sparsity 0.4 bn",      (shape){2, 3, 5, 5, 5, 1, 3, 1, 1, 1, LINEAR, -1, 0.4f, 0}, 6);
+    check_shape("threshold 0.3 bn s2 nopad", (shape){2, 3, 8, 8, 4, 1, 3, 2, 0, 1, LINEAR, 0.3f, -1, 0}, 7);
     /* per_filter=1: a Wp, Wn and threshold per filter */
     check_shape("per-filter 3x3 bn leaky",   (shape){2, 3, 6, 6, 4, 1, 3, 1, 1, 1, LEAKY, 0.05f, -1, 1}, 8);
     check_shape("per-filter groups=2 s2",    (shape){2, 4, 7, 7, 6, 2, 3, 2, 1, 0, LINEAR, 0.2f, -1, 1}, 9);
