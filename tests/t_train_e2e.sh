@@ -44,6 +44,17 @@ n=$(awk '$2 == "ternary" && ($5 != "1.00000" || $6 != "1.00000")' "$WORK/info.lo
 [ "$n" -eq 2 ] || { cat "$WORK/info.log"; fail "Wp/Wn did not move in both [ternary] layers"; }
 awk '$2 == "ternary" && !($5 > 0 && $6 > 0)' "$WORK/info.log" | grep -q . && fail "Wp/Wn not positive"
 
+# per_filter=1: fine-tunes from the same FP weights, learns a Wp/Wn per filter, and `ternary info`
+# shows the layers as ternaryF with their means
+sed 's/^\[ternary\]$/[ternary]\nper_filter=1/; s/^max_batches=.*/max_batches=60/' tests/e2e-ttq.cfg >"$WORK/pf.cfg"
+"$DARKNET" classifier train "$data" "$WORK/pf.cfg" "$WORK/set/backup/e2e-fp.weights" -clear \
+    >"$WORK/pf.log" 2>&1 || { tail "$WORK/pf.log"; fail "per-filter TTQ training exited non-zero"; }
+"$DARKNET" ternary info "$WORK/pf.cfg" "$WORK/set/backup/pf.weights" >"$WORK/pfinfo.log" 2>/dev/null || fail "ternary info (per filter) failed"
+[ "$(awk '$2 == "ternaryF" && $5 > 0 && $6 > 0 && ($5 != "1.00000" || $6 != "1.00000")' "$WORK/pfinfo.log" | wc -l)" -eq 2 ] &&
+    grep -q '^ternaryF: per_filter=1' "$WORK/pfinfo.log" || { cat "$WORK/pfinfo.log"; fail "ternary info: per-filter layers not shown as ternaryF with moved Wp/Wn"; }
+"$DARKNET" classifier valid "$data" "$WORK/pf.cfg" "$WORK/set/backup/pf.weights" >"$WORK/vpf.log" 2>&1 || fail "per-filter valid exited non-zero"
+[ -n "$(top1 "$WORK/vpf.log")" ] || fail "per-filter valid printed no top-1"
+
 "$DARKNET" classifier valid "$data" tests/e2e-fp.cfg "$WORK/set/backup/e2e-fp.weights" >"$WORK/vfp.log" 2>&1 || fail "FP valid exited non-zero"
 "$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/vttq.log" 2>&1 || fail "TTQ valid exited non-zero"
 a_fp=$(top1 "$WORK/vfp.log"); a_t=$(top1 "$WORK/vttq.log")
