@@ -55,11 +55,8 @@ now() { date +%s; }
 fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 echo "== building (${MAKEVARS:-CPU}; log: $OUT/build.log)"
-tools="$VB/tools/convert"
-pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
-make $MAKEVARS darknet $tools >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
-BLASCORE=$VB/tools/blascore
-. bench/openblas-core.sh
+. data/setup.sh
+setup_build "$OUT/build.log"
 if [ ! -s "$SET/train.list" ] || [ ! -s "$SET/test.list" ]; then
     echo "== converting Fashion-MNIST to Darknet's layout in $SET"
     "$VB/tools/convert" fashion-mnist "$DATASET" "$SET"

@@ -25,27 +25,12 @@ mkdir -p "$OUT"
 now() { date +%s; }
 t_all=$(now)
 
-pkgs="gcc make libc6-dev patch xz-utils ca-certificates pkg-config libopenblas-dev libstb-dev
-      zlib1g-dev dataset-fashion-mnist"
-missing=""
-for p in $pkgs; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ] && [ -z "${DEMO_NO_INSTALL:-}" ]; then
-    echo "== installing Debian packages:$missing"
-    if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
-        echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2; exit 1
-    fi
-    $SUDO apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
-fi
+. data/setup.sh
+setup_packages gcc make libc6-dev patch xz-utils ca-certificates pkg-config libopenblas-dev \
+    libstb-dev zlib1g-dev dataset-fashion-mnist
 
 echo "== building (log: $OUT/build.log)"
-tools="$VB/tools/convert"
-pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
-make $MAKEVARS darknet $tools >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
-BLASCORE=$VB/tools/blascore
-. bench/openblas-core.sh
+setup_build "$OUT/build.log"
 
 echo "== making detection scenes from Fashion-MNIST in $SET"
 "$VB/tools/convert" fashion-mnist-det "$DATASET" "$SET"

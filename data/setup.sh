@@ -1,0 +1,30 @@
+# Shared steps of data/demo.sh, data/demo-det.sh and bench/recipe.sh (sourced, POSIX sh).
+
+# setup_packages PKG...: installs the Debian packages that are missing (with sudo when not root),
+# unless DEMO_NO_INSTALL is set (a machine without network that has what it needs).
+setup_packages() {
+    missing=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ] && [ -z "${DEMO_NO_INSTALL:-}" ]; then
+        echo "== installing Debian packages:$missing"
+        if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+            echo "error: missing packages:$missing; install them as root (apt-get install$missing)" >&2; exit 1
+        fi
+        $SUDO apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+    fi
+}
+
+# setup_build LOG: builds Darknet and the convert tool (and blascore, with OpenBLAS) in $VB with
+# $MAKEVARS, the output in LOG (its tail shown on failure), then chooses OpenBLAS's kernels as
+# bench/openblas-core.sh does.
+setup_build() {
+    tools="$VB/tools/convert"
+    pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
+    # shellcheck disable=SC2086
+    make $MAKEVARS darknet $tools >"$1" 2>&1 || { tail -n 30 "$1"; exit 1; }
+    BLASCORE=$VB/tools/blascore
+    . bench/openblas-core.sh
+}
