@@ -52,10 +52,9 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 summary="$OUT/summary.txt"
 now() { date +%s; }
-fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+. data/setup.sh   # setup_build, fmt, device_name
 
 echo "== building (${MAKEVARS:-CPU}; log: $OUT/build.log)"
-. data/setup.sh
 setup_build "$OUT/build.log"
 if [ ! -s "$SET/train.list" ] || [ ! -s "$SET/test.list" ]; then
     echo "== converting Fashion-MNIST to Darknet's layout in $SET"
@@ -125,8 +124,7 @@ wait
 t_all=$(( $(now) - t_all ))
 
 {
-    dev="$(nproc) cores"
-    [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    dev=$(device_name)
     echo "== recipe runs ($dev; $(date -u +%Y-%m-%dT%H:%MZ)); top-1 on the 10 000 test images"
     i=1
     for pair in "$@"; do

@@ -92,11 +92,9 @@ fi
 t_map=$(( $(now) - t0 ))
 t_total=$(( $(now) - t_all ))
 
-fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 {
     echo
-    dev="$(nproc) cores"
-    [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    dev=$(device_name)
     echo "== summary (Fashion-MNIST detection scenes, $(wc -l < "$SET/test.list") test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
     awk -v a="${fp_map:-nan}" -v b="${ttq_map:-nan}" -v f="$FP_CFG" -v t="$TTQ_CFG" \
         -v c="$(coco "$OUT/fp-map.txt")" -v d="$(coco "$OUT/ttq-map.txt")" 'BEGIN {

@@ -129,11 +129,9 @@ fi
 t_fold=$(( $(now) - t0 ))
 t_total=$(( $(now) - t_all ))
 
-fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 {
     echo
-    dev="$(nproc) cores"
-    [ "$GPU" = 1 ] && dev="GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    dev=$(device_name)
     echo "== summary (Fashion-MNIST, $ntest test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
     awk -v a="$fp_top1" -v b="$ttq_top1" -v f="$FP_CFG" -v t="$TTQ_CFG" 'BEGIN {
         printf "  %-34s top-1 %6.2f %%\n", "full precision (" f ")", 100*a;

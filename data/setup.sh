@@ -17,6 +17,15 @@ setup_packages() {
     fi
 }
 
+# fmt SECONDS: "12m05s"
+fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# device_name: what a summary names as the machine ("2 cores", or "GPU: <name>" when GPU=1)
+device_name() {
+    if [ "${GPU:-0}" = 1 ]; then echo "GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)"
+    else echo "$(nproc) cores"; fi
+}
+
 # setup_build LOG: builds Darknet and the convert tool (and blascore, with OpenBLAS) in $VB with
 # $MAKEVARS, the output in LOG (its tail shown on failure), then chooses OpenBLAS's kernels as
 # bench/openblas-core.sh does.
