@@ -19,7 +19,7 @@
 #include <math.h>
 
 #include "darknet.h"
-#include "cfg_check.h"
+#include "check_cfg.h"
 #include "det_map.h"
 
 float det_iou(const det_box *a, const det_box *b)
@@ -143,7 +143,7 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
     }
     list *options = read_data_cfg(datacfg);
     network *net = load_network(cfgfile, weightfile, 0);
-    int classes = cfg_check_detector_data(datacfg, options, net, cfgfile, "valid", 0, 0);
+    int classes = check_cfg_detector_data(datacfg, options, net, cfgfile, "valid", 0, 0);
     char **names = get_labels(option_find_str(options, "names", "data/names.list"));
     char *valid = option_find_str(options, "valid", "data/train.list");
     set_batch_network(net, 1);
@@ -191,7 +191,7 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         image im = load_image_color(paths[i], 0, 0);
         image sized = letterbox_image(im, net->w, net->h);
         float *out = network_predict(net, sized.data);
-        cfg_check_prediction(cfgfile, weightfile, out, net->outputs, paths[i]);
+        check_cfg_prediction(cfgfile, weightfile, out, net->outputs, paths[i]);
         int nboxes = 0;
         detection *d = get_network_boxes(net, im.w, im.h, thresh, .5, 0, 1, &nboxes);
         do_nms_sort(d, nboxes, classes, nms);

@@ -17,7 +17,7 @@
 
 #include "activations.h"
 #include "blas.h"
-#include "cfg_check.h"
+#include "check_cfg.h"
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
@@ -258,14 +258,14 @@ static const char *SECTION = "[ternary]";
 
 static int cfg_int(cfg_ctx *x, const char *key, int def, int lo, int hi, const char *expected)
 {
-    return cfg_check_int(x->options, x->cfgfile, SECTION, x->index, key, def, lo, hi, expected);
+    return check_cfg_int(x->options, x->cfgfile, SECTION, x->index, key, def, lo, hi, expected);
 }
 
 /* Returns the value, or def when the key is absent; *given says which. */
 static float cfg_float(cfg_ctx *x, const char *key, float def, int *given, const char **raw)
 {
     const char *s;
-    float v = ttq_cfg_float(x->options, x->cfgfile, SECTION, x->index, key, def, &s);
+    float v = check_cfg_float(x->options, x->cfgfile, SECTION, x->index, key, def, &s);
     if(given) *given = (s != 0);
     if(raw) *raw = s;
     return v;
@@ -276,8 +276,8 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 {
     cfg_ctx x = {options, cfgfile, index};
 
-    /* the keys [convolutional] has, checked as for [convolutional] (cfg_check.c), then read */
-    cfg_check_conv(options, cfgfile, SECTION, index, h, w, c);
+    /* the keys [convolutional] has, checked as for [convolutional] (check_cfg.c), then read */
+    check_cfg_conv(options, cfgfile, SECTION, index, h, w, c);
     int n = cfg_int(&x, "filters", 1, 1, 1000000000, "an integer >= 1");
     int size = cfg_int(&x, "size", 1, 1, 1000000000, "an integer >= 1");
     int stride = cfg_int(&x, "stride", 1, 1, 1000000000, "an integer >= 1");
@@ -285,18 +285,18 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
     int padding = cfg_int(&x, "padding", 0, 0, 1000000000, "an integer >= 0");
     int groups = cfg_int(&x, "groups", 1, 1, 1000000000, "an integer >= 1");
     if(pad) padding = size/2;
-    ACTIVATION activation = cfg_check_activation(options, cfgfile, SECTION, index, LOGISTIC);
+    ACTIVATION activation = check_cfg_activation(options, cfgfile, SECTION, index, LOGISTIC);
     int batch_normalize = cfg_int(&x, "batch_normalize", 0, 0, 1, "0 or 1");
     int flipped = cfg_int(&x, "flipped", 0, 0, 1, "0 or 1");
     int dot_given;
     float dot = cfg_float(&x, "dot", 0, &dot_given, 0);
 
     if(cfg_int(&x, "binary", 0, 0, 1, "0 or 1")){
-        ttq_cfg_error(cfgfile, SECTION, index, "binary", option_find(options, "binary"),
+        check_cfg_error(cfgfile, SECTION, index, "binary", option_find(options, "binary"),
                       "0 ([ternary] cannot also be binary)");
     }
     if(cfg_int(&x, "xnor", 0, 0, 1, "0 or 1")){
-        ttq_cfg_error(cfgfile, SECTION, index, "xnor", option_find(options, "xnor"),
+        check_cfg_error(cfgfile, SECTION, index, "xnor", option_find(options, "xnor"),
                       "0 ([ternary] cannot also be xnor)");
     }
 
@@ -309,23 +309,23 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
     float decay = cfg_float(&x, "wpwn_decay", -1, &d_given, &d_raw);
     int per_filter = cfg_int(&x, "per_filter", 0, 0, 1, "0 or 1");
     if(t_given && r_given){
-        ttq_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
+        check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
                       "no 'sparsity' when 'threshold' is set (they are exclusive)");
     }
     if(t_given && !(threshold > 0 && threshold < 1)){
-        ttq_cfg_error(cfgfile, SECTION, index, "threshold", t_raw, "0 < t < 1");
+        check_cfg_error(cfgfile, SECTION, index, "threshold", t_raw, "0 < t < 1");
     }
     if(r_given && !(sparsity >= 0 && sparsity < 1)){
-        ttq_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw, "0 <= r < 1");
+        check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw, "0 <= r < 1");
     }
     if(wp_given && !(wp >= TTQ_SCALE_FLOOR)){
-        ttq_cfg_error(cfgfile, SECTION, index, "wp", wp_raw, "wp >= 1e-6");
+        check_cfg_error(cfgfile, SECTION, index, "wp", wp_raw, "wp >= 1e-6");
     }
     if(wn_given && !(wn >= TTQ_SCALE_FLOOR)){
-        ttq_cfg_error(cfgfile, SECTION, index, "wn", wn_raw, "wn >= 1e-6");
+        check_cfg_error(cfgfile, SECTION, index, "wn", wn_raw, "wn >= 1e-6");
     }
     if(d_given && !(decay >= 0)){
-        ttq_cfg_error(cfgfile, SECTION, index, "wpwn_decay", d_raw, "wpwn_decay >= 0");
+        check_cfg_error(cfgfile, SECTION, index, "wpwn_decay", d_raw, "wpwn_decay >= 0");
     }
 
     layer l = make_ternary_layer(batch, h, w, c, n, groups, size, stride, padding, activation,
@@ -407,13 +407,13 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
 
 /* 1 when the record starting at byte `start` is a packed [ternary] record. Reads with pread, so
  * the stream's position and end-of-file state stay as they are. */
-int weights_record_is_packed(FILE *fp, long start)
+int check_weights_record_is_packed(FILE *fp, long start)
 {
     uint32_t tag;
     return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
 }
 
-int weights_next_is_ternary_record(FILE *fp)
+int check_weights_next_is_ternary(FILE *fp)
 {
     uint32_t tag;
     long pos = ftell(fp);
@@ -513,13 +513,13 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
  * record. */
 void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
 {
-    if(weights_record_is_packed(fp, ftell(fp))){
+    if(check_weights_record_is_packed(fp, ftell(fp))){
         load_ternary_weights_packed(l, fp, filename, index);
         return;
     }
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
-    if(!weights_next_is_ternary_record(fp)) return;
+    if(!check_weights_next_is_ternary(fp)) return;
     int32_t head[3];
     if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "file is truncated inside the TTQ record header");
     if(head[1] != TTQ_RECORD_VERSION){

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "darknet.h"
 #include "list.h"
-#include "cfg_check.h"
+#include "check_cfg.h"
 
 /* Weights record trailer written after a [ternary] layer's convolutional record (see README):
  * int32 tag, int32 version, int32 nscales, float wp[nscales], float wn[nscales].
@@ -45,8 +45,8 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
                     const char *cfgfile, int index);
 void save_ternary_weights(layer l, FILE *fp, const char *filename);
 void load_ternary_weights(layer l, FILE *fp, const char *filename, int index);
-int  weights_next_is_ternary_record(FILE *fp);
-int  weights_record_is_packed(FILE *fp, long start);
+int  check_weights_next_is_ternary(FILE *fp);
+int  check_weights_record_is_packed(FILE *fp, long start);
 
 #ifdef GPU
 void forward_ternary_layer_gpu(layer l, network net);

@@ -1,4 +1,4 @@
-/* Fused batch norm + activation (src/ttq_bnact.c) against Darknet's own separate passes
+/* Fused batch norm + activation (src/cpu_bnact.c) against Darknet's own separate passes
  * (forward_batchnorm_layer + activate_array; gradient_array + backward_batchnorm_layer) on the
  * same data: outputs, x_norm, batch and rolling statistics, scale/bias updates and the delta
  * passed back, for each activation the fused path supports, and for data with a large mean. */
@@ -7,7 +7,7 @@
 #include "batchnorm_layer.h"
 #include "activations.h"
 #include "convolutional_layer.h"
-#include "ttq_bnact.h"
+#include "cpu_bnact.h"
 
 static unsigned rng = 777;
 static float frand(void)
@@ -43,10 +43,10 @@ static void check(int batch, int c, int h, int w, ACTIVATION a, float offset)
     backward_batchnorm_layer(r, net);
 
     memcpy(f.output, x, n*sizeof(float));
-    ttq_bnact_forward_train(f.output, f.x_norm, f.mean, f.variance, f.rolling_mean,
+    cpu_bnact_forward_train(f.output, f.x_norm, f.mean, f.variance, f.rolling_mean,
                             f.rolling_variance, f.scales, f.biases, batch, c, spatial, a);
     memcpy(f.delta, dy, n*sizeof(float));
-    ttq_bnact_backward(f.delta, f.output, f.x_norm, f.variance, f.scales, f.scale_updates,
+    cpu_bnact_backward(f.delta, f.output, f.x_norm, f.variance, f.scales, f.scale_updates,
                        f.bias_updates, batch, c, spatial, a);
 
     /* batch statistics against double precision */
@@ -83,8 +83,8 @@ static void check(int batch, int c, int h, int w, ACTIVATION a, float offset)
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
-    CHECK(ttq_bnact_supports(LEAKY) && ttq_bnact_supports(RELU) && ttq_bnact_supports(LINEAR)
-          && !ttq_bnact_supports(LOGISTIC), "supported activations");
+    CHECK(cpu_bnact_supports(LEAKY) && cpu_bnact_supports(RELU) && cpu_bnact_supports(LINEAR)
+          && !cpu_bnact_supports(LOGISTIC), "supported activations");
     check(3, 5, 7, 6, LEAKY, 0.3f);
     check(3, 5, 7, 6, RELU, 0.3f);
     check(2, 4, 9, 9, LINEAR, 0.3f);

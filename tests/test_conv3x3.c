@@ -1,4 +1,4 @@
-/* The direct 3x3 convolution (src/ttq_conv3x3.c) against the definition of a 3x3, pad-1
+/* The direct 3x3 convolution (src/cpu_conv3x3.c) against the definition of a 3x3, pad-1
  * convolution evaluated in double: output, input delta and weight gradient, for shapes that
  * exercise every remainder (channels not a multiple of the register block, rows narrower than a
  * vector, a 1x1 image, odd sizes at stride 2), strides 1 and 2, with each kernel set this CPU
@@ -7,7 +7,7 @@
 #include "testutil.h"
 #include "darknet.h"
 #include "convolutional_layer.h"
-#include "ttq_conv3x3.h"
+#include "cpu_conv3x3.h"
 
 /* Tolerance: float accumulation error, relative to the sum of |terms| of each output. */
 #define RTOL_SUM 2e-6
@@ -36,13 +36,13 @@ static void check_shape(int c, int n, int h, int w, int st)
 {
     int oh = st == 1 ? h : (h - 1)/2 + 1, ow = st == 1 ? w : (w - 1)/2 + 1;
     size_t nin = (size_t)c*h*w, nout = (size_t)n*oh*ow, nw = (size_t)n*c*9;
-    size_t nscratch = ttq_conv3x3_thread_floats(c, n, h, w, st);
+    size_t nscratch = cpu_conv3x3_thread_floats(c, n, h, w, st);
     float *im = malloc(nin*sizeof(float)), *wt = malloc(nw*sizeof(float));
     float *delta = malloc(nout*sizeof(float)), *out = malloc(nout*sizeof(float));
     float *dw = malloc(nw*sizeof(float)), *imd = malloc(nin*sizeof(float));
     float *dw0 = malloc(nw*sizeof(float)), *imd0 = malloc(nin*sizeof(float));
-    float *packed = malloc(ttq_conv3x3_packed_floats(c, n)*sizeof(float));
-    float *packed_b = malloc(ttq_conv3x3_packed_floats(c, n)*sizeof(float));
+    float *packed = malloc(cpu_conv3x3_packed_floats(c, n)*sizeof(float));
+    float *packed_b = malloc(cpu_conv3x3_packed_floats(c, n)*sizeof(float));
     float *scratch = malloc(nscratch*sizeof(float));
     double *ref = calloc(nin, sizeof(double)), *mag = calloc(nin, sizeof(double));
     size_t j;
@@ -56,10 +56,10 @@ static void check_shape(int c, int n, int h, int w, int st)
     /* stale scratch must not leak into results */
     for(j = 0; j < nscratch; ++j) scratch[j] = NAN;
 
-    ttq_conv3x3_pack_forward(packed, wt, n, c);
-    ttq_conv3x3_pack_backward(packed_b, wt, n, c, st);
-    ttq_conv3x3_forward(out, im, packed, n, c, h, w, st, scratch);
-    ttq_conv3x3_backward(dw, imd, delta, im, packed_b, n, c, h, w, st, scratch);
+    cpu_conv3x3_pack_forward(packed, wt, n, c);
+    cpu_conv3x3_pack_backward(packed_b, wt, n, c, st);
+    cpu_conv3x3_forward(out, im, packed, n, c, h, w, st, scratch);
+    cpu_conv3x3_backward(dw, imd, delta, im, packed_b, n, c, h, w, st, scratch);
 
     /* output (y, x) reads input (st*y + ky - 1, st*x + kx - 1) */
     for(o = 0; o < n && bad < 5; ++o) for(y = 0; y < oh; ++y) for(x = 0; x < ow; ++x){
@@ -105,7 +105,7 @@ static void check_shape(int c, int n, int h, int w, int st)
     }
     /* without an input delta only the weight gradient is produced */
     for(j = 0; j < nw; ++j) dw[j] = dw0[j];
-    ttq_conv3x3_backward(dw, 0, delta, im, packed_b, n, c, h, w, st, scratch);
+    cpu_conv3x3_backward(dw, 0, delta, im, packed_b, n, c, h, w, st, scratch);
     double dmax = 0;
     for(j = 0; j < nw; ++j) if(fabs(dw[j] - dw0[j]) > dmax) dmax = fabs(dw[j] - dw0[j]);
     CHECK(dmax > 0, "c=%d n=%d h=%d w=%d stride %d: backward without input delta left dweights unchanged", c, n, h, w, st);
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
     int s, k, ran = 0;
     t_init(argc, argv);
     for(s = 0; s < 2; ++s){
-        if(!ttq_conv3x3_force_isa(sets[s])){
+        if(!cpu_conv3x3_force_isa(sets[s])){
             t_log("kernel set %s: not supported by this CPU, skipped\n", sets[s]);
             continue;
         }

@@ -1,5 +1,5 @@
-#ifndef CFG_CHECK_H
-#define CFG_CHECK_H
+#ifndef CHECK_CFG_H
+#define CHECK_CFG_H
 /* Strict checks of cfg values. Upstream Darknet reads numbers with atoi/atof and silently takes
    0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or indexes
    with whatever it read, so a typo trains the wrong network or crashes. Each check here ends
@@ -8,30 +8,30 @@
 #include "list.h"
 
 /* "<cfgfile>: section <section> #<index>: key '<key>' = <value>, expected <expected>"; exits 1. */
-void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+void check_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
                    const char *value, const char *expected);
 /* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
-   text), a fatal ttq_cfg_error when it is not one finite number. */
-float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+   text), a fatal check_cfg_error when it is not one finite number. */
+float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
                     const char *key, float def, const char **raw);
 /* An integer cfg value in [lo, hi]: def when the key is absent, else fatal unless the whole text
    is one integer in range. */
-int cfg_check_int(list *options, const char *cfgfile, const char *section, int index,
+int check_cfg_int(list *options, const char *cfgfile, const char *section, int index,
                   const char *key, int def, int lo, int hi, const char *expected);
 /* The activation named by `activation`, def when absent; fatal for a name Darknet lacks. */
-ACTIVATION cfg_check_activation(list *options, const char *cfgfile, const char *section, int index,
+ACTIVATION check_cfg_activation(list *options, const char *cfgfile, const char *section, int index,
                                 ACTIVATION def);
 
 /* The keys [convolutional] and [ternary] share (filters, size, stride, pad, padding, groups,
    activation, batch_normalize, flipped, dot), for a layer whose input is h x w x c. */
-void cfg_check_conv(list *options, const char *cfgfile, const char *section, int index,
+void check_cfg_conv(list *options, const char *cfgfile, const char *section, int index,
                     int h, int w, int c);
 /* [net]: batch, subdivisions, input size, optimiser, augmentation and learning-rate schedule. */
-void cfg_check_net(list *options, const char *cfgfile);
+void check_cfg_net(list *options, const char *cfgfile);
 /* Any section after [net] but [ternary] (which parse_ternary checks): a type Darknet knows, and
    the keys of the common layer types. index is the layer's number; h, w, c and inputs describe
    the previous layer's output. */
-void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
+void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs);
 
 /* A classifier's .data file against the network that reads it; each fault is one message naming
@@ -40,14 +40,14 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
    ('train', 'valid', 'test'; NULL for none): a list of at least one image; 'top': 1..classes;
    training: 'backup' an existing, writable folder, checked before the first step so that no
    training is lost at the first save. */
-void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
+void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
 
 /* After parsing: a [cost] or [logistic] layer, or a [softmax] without noloss, compares its inputs
    with the network's truth, element for element; one with more inputs per image than the truth
    holds (the last layer sets its size: classes, or a detector's boxes) read past the truth buffer.
    Such a layer is a cfg error naming the section. */
-void cfg_check_truth_readers(network *net, const char *cfgfile);
+void check_cfg_truth_readers(network *net, const char *cfgfile);
 
 /* A detector's .data file against the network: its last layer a [yolo], [region] or [detection]
    (else a message naming the cfg); 'classes', when set, equal to that layer's classes; 'names'
@@ -55,17 +55,17 @@ void cfg_check_truth_readers(network *net, const char *cfgfile);
    'backup' an existing, writable folder; results: 'results' (default "results") one too, for
    `detector valid`'s files. Returns the number of classes. Faults end the program with one
    message naming the .data file and the key. */
-int cfg_check_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
+int check_cfg_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
                             const char *list_key, int training, int results);
 
 /* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
    that point is worth saving, and saving it would overwrite good weights. */
-void cfg_check_loss(const char *cfgfile, float loss, long iteration);
+void check_cfg_loss(const char *cfgfile, float loss, long iteration);
 
 /* Ends a prediction or validation command with a message naming the weights file (the cfg when
    there is none) when the network's output for `input` holds NaN or Inf: such weights are corrupt
    or were saved from a diverged training, and the ranks taken from such an output mean nothing. */
-void cfg_check_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
+void check_cfg_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
                           const char *input);
 
 #endif

@@ -12,7 +12,7 @@
  *  - a packed [ternary] record (`darknet ternary pack`) where the cfg has another layer: error.
  * Every error names the file and the layer and exits non-zero. Saving refuses a layer holding NaN
  * or Inf the same way, before the previous file is replaced. */
-#include "weights_check.h"
+#include "check_weights.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -43,7 +43,7 @@ static long file_size(FILE *fp)
     return end;
 }
 
-void weights_check_header(FILE *fp, const char *filename, size_t got, size_t want)
+void check_weights_header(FILE *fp, const char *filename, size_t got, size_t want)
 {
     if(ferror(fp)) die(filename, -1, 0, "read error in the header (%ld of %ld fields)", (long)got, (long)want);
     if(got != want){
@@ -88,10 +88,10 @@ static int record_finite(layer l, int *nbn)
 
 /* Called after layer `index` was read starting at byte `start`. Returns 1 when the file ended
  * cleanly before this layer (stop loading), 0 to go on. */
-int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long start)
+int check_weights_layer(FILE *fp, const char *filename, int index, layer l, long start)
 {
     long end = ftell(fp);
-    if(l.type != TERNARY && end != start && weights_record_is_packed(fp, start)){
+    if(l.type != TERNARY && end != start && check_weights_record_is_packed(fp, start)){
         fprintf(stderr, "\n%s: layer %d (%s): the file holds a packed [ternary] record here (byte "
                 "%ld): make this section [ternary]\n", filename, index, get_layer_string(l.type), start);
         exit(EXIT_FAILURE);
@@ -120,7 +120,7 @@ int weights_check_layer(FILE *fp, const char *filename, int index, layer l, long
     return 0;
 }
 
-void weights_check_end(FILE *fp, const char *filename, int nlayers)
+void check_weights_end(FILE *fp, const char *filename, int nlayers)
 {
     long pos = ftell(fp);
     long size = file_size(fp);
@@ -132,9 +132,9 @@ void weights_check_end(FILE *fp, const char *filename, int nlayers)
     }
 }
 
-void weights_check_not_ternary(FILE *fp, const char *filename, int index)
+void check_weights_not_ternary(FILE *fp, const char *filename, int index)
 {
-    if(weights_next_is_ternary_record(fp)){
+    if(check_weights_next_is_ternary(fp)){
         fprintf(stderr, "\n%s: layer %d is [convolutional] in the cfg but the file holds a [ternary] "
                 "record (latent weights, Wp, Wn) for it: make that section [ternary]\n",
                 filename, index);
@@ -142,7 +142,7 @@ void weights_check_not_ternary(FILE *fp, const char *filename, int index)
     }
 }
 
-void weights_check_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l)
+void check_weights_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l)
 {
     int nbn;
     if(record_finite(l, &nbn)) return;
@@ -154,7 +154,7 @@ void weights_check_saved_layer(FILE *fp, const char *tmpname, const char *filena
     exit(EXIT_FAILURE);
 }
 
-void weights_check_written(FILE *fp, const char *filename)
+void check_weights_written(FILE *fp, const char *filename)
 {
     if(ferror(fp)){
         fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));

@@ -5,7 +5,7 @@
  * reads past the layer array, a typo in activation= trains another network. parse_network_cfg
  * calls these checks before it parses each section (patch 0022); every failure is one message
  * naming the cfg file, the section, the key and what was expected, and exit status 1. */
-#include "cfg_check.h"
+#include "check_cfg.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -21,7 +21,7 @@
 
 #define INT_CAP 1000000000L
 
-void ttq_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
+void check_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
                    const char *value, const char *expected)
 {
     fprintf(stderr, "%s: section %s #%d: key '%s' = %s, expected %s\n",
@@ -71,24 +71,24 @@ static int parse_float(const char *s, float *v)
     return !(errno || end == s || *end || !finite_float(*v));
 }
 
-float ttq_cfg_float(list *options, const char *cfgfile, const char *section, int index,
+float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
                     const char *key, float def, const char **raw)
 {
     char *s = option_find(options, (char *)key);
     if(raw) *raw = s;
     if(!s) return def;
     float v;
-    if(!parse_float(s, &v)) ttq_cfg_error(cfgfile, section, index, key, s, "a finite number");
+    if(!parse_float(s, &v)) check_cfg_error(cfgfile, section, index, key, s, "a finite number");
     return v;
 }
 
-int cfg_check_int(list *options, const char *cfgfile, const char *section, int index,
+int check_cfg_int(list *options, const char *cfgfile, const char *section, int index,
                   const char *key, int def, int lo, int hi, const char *expected)
 {
     char *s = option_find(options, (char *)key);
     if(!s) return def;
     long v;
-    if(!parse_int(s, &v) || v < lo || v > hi) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+    if(!parse_int(s, &v) || v < lo || v > hi) check_cfg_error(cfgfile, section, index, key, s, expected);
     return (int)v;
 }
 
@@ -98,14 +98,14 @@ static float check_float(list *options, const char *cfgfile, const char *section
                          const char *expected)
 {
     const char *raw;
-    float v = ttq_cfg_float(options, cfgfile, section, index, key, def, &raw);
+    float v = check_cfg_float(options, cfgfile, section, index, key, def, &raw);
     if(raw && (v < lo || v > hi || (lo_open && v == lo) || (hi_open && v == hi))){
-        ttq_cfg_error(cfgfile, section, index, key, raw, expected);
+        check_cfg_error(cfgfile, section, index, key, raw, expected);
     }
     return v;
 }
 
-ACTIVATION cfg_check_activation(list *options, const char *cfgfile, const char *section, int index,
+ACTIVATION check_cfg_activation(list *options, const char *cfgfile, const char *section, int index,
                                 ACTIVATION def)
 {
     char *s = option_find(options, "activation");
@@ -114,7 +114,7 @@ ACTIVATION cfg_check_activation(list *options, const char *cfgfile, const char *
     for(a = LOGISTIC; a <= SELU; ++a){
         if(strcmp(s, get_activation_string((ACTIVATION)a)) == 0) return (ACTIVATION)a;
     }
-    ttq_cfg_error(cfgfile, section, index, "activation", s,
+    check_cfg_error(cfgfile, section, index, "activation", s,
                   "one of Darknet's activations (logistic, relu, leaky, linear, ...)");
     return LINEAR;
 }
@@ -127,34 +127,34 @@ static void need_image(const char *cfgfile, const char *section, int index, int 
     }
 }
 
-void cfg_check_conv(list *options, const char *cfgfile, const char *section, int index,
+void check_cfg_conv(list *options, const char *cfgfile, const char *section, int index,
                     int h, int w, int c)
 {
     char buf[64];
-    int n = cfg_check_int(options, cfgfile, section, index, "filters", 1, 1, INT_CAP, "an integer >= 1");
-    int size = cfg_check_int(options, cfgfile, section, index, "size", 1, 1, INT_CAP, "an integer >= 1");
-    cfg_check_int(options, cfgfile, section, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
-    int pad = cfg_check_int(options, cfgfile, section, index, "pad", 0, 0, 1, "0 or 1");
-    int padding = cfg_check_int(options, cfgfile, section, index, "padding", 0, 0, INT_CAP, "an integer >= 0");
-    int groups = cfg_check_int(options, cfgfile, section, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
+    int n = check_cfg_int(options, cfgfile, section, index, "filters", 1, 1, INT_CAP, "an integer >= 1");
+    int size = check_cfg_int(options, cfgfile, section, index, "size", 1, 1, INT_CAP, "an integer >= 1");
+    check_cfg_int(options, cfgfile, section, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+    int pad = check_cfg_int(options, cfgfile, section, index, "pad", 0, 0, 1, "0 or 1");
+    int padding = check_cfg_int(options, cfgfile, section, index, "padding", 0, 0, INT_CAP, "an integer >= 0");
+    int groups = check_cfg_int(options, cfgfile, section, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
     if(pad) padding = size/2;
-    cfg_check_activation(options, cfgfile, section, index, LOGISTIC);
-    cfg_check_int(options, cfgfile, section, index, "batch_normalize", 0, 0, 1, "0 or 1");
-    cfg_check_int(options, cfgfile, section, index, "flipped", 0, 0, 1, "0 or 1");
-    ttq_cfg_float(options, cfgfile, section, index, "dot", 0, 0);
+    check_cfg_activation(options, cfgfile, section, index, LOGISTIC);
+    check_cfg_int(options, cfgfile, section, index, "batch_normalize", 0, 0, 1, "0 or 1");
+    check_cfg_int(options, cfgfile, section, index, "flipped", 0, 0, 1, "0 or 1");
+    check_cfg_float(options, cfgfile, section, index, "dot", 0, 0);
 
     need_image(cfgfile, section, index, h, w, c);
     if(c % groups){
         snprintf(buf, sizeof buf, "%d", groups);
-        ttq_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of the input channels");
+        check_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of the input channels");
     }
     if(n % groups){
         snprintf(buf, sizeof buf, "%d", groups);
-        ttq_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of filters");
+        check_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of filters");
     }
     if(size > h + 2*padding || size > w + 2*padding){
         snprintf(buf, sizeof buf, "%d", size);
-        ttq_cfg_error(cfgfile, section, index, "size", buf, "no larger than the padded input");
+        check_cfg_error(cfgfile, section, index, "size", buf, "no larger than the padded input");
     }
 }
 
@@ -166,14 +166,14 @@ static void check_steps(list *options, const char *cfgfile)
     const char *S = "[net]";
     char *steps = option_find(options, "steps");
     char *scales = option_find(options, "scales");
-    if(!steps) ttq_cfg_error(cfgfile, S, 0, "steps", 0, "a comma-separated list of iterations (policy=steps)");
-    if(!scales) ttq_cfg_error(cfgfile, S, 0, "scales", 0, "a comma-separated list of factors, one per step (policy=steps)");
+    if(!steps) check_cfg_error(cfgfile, S, 0, "steps", 0, "a comma-separated list of iterations (policy=steps)");
+    if(!scales) check_cfg_error(cfgfile, S, 0, "scales", 0, "a comma-separated list of factors, one per step (policy=steps)");
     int nsteps = 1, nscales = 1;
     const char *p;
     for(p = steps; *p; ++p) nsteps += (*p == ',');
     for(p = scales; *p; ++p) nscales += (*p == ',');
     if(nsteps != nscales){
-        ttq_cfg_error(cfgfile, S, 0, "scales", scales, "as many factors as 'steps' has iterations");
+        check_cfg_error(cfgfile, S, 0, "scales", scales, "as many factors as 'steps' has iterations");
     }
     char tok[64];
     long prev = -INT_CAP;
@@ -184,7 +184,7 @@ static void check_steps(list *options, const char *cfgfile)
         long v;
         snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), a);
         if(len >= sizeof tok || !parse_int(tok, &v) || v < prev){
-            ttq_cfg_error(cfgfile, S, 0, "steps", steps, "integer iterations in non-decreasing order, separated by commas");
+            check_cfg_error(cfgfile, S, 0, "steps", steps, "integer iterations in non-decreasing order, separated by commas");
         }
         prev = v;
         a += len + (a[len] == ',');
@@ -192,35 +192,35 @@ static void check_steps(list *options, const char *cfgfile)
         float f;
         snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), b);
         if(len >= sizeof tok || !parse_float(tok, &f)){
-            ttq_cfg_error(cfgfile, S, 0, "scales", scales, "finite factors separated by commas");
+            check_cfg_error(cfgfile, S, 0, "scales", scales, "finite factors separated by commas");
         }
         b += len + (b[len] == ',');
     }
 }
 
-void cfg_check_net(list *options, const char *cfgfile)
+void check_cfg_net(list *options, const char *cfgfile)
 {
     const char *S = "[net]";
     char buf[64];
-    int batch = cfg_check_int(options, cfgfile, S, 0, "batch", 1, 1, INT_CAP, "an integer >= 1");
-    int subdivs = cfg_check_int(options, cfgfile, S, 0, "subdivisions", 1, 1, INT_CAP, "an integer >= 1");
+    int batch = check_cfg_int(options, cfgfile, S, 0, "batch", 1, 1, INT_CAP, "an integer >= 1");
+    int subdivs = check_cfg_int(options, cfgfile, S, 0, "subdivisions", 1, 1, INT_CAP, "an integer >= 1");
     if(batch % subdivs){
         snprintf(buf, sizeof buf, "a divisor of batch (%d)", batch);
-        ttq_cfg_error(cfgfile, S, 0, "subdivisions", option_find(options, "subdivisions"), buf);
+        check_cfg_error(cfgfile, S, 0, "subdivisions", option_find(options, "subdivisions"), buf);
     }
-    cfg_check_int(options, cfgfile, S, 0, "time_steps", 1, 1, INT_CAP, "an integer >= 1");
-    cfg_check_int(options, cfgfile, S, 0, "notruth", 0, 0, 1, "0 or 1");
-    cfg_check_int(options, cfgfile, S, 0, "random", 0, 0, INT_CAP, "an integer >= 0");
-    cfg_check_int(options, cfgfile, S, 0, "center", 0, 0, 1, "0 or 1");
+    check_cfg_int(options, cfgfile, S, 0, "time_steps", 1, 1, INT_CAP, "an integer >= 1");
+    check_cfg_int(options, cfgfile, S, 0, "notruth", 0, 0, 1, "0 or 1");
+    check_cfg_int(options, cfgfile, S, 0, "random", 0, 0, INT_CAP, "an integer >= 0");
+    check_cfg_int(options, cfgfile, S, 0, "center", 0, 0, 1, "0 or 1");
 
-    int inputs = cfg_check_int(options, cfgfile, S, 0, "inputs", 0, 0, INT_CAP, "an integer >= 0");
+    int inputs = check_cfg_int(options, cfgfile, S, 0, "inputs", 0, 0, INT_CAP, "an integer >= 0");
     const char *dims[3] = {"height", "width", "channels"};
     int d[3], i;
     for(i = 0; i < 3; ++i){
-        d[i] = cfg_check_int(options, cfgfile, S, 0, dims[i], 0, 0, INT_CAP, "an integer >= 1");
+        d[i] = check_cfg_int(options, cfgfile, S, 0, dims[i], 0, 0, INT_CAP, "an integer >= 1");
     }
     for(i = 0; i < 3 && !inputs; ++i){
-        if(d[i] < 1) ttq_cfg_error(cfgfile, S, 0, dims[i], option_find(options, (char *)dims[i]),
+        if(d[i] < 1) check_cfg_error(cfgfile, S, 0, dims[i], option_find(options, (char *)dims[i]),
                                    "an integer >= 1 (or 'inputs' for a network without an image input)");
     }
     int w = d[1];
@@ -228,7 +228,7 @@ void cfg_check_net(list *options, const char *cfgfile)
     check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate, 0 <= learning_rate <= 1e9");
     check_float(options, cfgfile, S, 0, "momentum", .9, 0, 0, 1, 1, "0 <= momentum < 1");
     check_float(options, cfgfile, S, 0, "decay", .0001, 0, 0, 1e9, 0, "decay >= 0");
-    if(cfg_check_int(options, cfgfile, S, 0, "adam", 0, 0, 1, "0 or 1")){
+    if(check_cfg_int(options, cfgfile, S, 0, "adam", 0, 0, 1, "0 or 1")){
         check_float(options, cfgfile, S, 0, "B1", .9, 0, 0, 1, 1, "0 <= B1 < 1");
         check_float(options, cfgfile, S, 0, "B2", .999, 0, 0, 1, 1, "0 <= B2 < 1");
         check_float(options, cfgfile, S, 0, "eps", 1e-7, 0, 1, 1e9, 0, "eps > 0");
@@ -236,18 +236,18 @@ void cfg_check_net(list *options, const char *cfgfile)
     check_float(options, cfgfile, S, 0, "clip", 0, 0, 0, 1e30, 0, "clip >= 0");
 
     /* classifier augmentation: random resize to min_crop..max_crop, crop, rotate, recolour */
-    int max_crop = cfg_check_int(options, cfgfile, S, 0, "max_crop", w*2, 1, INT_CAP, "an integer >= 1");
-    int min_crop = cfg_check_int(options, cfgfile, S, 0, "min_crop", w, 1, INT_CAP, "an integer >= 1");
+    int max_crop = check_cfg_int(options, cfgfile, S, 0, "max_crop", w*2, 1, INT_CAP, "an integer >= 1");
+    int min_crop = check_cfg_int(options, cfgfile, S, 0, "min_crop", w, 1, INT_CAP, "an integer >= 1");
     if(min_crop > max_crop){
         snprintf(buf, sizeof buf, "%d", max_crop);
-        ttq_cfg_error(cfgfile, S, 0, "max_crop", buf, "max_crop >= min_crop");
+        check_cfg_error(cfgfile, S, 0, "max_crop", buf, "max_crop >= min_crop");
     }
     float max_ratio = check_float(options, cfgfile, S, 0, "max_ratio", 2, 0, 1, 1e9, 0, "max_ratio > 0");
     float min_ratio = check_float(options, cfgfile, S, 0, "min_ratio", 1, 0, 1, 1e9, 0, "min_ratio > 0");
     if(option_find(options, "min_ratio") && option_find(options, "max_ratio") && min_ratio > max_ratio){
-        ttq_cfg_error(cfgfile, S, 0, "max_ratio", option_find(options, "max_ratio"), "max_ratio >= min_ratio");
+        check_cfg_error(cfgfile, S, 0, "max_ratio", option_find(options, "max_ratio"), "max_ratio >= min_ratio");
     }
-    ttq_cfg_float(options, cfgfile, S, 0, "angle", 0, 0);
+    check_cfg_float(options, cfgfile, S, 0, "angle", 0, 0);
     check_float(options, cfgfile, S, 0, "aspect", 1, 0, 1, 1e9, 0, "aspect > 0");
     check_float(options, cfgfile, S, 0, "saturation", 1, 0, 1, 1e9, 0, "saturation > 0");
     check_float(options, cfgfile, S, 0, "exposure", 1, 0, 1, 1e9, 0, "exposure > 0");
@@ -261,21 +261,21 @@ void cfg_check_net(list *options, const char *cfgfile)
         known |= strcmp(policy, policies[i]) == 0;
     }
     if(!known){
-        ttq_cfg_error(cfgfile, S, 0, "policy", policy,
+        check_cfg_error(cfgfile, S, 0, "policy", policy,
                       "one of constant, step, steps, exp, poly, sigmoid, random");
     }
-    cfg_check_int(options, cfgfile, S, 0, "burn_in", 0, 0, INT_CAP, "an integer >= 0");
-    ttq_cfg_float(options, cfgfile, S, 0, "power", 4, 0);
+    check_cfg_int(options, cfgfile, S, 0, "burn_in", 0, 0, INT_CAP, "an integer >= 0");
+    check_cfg_float(options, cfgfile, S, 0, "power", 4, 0);
     if(policy && (strcmp(policy, "step") == 0 || strcmp(policy, "sigmoid") == 0)){
-        cfg_check_int(options, cfgfile, S, 0, "step", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, S, 0, "step", 1, 1, INT_CAP, "an integer >= 1");
     }
-    if(policy && strcmp(policy, "step") == 0) ttq_cfg_float(options, cfgfile, S, 0, "scale", 1, 0);
+    if(policy && strcmp(policy, "step") == 0) check_cfg_float(options, cfgfile, S, 0, "scale", 1, 0);
     if(policy && (strcmp(policy, "exp") == 0 || strcmp(policy, "sigmoid") == 0)){
-        ttq_cfg_float(options, cfgfile, S, 0, "gamma", 1, 0);
+        check_cfg_float(options, cfgfile, S, 0, "gamma", 1, 0);
     }
     if(policy && strcmp(policy, "steps") == 0) check_steps(options, cfgfile);
-    cfg_check_int(options, cfgfile, S, 0, "max_batches", 0, 0, INT_CAP, "an integer >= 0");
-    cfg_check_int(options, cfgfile, S, 0, "ttq_log_every", 100, 0, INT_CAP, "an integer >= 0");
+    check_cfg_int(options, cfgfile, S, 0, "max_batches", 0, 0, INT_CAP, "an integer >= 0");
+    check_cfg_int(options, cfgfile, S, 0, "ttq_log_every", 100, 0, INT_CAP, "an integer >= 0");
 }
 
 /* from=-3 or layers=-1,-4: each entry a layer before this one, relative (< 0) or absolute. */
@@ -286,18 +286,18 @@ static void check_layer_refs(list *options, const char *cfgfile, const char *sec
     char expected[128];
     snprintf(expected, sizeof expected, "%s of a layer before this one (-1 .. -%d, or 0 .. %d)",
              many ? "comma-separated indices" : "the index", index, index - 1);
-    if(!s || index == 0) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+    if(!s || index == 0) check_cfg_error(cfgfile, section, index, key, s, expected);
     const char *p = s;
     char tok[32];
     for(;;){
         size_t len = strcspn(p, ",");
         long v;
         snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
-        if(len >= sizeof tok || !parse_int(tok, &v)) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(len >= sizeof tok || !parse_int(tok, &v)) check_cfg_error(cfgfile, section, index, key, s, expected);
         if(v < 0) v += index;
-        if(v < 0 || v >= index) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(v < 0 || v >= index) check_cfg_error(cfgfile, section, index, key, s, expected);
         if(p[len] != ',') break;
-        if(!many) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(!many) check_cfg_error(cfgfile, section, index, key, s, expected);
         p += len + 1;
     }
 }
@@ -318,7 +318,7 @@ static int check_list(list *options, const char *cfgfile, const char *section, i
         long v;
         float f;
         int ok = len < sizeof tok && (ints ? parse_int(tok, &v) && v >= lo && v <= hi : parse_float(tok, &f));
-        if(!ok) ttq_cfg_error(cfgfile, section, index, key, s, expected);
+        if(!ok) check_cfg_error(cfgfile, section, index, key, s, expected);
         ++n;
         if(p[len] != ',') break;
         p += len + 1;
@@ -341,7 +341,7 @@ static void need_outputs(const char *cfgfile, const char *section, int index, in
     section_error(cfgfile, section, index, what);
 }
 
-void cfg_check_layer(const char *type, list *options, const char *cfgfile, int index,
+void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs)
 {
     static const char *known[] = {
@@ -361,25 +361,25 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
     check_float(options, cfgfile, type, index, "learning_rate", 1, 0, 0, 1e9, 0, "a rate factor >= 0");
 
     if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]")){
-        cfg_check_conv(options, cfgfile, type, index, h, w, c);
-        cfg_check_int(options, cfgfile, type, index, "binary", 0, 0, 1, "0 or 1");
-        cfg_check_int(options, cfgfile, type, index, "xnor", 0, 0, 1, "0 or 1");
+        check_cfg_conv(options, cfgfile, type, index, h, w, c);
+        check_cfg_int(options, cfgfile, type, index, "binary", 0, 0, 1, "0 or 1");
+        check_cfg_int(options, cfgfile, type, index, "xnor", 0, 0, 1, "0 or 1");
     }else if(!strcmp(type, "[conn]") || !strcmp(type, "[connected]")){
-        cfg_check_int(options, cfgfile, type, index, "output", 1, 1, INT_CAP, "an integer >= 1");
-        cfg_check_activation(options, cfgfile, type, index, LOGISTIC);
-        cfg_check_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
+        check_cfg_int(options, cfgfile, type, index, "output", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
+        check_cfg_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
         if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
     }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
-        int stride = cfg_check_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
-        int size = cfg_check_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
-        cfg_check_int(options, cfgfile, type, index, "padding", size - 1, 0, INT_CAP, "an integer >= 0");
+        int stride = check_cfg_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int size = check_cfg_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, type, index, "padding", size - 1, 0, INT_CAP, "an integer >= 0");
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[reorg]")){
         /* space to depth (or back, with reverse=1) by stride: the sizes must divide */
-        int stride = cfg_check_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
-        int reverse = cfg_check_int(options, cfgfile, type, index, "reverse", 0, 0, 1, "0 or 1");
-        int flatten = cfg_check_int(options, cfgfile, type, index, "flatten", 0, 0, 1, "0 or 1");
-        int extra = cfg_check_int(options, cfgfile, type, index, "extra", 0, 0, INT_CAP, "an integer >= 0");
+        int stride = check_cfg_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int reverse = check_cfg_int(options, cfgfile, type, index, "reverse", 0, 0, 1, "0 or 1");
+        int flatten = check_cfg_int(options, cfgfile, type, index, "flatten", 0, 0, 1, "0 or 1");
+        int extra = check_cfg_int(options, cfgfile, type, index, "extra", 0, 0, INT_CAP, "an integer >= 0");
         need_image(cfgfile, type, index, h, w, c);
         char buf[96];
         /* reorg_cpu moves channel k to channel k % (c/stride^2): c/stride^2 must be a whole
@@ -387,23 +387,23 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
            input (it wrote past the output) */
         if(!flatten && !extra && c % (stride*stride)){
             snprintf(buf, sizeof buf, "stride^2 dividing the input's channels (%d)", c);
-            ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
+            check_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
         }
         if(!flatten && !extra && !reverse && (w % stride || h % stride)){
             snprintf(buf, sizeof buf, "a divisor of the input's width and height (%d x %d)", w, h);
-            ttq_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
+            check_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
         }
     }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]") || !strcmp(type, "[crop]")
               || !strcmp(type, "[local]") || !strcmp(type, "[deconv]")
               || !strcmp(type, "[deconvolutional]")){
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){
-        int groups = cfg_check_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
+        int groups = check_cfg_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
         if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
         if(inputs % groups){
             char buf[64];
             snprintf(buf, sizeof buf, "a divisor of the layer's inputs (%d)", inputs);
-            ttq_cfg_error(cfgfile, type, index, "groups", option_find(options, "groups"), buf);
+            check_cfg_error(cfgfile, type, index, "groups", option_find(options, "groups"), buf);
         }
         check_float(options, cfgfile, type, index, "temperature", 1, 0, 1, 1e9, 0, "temperature > 0");
     }else if(!strcmp(type, "[dropout]")){
@@ -411,32 +411,32 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         check_float(options, cfgfile, type, index, "probability", .5, 0, 0, 1, 1, "0 <= probability < 1");
     }else if(!strcmp(type, "[shortcut]")){
         check_layer_refs(options, cfgfile, type, index, "from", 0);
-        cfg_check_activation(options, cfgfile, type, index, LINEAR);
-        ttq_cfg_float(options, cfgfile, type, index, "alpha", 1, 0);
-        ttq_cfg_float(options, cfgfile, type, index, "beta", 1, 0);
+        check_cfg_activation(options, cfgfile, type, index, LINEAR);
+        check_cfg_float(options, cfgfile, type, index, "alpha", 1, 0);
+        check_cfg_float(options, cfgfile, type, index, "beta", 1, 0);
     }else if(!strcmp(type, "[route]")){
         check_layer_refs(options, cfgfile, type, index, "layers", 1);
     }else if(!strcmp(type, "[yolo]")){
         char f[160];
-        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
-        int total = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        int classes = check_cfg_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int total = check_cfg_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
         snprintf(f, sizeof f, "mask indices, each 0 .. num-1 (%d), separated by commas", total - 1);
         int n = check_list(options, cfgfile, type, index, "mask", 1, 0, total - 1, f);
         if(!n) n = total;
         snprintf(f, sizeof f, "2 x num = %d finite numbers (width,height pairs) separated by commas", 2*total);
         int na = check_list(options, cfgfile, type, index, "anchors", 0, 0, 0, f);
-        if(na && na != 2*total) ttq_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
+        if(na && na != 2*total) check_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
         snprintf(f, sizeof f, "[yolo] with %d masks and classes=%d needs %d x (%d + 5)", n, classes, n, classes);
         need_image(cfgfile, type, index, h, w, c);
         need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*n*(classes + 5), f);
     }else if(!strcmp(type, "[region]")){
         char f[160];
-        int coords = cfg_check_int(options, cfgfile, type, index, "coords", 4, 1, 1000, "an integer >= 1");
-        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
-        int num = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        int coords = check_cfg_int(options, cfgfile, type, index, "coords", 4, 1, 1000, "an integer >= 1");
+        int classes = check_cfg_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int num = check_cfg_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
         snprintf(f, sizeof f, "at most 2 x num = %d finite numbers separated by commas", 2*num);
         if(check_list(options, cfgfile, type, index, "anchors", 0, 0, 0, f) > 2*num){
-            ttq_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
+            check_cfg_error(cfgfile, type, index, "anchors", option_find(options, "anchors"), f);
         }
         snprintf(f, sizeof f, "[region] with num=%d, classes=%d, coords=%d needs %d x (%d + %d + 1)",
                  num, classes, coords, num, classes, coords);
@@ -444,10 +444,10 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*num*(classes + coords + 1), f);
     }else if(!strcmp(type, "[detection]")){
         char f[160];
-        int coords = cfg_check_int(options, cfgfile, type, index, "coords", 1, 1, 1000, "an integer >= 1");
-        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 1, 1, 1000000, "an integer >= 1");
-        int num = cfg_check_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
-        int side = cfg_check_int(options, cfgfile, type, index, "side", 7, 1, 100000, "an integer >= 1");
+        int coords = check_cfg_int(options, cfgfile, type, index, "coords", 1, 1, 1000, "an integer >= 1");
+        int classes = check_cfg_int(options, cfgfile, type, index, "classes", 1, 1, 1000000, "an integer >= 1");
+        int num = check_cfg_int(options, cfgfile, type, index, "num", 1, 1, 100000, "an integer >= 1");
+        int side = check_cfg_int(options, cfgfile, type, index, "side", 7, 1, 100000, "an integer >= 1");
         long want = (long)side*side*((1 + coords)*num + classes);
         snprintf(f, sizeof f, "[detection] with side=%d, num=%d, coords=%d, classes=%d", side, num, coords, classes);
         if(inputs != want){
@@ -458,8 +458,8 @@ void cfg_check_layer(const char *type, list *options, const char *cfgfile, int i
         }
     }else if(!strcmp(type, "[iseg]")){
         char f[160];
-        int classes = cfg_check_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
-        int ids = cfg_check_int(options, cfgfile, type, index, "ids", 32, 1, 1000000, "an integer >= 1");
+        int classes = check_cfg_int(options, cfgfile, type, index, "classes", 20, 1, 1000000, "an integer >= 1");
+        int ids = check_cfg_int(options, cfgfile, type, index, "ids", 32, 1, 1000000, "an integer >= 1");
         snprintf(f, sizeof f, "[iseg] with classes=%d and ids=%d needs %d + %d", classes, ids, classes, ids);
         need_image(cfgfile, type, index, h, w, c);
         need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*(classes + ids), f);
@@ -523,7 +523,7 @@ static void data_folder(const char *datacfg, list *options, const char *key, con
     }
 }
 
-void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
+void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training)
 {
     char buf[700];
@@ -572,7 +572,7 @@ void cfg_check_classifier_data(const char *datacfg, list *options, network *net,
 
 /* ---- layers that read the truth ---------------------------------------------------------------- */
 
-void cfg_check_truth_readers(network *net, const char *cfgfile)
+void check_cfg_truth_readers(network *net, const char *cfgfile)
 {
     int i;
     for(i = 0; i < net->n; ++i){
@@ -590,7 +590,7 @@ void cfg_check_truth_readers(network *net, const char *cfgfile)
 
 /* ---- a detector's .data file ------------------------------------------------------------------- */
 
-int cfg_check_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
+int check_cfg_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
                             const char *list_key, int training, int results)
 {
     char buf[700];
@@ -630,7 +630,7 @@ int cfg_check_detector_data(const char *datacfg, list *options, network *net, co
 
 /* ---- training that diverged ------------------------------------------------------------------ */
 
-void cfg_check_loss(const char *cfgfile, float loss, long iteration)
+void check_cfg_loss(const char *cfgfile, float loss, long iteration)
 {
     if(finite_float(loss)) return;
     fprintf(stderr, "%s: the training loss is %s at iteration %ld: training diverged (lower "
@@ -639,7 +639,7 @@ void cfg_check_loss(const char *cfgfile, float loss, long iteration)
     exit(EXIT_FAILURE);
 }
 
-void cfg_check_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
+void check_cfg_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
                           const char *input)
 {
     int i;

@@ -1,7 +1,7 @@
 /* Direct 3x3 convolution (stride 1 or 2, pad 1) for Darknet's CPU path: padding, dispatch by
  * instruction set, the tap lists of each case, and the copies in and out of the padded layout.
- * The kernels are in ttq_conv3x3_impl.h. */
-#include "ttq_conv3x3.h"
+ * The kernels are in cpu_conv3x3_impl.h. */
+#include "cpu_conv3x3.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #endif
 
-/* Row stride of the padded layout: the row and one zero column (see ttq_conv3x3_impl.h). */
+/* Row stride of the padded layout: the row and one zero column (see cpu_conv3x3_impl.h). */
 #define C3_PW(w) ((w) + 1)
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -21,7 +21,7 @@
 #define C3_OCB 8
 #define C3_PV 3
 #define C3_WIB 2
-#include "ttq_conv3x3_impl.h"
+#include "cpu_conv3x3_impl.h"
 
 #define C3_ISA avx2
 #define C3_TARGET __attribute__((target("avx2,fma")))
@@ -29,7 +29,7 @@
 #define C3_OCB 4
 #define C3_PV 3
 #define C3_WIB 1
-#include "ttq_conv3x3_impl.h"
+#include "cpu_conv3x3_impl.h"
 #endif
 
 /* Largest C3_OCB and C3_PV*C3_VL of the kernel sets above, and the widest vector. */
@@ -90,7 +90,7 @@ static const kernels *isa(void)
     return chosen;
 }
 
-int ttq_conv3x3_force_isa(const char *name)
+int cpu_conv3x3_force_isa(const char *name)
 {
 #ifdef TTQ_C3_X86
     const kernels *want = strcmp(name, "avx512") == 0 ? &k512 : strcmp(name, "avx2") == 0 ? &k2 : 0;
@@ -106,13 +106,13 @@ int ttq_conv3x3_force_isa(const char *name)
 #endif
 }
 
-const char *ttq_conv3x3_isa(void)
+const char *cpu_conv3x3_isa(void)
 {
     const kernels *k = isa();
     return k ? k->name : "none";
 }
 
-int ttq_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n, int h, int w)
+int cpu_conv3x3_applies(int size, int stride, int pad, int groups, int c, int n, int h, int w)
 {
     const char *env = getenv("DARKNET_DIRECT_CONV");
     if(env && strcmp(env, "0") == 0) return 0;
@@ -172,12 +172,12 @@ static geometry geom(int c, int n, int h, int w, int stride)
     return g;
 }
 
-size_t ttq_conv3x3_thread_floats(int c, int n, int h, int w, int stride)
+size_t cpu_conv3x3_thread_floats(int c, int n, int h, int w, int stride)
 {
     return geom(c, n, h, w, stride).total;
 }
 
-size_t ttq_conv3x3_packed_floats(int c, int n)
+size_t cpu_conv3x3_packed_floats(int c, int n)
 {
     size_t nout = (size_t)(c > n ? c : n);
     return (nout + MAX_OCB - 1)/MAX_OCB*MAX_OCB*(size_t)(c > n ? c : n)*9;
@@ -222,13 +222,13 @@ static size_t phase_pack_floats(const kernels *k, int c, int n, int nt)
     return (size_t)(c + k->ocb - 1)/k->ocb*k->ocb*n*nt;
 }
 
-void ttq_conv3x3_pack_forward(float *packed, const float *weights, int n, int c)
+void cpu_conv3x3_pack_forward(float *packed, const float *weights, int n, int c)
 {
     static const int wi[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
     isa()->pack(packed, weights, n, c, 0, 9, wi);
 }
 
-void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c, int stride)
+void cpu_conv3x3_pack_backward(float *packed, const float *weights, int n, int c, int stride)
 {
     const kernels *k = isa();
     int wi[9], offs[9], a, b;
@@ -245,7 +245,7 @@ void ttq_conv3x3_pack_backward(float *packed, const float *weights, int n, int c
     }
 }
 
-void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
+void cpu_conv3x3_forward(float *out, const float *im, const float *packed,
                          int n, int c, int h, int w, int stride, float *scratch)
 {
     const kernels *k = isa();
@@ -258,7 +258,7 @@ void ttq_conv3x3_forward(float *out, const float *im, const float *packed,
     k->unpad(out, scratch + g.flat, g.os, n, g.oh, g.ow, 0);
 }
 
-void ttq_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
+void cpu_conv3x3_backward(float *dweights, float *imdelta, const float *delta, const float *im,
                           const float *packed_bwd, int n, int c, int h, int w, int stride,
                           float *scratch)
 {

@@ -13,18 +13,18 @@
  *             dx = scale/sqrt(var + eps) * (d - sum(d)/N - xn*sum(d*xn)/N),
  * which is Darknet's mean_delta/variance_delta/normalize_delta with x - mu = xn*sqrt(var + eps),
  * so the backward needs x_norm only (l.x is not written on this path). */
-#include "ttq_bnact.h"
+#include "cpu_bnact.h"
 
 #include <math.h>
 
 #define BN_EPS .00001f
 
-int ttq_bnact_supports(ACTIVATION a)
+int cpu_bnact_supports(ACTIVATION a)
 {
     return a == LINEAR || a == LEAKY || a == RELU;
 }
 
-void ttq_bnact_forward_train(float *out, float *x_norm, float *mean, float *variance,
+void cpu_bnact_forward_train(float *out, float *x_norm, float *mean, float *variance,
                              float *rolling_mean, float *rolling_variance, const float *scales,
                              const float *biases, int batch, int filters, int spatial, ACTIVATION a)
 {
@@ -69,7 +69,7 @@ void ttq_bnact_forward_train(float *out, float *x_norm, float *mean, float *vari
     }
 }
 
-void ttq_bnact_backward(float *delta, const float *out, const float *x_norm, const float *variance,
+void cpu_bnact_backward(float *delta, const float *out, const float *x_norm, const float *variance,
                         const float *scales, float *scale_updates, float *bias_updates,
                         int batch, int filters, int spatial, ACTIVATION a)
 {

@@ -1,4 +1,4 @@
-/* Kernels of the direct 3x3 convolution, compiled once per instruction set by ttq_conv3x3.c,
+/* Kernels of the direct 3x3 convolution, compiled once per instruction set by cpu_conv3x3.c,
  * which defines before including this file:
  *   C3_ISA     suffix of the generated names (avx512, avx2)
  *   C3_TARGET  the function attribute selecting that instruction set
@@ -24,7 +24,7 @@
  * of ow+1 floats, and tap (ky,kx) reads plane (ky%2, kx%2) at offset (ky/2)*(ow+1) + kx/2: again
  * nine shifted sums, over the output's positions. Its input delta splits the same way: each input
  * phase (even/odd row, even/odd column) is a sum over the padded output delta with the 1, 2, 2 or
- * 4 taps that reach it (phase_taps() in ttq_conv3x3.c).
+ * 4 taps that reach it (phase_taps() in cpu_conv3x3.c).
  * The weight gradient is dW[o][i][t] = sum_p dflat[o][p] * in[i][p + off(t)], where dflat is the
  * output delta in the p indexing with zeros at the discarded positions; it is summed with vectors
  * over output channels, from the delta transposed to positions x channels. */
