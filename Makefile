@@ -1,17 +1,27 @@
-# TTQ for Darknet: obtains pjreddie's Darknet as Debian's source package, applies patches/ in
-# order, adds our src/ files, and builds darknet, libdarknet.so and libdarknet.a.
+# TTQ for Darknet: obtains pjreddie's Darknet as Debian's source package, applies the series in
+# patches/series, adds our src/ files, and builds darknet, libdarknet.so and libdarknet.a.
+# `make help` prints the targets below.
 #
-#   make                      CPU build (GPU=0), ./darknet at the top level
-#   make test                 CPU test suite; ends with "N passed, M failed"
-#   make test SANITIZE=1      the same suite under AddressSanitizer + UBSan
-#   make bench                training-step time of ResNet-20, [ternary] vs [convolutional]
-#   make demo / demo-det      the main job (classifier) / a TTQ detector, on Fashion-MNIST
-#   make GPU=1 CUDNN=1 [ARCH=...]   passed through to Darknet's own Makefile
-#   DARKNET_SRC=/path/to/darknet make   use an upstream checkout (commit 61c9d02e) instead of apt
+#:  make                        CPU build (GPU=0), ./darknet at the top level
+#:  make test [T="name ..."]    CPU test suite, or only the named tests; ends with "N passed, M failed"
+#:  make test SANITIZE=1        the same suite under AddressSanitizer + UBSan
+#:  make check                  what CI runs: the -Ofast build and the sanitizer build (+ the GPU build where nvcc is)
+#:  make test-gpu               both GPU builds (cuDNN and not) and their tests, on a machine with a GPU
+#:  make bench                  training-step time of ResNet-20, [ternary] vs [convolutional]
+#:  make demo / demo-det        the main job (classifier) / a TTQ detector, on Fashion-MNIST
+#:  make GPU=1 CUDNN=1 [ARCH=]  passed through to Darknet's own Makefile
+#:  make clean / distclean      remove the builds / also the downloaded source
+#:  DARKNET_SRC=/path make      use an upstream checkout (commit 61c9d02e) instead of apt
+#:  CC=... CXX=...              the compilers used for everything, Darknet included
 
-DARKNET_VERSION := 0.0.0+git20180914.61c9d02e-2
-DARKNET_ORIG    := darknet_0.0.0+git20180914.61c9d02e.orig.tar.xz
-DARKNET_SHA256  := ec536ae11853846aab96183d8ec18730a46cce71f7d935768d235029329f9e93
+# the compilers for everything built here, Darknet included (make CC=clang ...); make's built-in
+# default (cc, g++) becomes gcc, g++
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
 
 GPU      ?= 0
 CUDNN    ?= 0
@@ -22,17 +32,17 @@ DARKNET_SRC ?=
 
 ifeq ($(SANITIZE),1)
 VARIANT  := asan
-SAN_CC   := gcc -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_CC   := $(CC) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SUBMAKE_VARS := CC="$(SAN_CC)" OPTS="-O1 -g"
 TEST_CC  := $(SAN_CC) -O1 -g
 else ifeq ($(GPU),1)
 VARIANT  := gpu$(if $(filter 1,$(CUDNN)),-cudnn)
-SUBMAKE_VARS :=
-TEST_CC  := gcc -O2 -g
+SUBMAKE_VARS := CC="$(CC)"
+TEST_CC  := $(CC) -O2 -g
 else
 VARIANT  := cpu
-SUBMAKE_VARS :=
-TEST_CC  := gcc -O2 -g
+SUBMAKE_VARS := CC="$(CC)"
+TEST_CC  := $(CC) -O2 -g
 endif
 ifneq ($(DARKNET_SRC),)
 VARIANT := $(VARIANT)-local
@@ -41,7 +51,11 @@ endif
 # Debian's libstb (stb_image 2.27) for Darknet's image loading where it is installed (patch 0032);
 # Darknet's bundled 2.19 otherwise (a bare GPU box).
 SYSTEM_STB ?= $(if $(wildcard /usr/include/stb/stb_image.h),$(shell pkg-config --exists stb 2>/dev/null && echo 1 || echo 0),0)
-SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB)
+# our objects, added to Darknet's OBJ list through the hook of patch 0101 (EXTRA_OBJ, EXTRA_GPU_OBJ)
+EXTRA_OBJ     := $(patsubst src/%.c,%.o,$(wildcard src/*.c))
+EXTRA_GPU_OBJ := $(patsubst src/%.cu,%.o,$(wildcard src/*.cu))
+SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB) \
+                EXTRA_OBJ="$(EXTRA_OBJ)" EXTRA_GPU_OBJ="$(EXTRA_GPU_OBJ)"
 ifneq ($(ARCH),)
 SUBMAKE_VARS += ARCH="$(ARCH)"
 endif
@@ -62,7 +76,8 @@ APTDIR  := $(BUILD)/apt
 VB      := $(BUILD)/$(VARIANT)
 TREE    := $(VB)/darknet
 STAMP   := $(VB)/.patched
-PATCHES := $(sort $(wildcard patches/[0-9][0-9][0-9][0-9]-*.patch))
+# the series in patches/series order (comments and blank lines skipped)
+PATCHES := $(addprefix patches/,$(shell sed -e 's/\#.*//' patches/series))
 OUR_SRC := $(wildcard src/*.c src/*.h src/*.cu src/*.cuh)
 TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC))
 
@@ -72,10 +87,13 @@ APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
             -o APT::Sandbox::User=root -o Debug::NoLocking=1
 
-.PHONY: all darknet test test-programs test-gpu gpu-test-programs check bench demo demo-det clean distclean fetch
+.PHONY: help all darknet test test-programs test-gpu gpu-test-programs check bench demo demo-det clean distclean fetch
 .DELETE_ON_ERROR:
 
 all: darknet
+
+help:
+	@sed -n 's/^#:  //p' $(firstword $(MAKEFILE_LIST))
 
 # --- 1. Darknet's source, from Debian, checked -------------------------------------------------
 fetch: $(DL)/$(DARKNET_ORIG)
@@ -111,7 +129,7 @@ else
 TREE_ORIGIN := $(DARKNET_SRC)/include/darknet.h
 endif
 
-$(STAMP): $(TREE_ORIGIN) $(PATCHES)
+$(STAMP): $(TREE_ORIGIN) $(PATCHES) patches/series
 	@rm -rf $(TREE) $(TREE).tmp $(STAMP) && mkdir -p $(TREE).tmp
 ifeq ($(DARKNET_SRC),)
 	@echo "$(DARKNET_SHA256)  $(DL)/$(DARKNET_ORIG)" | sha256sum -c --quiet - >/dev/null 2>&1 || { \
@@ -123,6 +141,10 @@ else
 	@[ -f "$(DARKNET_SRC)/src/parser.c" ] || { echo "error: DARKNET_SRC=$(DARKNET_SRC) is not a Darknet tree" >&2; exit 1; }
 	@tar -C "$(DARKNET_SRC)" --exclude=.git -cf - . | tar -C $(TREE).tmp -xf -
 endif
+	@for p in patches/[0-9][0-9][0-9][0-9]-*.patch; do case " $(PATCHES) " in *" $$p "*) ;; *) \
+	  echo "error: $$p is not listed in patches/series; list it there (or delete it)" >&2; rm -rf $(TREE).tmp; exit 1;; esac; done
+	@for p in $(PATCHES); do [ -f "$$p" ] || { echo "error: patches/series lists $$p, which does not exist" >&2; \
+	  rm -rf $(TREE).tmp; exit 1; }; done
 	@for p in $(PATCHES); do \
 	  if command -v patch >/dev/null 2>&1; then \
 	    patch -d $(TREE).tmp -p1 --batch --forward --quiet -r - < $$p >$(VB)/patch.log 2>&1; \
@@ -203,21 +225,21 @@ else
 	@tar -C "$(DARKNET_SRC)" --exclude=.git -cf - . | tar -C $(STOCK)/darknet.tmp -xf -
 endif
 	@echo "building stock Darknet (no patches) in $(STOCK)/darknet"
-	@$(MAKE) --no-print-directory -C $(STOCK)/darknet.tmp GPU=0 CUDNN=0 OPENCV=0 OPENMP=0 DEBUG=0 \
+	@$(MAKE) --no-print-directory -C $(STOCK)/darknet.tmp CC="$(CC)" GPU=0 CUDNN=0 OPENCV=0 OPENMP=0 DEBUG=0 \
 	  >$(STOCK)/build.log 2>&1 || { tail -n 20 $(STOCK)/build.log >&2; \
 	  echo "error: stock Darknet did not build (log: $(STOCK)/build.log)" >&2; exit 1; }
 	@mv $(STOCK)/darknet.tmp $(STOCK)/darknet
 
 $(STOCK)/tools/netout: tests/netout.c tests/netrand.h $(STOCK)/darknet/libdarknet.a
 	@mkdir -p $(@D)
-	@gcc -O2 -Wall -Wextra -DSTOCK_DARKNET -I$(STOCK)/darknet/include $< -o $@ $(STOCK)/darknet/libdarknet.a -lm -pthread
+	@$(CC) -O2 -Wall -Wextra -DSTOCK_DARKNET -I$(STOCK)/darknet/include $< -o $@ $(STOCK)/darknet/libdarknet.a -lm -pthread
 
 # OpenCV's DNN module reading the folded pair (tests/t_fold_opencv.sh), where Debian's
-# libopencv-dnn-dev and g++ are installed
-HAVE_OPENCV := $(if $(wildcard /usr/include/opencv4/opencv2/dnn.hpp),$(shell command -v g++ >/dev/null 2>&1 && echo 1))
+# libopencv-dnn-dev and a C++ compiler are installed
+HAVE_OPENCV := $(if $(wildcard /usr/include/opencv4/opencv2/dnn.hpp),$(shell command -v $(CXX) >/dev/null 2>&1 && echo 1))
 $(STOCK)/tools/netout_opencv: tests/netout_opencv.cpp
 	@mkdir -p $(@D)
-	@g++ -O2 -Wall $(if $(wildcard /usr/include/stb/stb_image.h),-DNETOUT_STB) -I/usr/include/opencv4 $< -o $@ \
+	@$(CXX) -O2 -Wall $(if $(wildcard /usr/include/stb/stb_image.h),-DNETOUT_STB) -I/usr/include/opencv4 $< -o $@ \
 	  -lopencv_dnn -lopencv_core $(if $(wildcard /usr/include/stb/stb_image.h),-lstb)
 
 test-programs: darknet $(TEST_BIN) $(VB)/tools/genimages $(VB)/tools/convert $(VB)/tools/cfgmutate $(VB)/tools/weightsmutate \
@@ -229,7 +251,7 @@ GPU_VB := $(BUILD)/gpu$(if $(filter 1,$(CUDNN)),-cudnn)$(if $(DARKNET_SRC),-loca
 HAVE_NVCC := $(shell command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ] && echo 1)
 $(GPU_VB)/tests/test_gpu_ternary: tests/gpu/test_gpu_ternary.c tests/testutil.h $(GPU_VB)/darknet/libdarknet.a
 	@mkdir -p $(@D)
-	@gcc -O2 -g $(TEST_CFLAGS:$(TREE)%=$(GPU_VB)/darknet%) -DGPU $(if $(filter 1,$(CUDNN)),-DCUDNN) -I/usr/local/cuda/include $< -o $@ \
+	@$(CC) -O2 -g $(TEST_CFLAGS:$(TREE)%=$(GPU_VB)/darknet%) -DGPU $(if $(filter 1,$(CUDNN)),-DCUDNN) -I/usr/local/cuda/include $< -o $@ \
 	  $(GPU_VB)/darknet/libdarknet.a $(LINK_LIBS) $(CUDA_LIBS) -lm -pthread
 
 gpu-test-programs:
@@ -242,8 +264,9 @@ test-gpu:
 	@$(MAKE) --no-print-directory gpu-test-programs GPU=1 CUDNN=0
 	@sh tests/run.sh $(BUILD)/gpu-cudnn$(if $(DARKNET_SRC),-local) $(BUILD)/gpu$(if $(DARKNET_SRC),-local)
 
+# make test T="t_fold test_weights": only the named tests
 test: test-programs
-	@sh tests/run.sh $(VB)
+	@sh tests/run.sh $(VB) $(T)
 
 # The CI suite: the shipped build (-Ofast) and the AddressSanitizer + UBSan build, one summary.
 # With nvcc present, the GPU build (cuDNN) is compiled too and its tests run: on a machine
@@ -260,12 +283,12 @@ endif
 BENCH_BIN := $(VB)/tests/bench_step
 $(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
-	@gcc -O2 $(TEST_CFLAGS) $(if $(filter 1,$(GPU)),-DGPU -I/usr/local/cuda/include) $< -o $@ \
+	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(GPU)),-DGPU -I/usr/local/cuda/include) $< -o $@ \
 	  $(TREE)/libdarknet.a $(LINK_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
 
 $(VB)/tools/blascore: bench/blascore.c
 	@mkdir -p $(VB)/tools
-	@gcc $< -o $@ $(LINK_LIBS)
+	@$(CC) $< -o $@ $(LINK_LIBS)
 
 bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 	@BLASCORE=$(VB)/tools/blascore sh bench/run.sh $(BENCH_BIN)
