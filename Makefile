@@ -14,6 +14,10 @@
 #:  DARKNET_SRC=/path make      use an upstream checkout (commit 61c9d02e) instead of apt
 #:  CC=... CXX=...              the compilers used for everything, Darknet included
 
+DARKNET_VERSION := 0.0.0+git20180914.61c9d02e-2
+DARKNET_ORIG    := darknet_0.0.0+git20180914.61c9d02e.orig.tar.xz
+DARKNET_SHA256  := ec536ae11853846aab96183d8ec18730a46cce71f7d935768d235029329f9e93
+
 # the compilers for everything built here, Darknet included (make CC=clang ...); make's built-in
 # default (cc, g++) becomes gcc, g++
 ifeq ($(origin CC),default)

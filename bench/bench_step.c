@@ -5,7 +5,7 @@
  *   bench_step <cfg A> <cfg B> [<cfg C> ...] [steps]
  *
  * A cfg written VAR=VALUE:path is run with the environment variable VAR set to VALUE during its
- * steps (and unset during the others'), e.g. DARKNET_TTQ_FUSED=0:cfg/ttq-resnet.cfg for the
+ * steps (and unset during the others'), e.g. DARKNET_TTQ_FUSED=0:cfg/ttq-resnet20.cfg for the
  * unfused TTQ kernels beside the fused ones. A step is Darknet's train_network() on one batch of
  * random data (forward, backward, update); on a GPU build the device is synchronised before a
  * step's clock stops, so that no step's queued kernels are counted in the next one's time. */

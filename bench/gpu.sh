@@ -2,7 +2,7 @@
 # The GPU checks of one prepared run on a lent GPU machine (no network there):
 #   1. build with GPU=1 CUDNN=1 (Darknet's tarball must already be in build/dl/),
 #   2. make test-gpu (CPU vs GPU for [ternary], a GPU training run, GPU weights on the CPU),
-#   3. speed: ResNet-20 batch 128 training img/s, cfg/resnet20.cfg vs cfg/ttq-resnet.cfg with the
+#   3. speed: ResNet-20 batch 128 training img/s, cfg/resnet20.cfg vs cfg/ttq-resnet20.cfg with the
 #      fused TTQ kernels (the default) and with the unfused ones (DARKNET_TTQ_FUSED=0), steps
 #      interleaved in one process, three runs of SPEED_STEPS steps (default 100),
 #   4. accuracy: the full recipe (20 FP + 20 TTQ epochs of ResNet-20 on Fashion-MNIST), validated
@@ -48,8 +48,8 @@ build/gpu-cudnn/tests/test_gpu_ternary -v >"$OUT/test-gpu-detail.log" 2>/dev/nul
 steps=${SPEED_STEPS:-100}
 for run in 1 2 3; do
     say "== 3.$run speed: ResNet-20, batch 128, $steps interleaved steps [$(stamp)]"
-    build/gpu-cudnn/tests/bench_step cfg/resnet20.cfg cfg/ttq-resnet.cfg \
-        DARKNET_TTQ_FUSED=0:cfg/ttq-resnet.cfg "$steps" 2>>"$OUT/speed.err" | tee -a "$summary"
+    build/gpu-cudnn/tests/bench_step cfg/resnet20.cfg cfg/ttq-resnet20.cfg \
+        DARKNET_TTQ_FUSED=0:cfg/ttq-resnet20.cfg "$steps" 2>>"$OUT/speed.err" | tee -a "$summary"
 done
 
 if [ -z "${GPU_SKIP_ACCURACY:-}" ]; then

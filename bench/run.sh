@@ -27,9 +27,9 @@ table=$(mktemp)
 trap 'rm -f "$table"' EXIT
 r=1
 while [ $r -le "$rounds" ]; do
-    out=$("$bin" cfg/resnet20.cfg cfg/ttq-resnet.cfg "$steps" 2>/dev/null)
+    out=$("$bin" cfg/resnet20.cfg cfg/ttq-resnet20.cfg "$steps" 2>/dev/null)
     fp=$(echo "$out" | rate 'cfg\/resnet20.cfg')
-    tq=$(echo "$out" | rate 'cfg\/ttq-resnet.cfg')
+    tq=$(echo "$out" | rate 'cfg\/ttq-resnet20.cfg')
     pt=-
     [ $torch -eq 1 ] && pt=$("$py" bench/pytorch_resnet20.py "$steps" | rate 'pytorch')
     echo "$r $fp $tq $pt" >>"$table"
@@ -45,7 +45,7 @@ function median(a, n,   i, j, t) {
 END {
     printf "median of %d rounds (%d steps each, medians within a round):\n", n, steps
     printf "cfg/resnet20.cfg         batch 128: %.1f img/s\n", median(fp, n)
-    printf "cfg/ttq-resnet.cfg       batch 128: %.1f img/s\n", median(tq, n)
+    printf "cfg/ttq-resnet20.cfg       batch 128: %.1f img/s\n", median(tq, n)
     printf "step-time ratio TTQ/FP: %.3f\n", median(rt, n)
     if(m) {
         printf "pytorch resnet20 (FP)    batch 128: %.1f img/s\n", median(pt, m)
