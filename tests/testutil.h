@@ -21,10 +21,10 @@ static int t_done_fd = -1;  /* without -v: the supervising parent learns here th
 /* Defined by the AddressSanitizer / UBSan runtime in a SANITIZE=1 build, absent otherwise */
 void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 
-#define T_TAIL_LINES 15
+#define T_TAIL_LINES 25
 
 /* Prints the last T_TAIL_LINES lines of f to stderr. */
-static void t_print_tail(FILE *f)
+__attribute__((unused)) static void t_print_tail(FILE *f)
 {
     long size, start, i;
     int lines = 0;
@@ -44,7 +44,7 @@ static void t_print_tail(FILE *f)
 
 /* The parent's side of t_init: waits for the test, passes its exit status on, and when the test
  * died before t_finish (a signal, or exit() inside Darknet) shows the end of its stderr. */
-static void t_supervise(const char *name, pid_t pid, FILE *err, int done_rd)
+__attribute__((unused)) static void t_supervise(const char *name, pid_t pid, FILE *err, int done_rd)
 {
     int st, sig;
     char c;
@@ -56,8 +56,8 @@ static void t_supervise(const char *name, pid_t pid, FILE *err, int done_rd)
     if(WIFEXITED(st) && (done || WEXITSTATUS(st) == 77)) _exit(WEXITSTATUS(st));
     if(WIFSIGNALED(st)){
         sig = WTERMSIG(st);
-        fprintf(stderr, "FAIL %s: killed by signal %d (%s); the end of its stderr (all of it: -v):\n",
-                name, sig, strsignal(sig));
+        fprintf(stderr, "FAIL %s: killed by signal %d; the end of its stderr (all of it: -v):\n",
+                name, sig);
     } else {
         sig = 0;
         fprintf(stderr, "FAIL %s: exited with status %d before t_finish (inside Darknet?); the end of "
@@ -99,7 +99,7 @@ static void t_init(int argc, char **argv)
     close(pfd[0]);
     fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
     t_done_fd = pfd[1];
-    real_err = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if((real_err = dup(2)) >= 0) fcntl(real_err, F_SETFD, FD_CLOEXEC);
     if(dup2(fileno(err), 2) < 0){ perror("dup2"); exit(2); }
     if(__sanitizer_set_report_fd && real_err >= 0) __sanitizer_set_report_fd((void *)(long)real_err);
 #endif
