@@ -1,35 +1,73 @@
 #!/bin/sh
-# Runs the test suite against one or more build variants and ends with one line
-# "N passed, M failed".   usage: sh tests/run.sh build/cpu [build/asan ...]
-# Each test is silent on success; a failing test's output is shown. TTQ_TEST_TIMES=1 prints times.
+# Runs the test suite, or the tests named, against one or more build variants and ends with one
+# line "N passed, M failed" (", K skipped" when a test skipped itself); exits 1 when one failed.
+#
+#   usage: sh tests/run.sh BUILD_DIR... [NAME...]
+#
+# BUILD_DIR: a build variant folder (build/cpu, build/asan, build/gpu-cudnn: it holds darknet/ or
+# tests/). NAME: a test, as t_fold, test_weights, t_fold.sh, tests/t_fold.sh or cpu/t_fold (the
+# last on build variant cpu only); with names only those run, without every test does. An unknown
+# name exits 2 and lists the known ones.
+# Each test is silent on success; a failing test's output is shown, then the commands that rerun
+# it alone (the second verbosely: sh -x, or a C test's -v), and a failing script's WORK folder is
+# kept. TTQ_TEST_TIMES=1 prints each test's time.
 set -u
-[ $# -ge 1 ] || { echo "usage: sh tests/run.sh BUILD_VARIANT_DIR..."; exit 2; }
+usage() { echo "usage: sh tests/run.sh BUILD_DIR... [NAME...]   (e.g. sh tests/run.sh build/cpu t_fold test_weights)" >&2; exit 2; }
+[ $# -ge 1 ] || usage
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export OMP_WAIT_POLICY=passive
-passed=0
-failed=0
-skipped=0
-work=$(mktemp -d "${TMPDIR:-/tmp}/ttq-test.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
 
-run() {
-    name=$1; shift
-    start=$(date +%s)
-    "$@" >"$work/out.log" 2>&1
-    rc=$?
-    if [ $rc -eq 0 ]; then
-        passed=$((passed + 1))
-    elif [ $rc -eq 77 ]; then
-        skipped=$((skipped + 1))
-        echo "--- skipped: $name: $(tail -n 1 "$work/out.log")"
+# --- the arguments: build variants, then test names ---------------------------------------------
+variants=
+names=
+for a in "$@"; do
+    if [ -d "$a" ] && { [ -d "$a/darknet" ] || [ -d "$a/tests" ]; }; then
+        variants="$variants ${a%/}"
     else
-        failed=$((failed + 1))
-        echo "--- FAIL: $name"
-        tail -n 40 "$work/out.log"
+        names="$names $a"
     fi
-    [ -n "${TTQ_TEST_TIMES:-}" ] && echo "  $name: $(( $(date +%s) - start )) s"
-    return 0
+done
+[ -n "$variants" ] || { echo "run.sh: no build variant folder (one holding darknet/ or tests/) among: $*" >&2; usage; }
+
+# every test there is: the C tests' sources and binaries, and the scripts
+known=$(
+    for f in tests/test_*.c tests/gpu/test_*.c tests/t_*.sh; do [ -f "$f" ] && basename "${f%.*}"; done
+    for vb in $variants; do for f in "$vb"/tests/test_*; do [ -x "$f" ] && basename "$f"; done; done
+)
+known=$(echo "$known" | sort -u)
+
+# each name as VARIANT:TEST, or *:TEST for every variant
+sel=
+for a in $names; do
+    n=${a%.sh}; n=${n%.c}
+    v='*'
+    case "$n" in
+        */*) pre=${n%/*}; n=${n##*/}
+             case "$pre" in
+                 tests|tests/gpu|./tests|./tests/gpu) ;;
+                 *) v=${pre##*/}
+                    found=
+                    for vb in $variants; do [ "$(basename "$vb")" = "$v" ] && found=1; done
+                    [ -n "$found" ] || { echo "run.sh: '$a': no build variant '$v' among the folders given:$variants" >&2; exit 2; };;
+             esac;;
+    esac
+    if ! echo "$known" | grep -qx -- "$n"; then
+        echo "run.sh: unknown test '$a'; the known tests are:" >&2
+        echo "$known" | sed 's/^/  /' >&2
+        exit 2
+    fi
+    sel="$sel $v:$n"
+done
+
+selected() {  # variant test: named, or no name given
+    [ -z "$sel" ] && return 0
+    set -f
+    for sl in $sel; do
+        case "$sl" in "*:$2"|"$1:$2") set +f; return 0;; esac
+    done
+    set +f
+    return 1
 }
 
 # A GPU build (folder gpu*) runs the GPU tests only: the others would need a GPU for every layer.
@@ -40,19 +78,73 @@ wanted() {  # variant test-name
     esac
 }
 
-for vb in "$@"; do
+# --- running --------------------------------------------------------------------------------------
+passed=0
+failed=0
+skipped=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/ttq-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+# run NAME RERUN DIRECT SCRATCH COMMAND...: RERUN and DIRECT are the commands printed on failure;
+# SCRATCH, when not empty, is the test's WORK folder, kept on failure
+run() {
+    name=$1 rerun=$2 direct=$3 scratch=$4
+    shift 4
+    start=$(date +%s)
+    "$@" >"$work/out.log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        passed=$((passed + 1))
+    elif [ $rc -eq 77 ]; then
+        skipped=$((skipped + 1))
+        echo "--- skipped: $name: $(tail -n 1 "$work/out.log")"
+    else
+        failed=$((failed + 1))
+        echo "--- FAIL: $name (exit status $rc)"
+        tail -n 40 "$work/out.log"
+        if [ -n "$scratch" ] && [ -d "$scratch" ]; then
+            kept=$(mktemp -d "${TMPDIR:-/tmp}/ttq-$(echo "$name" | tr / -).XXXXXX") &&
+                mv "$scratch" "$kept/WORK" && echo "its WORK folder is kept in $kept/WORK"
+        fi
+        echo "rerun: $rerun"
+        echo "   or: $direct"
+    fi
+    [ -n "${TTQ_TEST_TIMES:-}" ] && echo "  $name: $(( $(date +%s) - start )) s"
+    return 0
+}
+
+for vb in $variants; do
     v=$(basename "$vb")
     [ -x "$vb/darknet/darknet" ] || { echo "--- FAIL: $vb/darknet/darknet is not built"; failed=$((failed + 1)); continue; }
-    for t in "$vb"/tests/test_*; do
-        [ -x "$t" ] || continue
-        wanted "$v" "$(basename "$t")" || continue
-        run "$v/$(basename "$t")" env TTQ_TREE="$vb/darknet" "$t"
+    san=
+    case "$v" in asan*) san="ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS ";; esac
+    for n in $known; do
+        case "$n" in test_*) ;; *) continue;; esac
+        selected "$v" "$n" || continue
+        t="$vb/tests/$n"
+        if ! wanted "$v" "$n"; then
+            [ -n "$sel" ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
+            continue
+        fi
+        if [ ! -x "$t" ]; then
+            [ -n "$sel" ] && { echo "--- FAIL: $v/$n: $t is not built (make test-programs)"; failed=$((failed + 1)); }
+            continue
+        fi
+        run "$v/$n" "sh tests/run.sh $vb $n" "env ${san}TTQ_TREE=$vb/darknet $t -v" "" \
+            env TTQ_TREE="$vb/darknet" "$t"
     done
     for s in tests/t_*.sh; do
         [ -f "$s" ] || continue
         n=$(basename "$s" .sh)
-        wanted "$v" "$n" || continue
-        run "$v/$n" env WORK="$work/$v-$n" DARKNET="$vb/darknet/darknet" VB="$vb" sh "$s"
+        selected "$v" "$n" || continue
+        if ! wanted "$v" "$n"; then
+            [ -n "$sel" ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
+            continue
+        fi
+        run "$v/$n" "sh tests/run.sh $vb $n" \
+            "env ${san}WORK=\$(mktemp -d) DARKNET=$vb/darknet/darknet VB=$vb sh -x $s" "$work/$v-$n" \
+            env WORK="$work/$v-$n" DARKNET="$vb/darknet/darknet" VB="$vb" sh "$s"
     done
 done
 

@@ -56,7 +56,7 @@ expect_fail "contains the class name 'dress'" "$conv" fashion-mnist fm dressed
 
 # CIFAR-10 binary: 1 label byte + 3072 pixel bytes per record
 mkdir -p cf
-rec() { printf "\\$(printf %03o "$1")"; head -c 3072 /dev/urandom; }
+rec() { printf "\\$(printf %03o "$1")"; rand_bytes 3072 "$1"; }  # label: its pixels seeded by it
 for i in 1 2 3 4 5; do { rec $((i - 1)); rec $((i + 4)); } >cf/data_batch_$i.bin; done
 rec 7 >cf/test_batch.bin
 "$conv" cifar10 cf cout >log 2>&1 || { cat log; fail "CIFAR conversion failed"; }

@@ -1,9 +1,12 @@
 /* Minimal test helpers: silent on success, print on failure, exit status = number of failures.
- * Run a test with -v for detail. */
+ * Run a test with -v for detail (t_log's lines and everything Darknet prints on stderr). */
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +16,93 @@
 
 static int t_failures = 0;
 static int t_verbose = 0;
+static int t_done_fd = -1;  /* without -v: the supervising parent learns here that t_finish ran */
 
+/* Defined by the AddressSanitizer / UBSan runtime in a SANITIZE=1 build, absent otherwise */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
+#define T_TAIL_LINES 25
+
+/* Prints the last T_TAIL_LINES lines of f to stderr. */
+__attribute__((unused)) static void t_print_tail(FILE *f)
+{
+    long size, start, i;
+    int lines = 0;
+    char *buf;
+    if(fseek(f, 0, SEEK_END) || (size = ftell(f)) <= 0) return;
+    if(!(buf = malloc(size)) || fseek(f, 0, SEEK_SET) || fread(buf, 1, size, f) != (size_t)size){
+        free(buf);
+        return;
+    }
+    for(start = 0, i = size - 2; i >= 0; --i){
+        if(buf[i] == '\n' && ++lines == T_TAIL_LINES){ start = i + 1; break; }
+    }
+    fwrite(buf + start, 1, size - start, stderr);
+    if(buf[size - 1] != '\n') fputc('\n', stderr);
+    free(buf);
+}
+
+/* The parent's side of t_init: waits for the test, passes its exit status on, and when the test
+ * died before t_finish (a signal, or exit() inside Darknet) shows the end of its stderr. */
+__attribute__((unused)) static void t_supervise(const char *name, pid_t pid, FILE *err, int done_rd)
+{
+    int st, sig;
+    char c;
+    while(waitpid(pid, &st, 0) < 0){
+        if(errno != EINTR){ perror("waitpid"); _exit(2); }
+    }
+    int done = read(done_rd, &c, 1) == 1;
+    /* 77: a test that skips itself (run.sh's convention) returns it without t_finish */
+    if(WIFEXITED(st) && (done || WEXITSTATUS(st) == 77)) _exit(WEXITSTATUS(st));
+    if(WIFSIGNALED(st)){
+        sig = WTERMSIG(st);
+        fprintf(stderr, "FAIL %s: killed by signal %d; the end of its stderr (all of it: -v):\n",
+                name, sig);
+    } else {
+        sig = 0;
+        fprintf(stderr, "FAIL %s: exited with status %d before t_finish (inside Darknet?); the end of "
+                "its stderr (all of it: -v):\n", name, WEXITSTATUS(st));
+    }
+    t_print_tail(err);
+    fflush(stderr);
+    if(sig){
+        signal(sig, SIG_DFL);
+        raise(sig);
+        _exit(128 + sig);
+    }
+    _exit(WEXITSTATUS(st) ? WEXITSTATUS(st) : 1);
+}
+
+/* Without -v the test runs in a child process whose stderr (where Darknet narrates) goes to a
+ * temporary file, so that a passing test is silent and one that dies inside Darknet shows why.
+ * Sanitizer reports still go to the real stderr. A GPU build does not fork (CUDA may already be
+ * initialised, and a child cannot use it then): there Darknet's stderr is left as it is. */
 static void t_init(int argc, char **argv)
 {
     int i;
     for(i = 1; i < argc; ++i) if(strcmp(argv[i], "-v") == 0) t_verbose = 1;
-    if(!t_verbose){
-        /* Darknet narrates on stderr; keep a passing test silent */
-        if(!freopen("/dev/null", "w", stderr)) perror("freopen");
+#ifndef GPU
+    int pfd[2], real_err;
+    FILE *err;
+    pid_t pid;
+    if(t_verbose) return;
+    if(!(err = tmpfile()) || pipe(pfd)){ perror("t_init"); exit(2); }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if(pid < 0){ perror("fork"); exit(2); }
+    if(pid > 0){
+        close(pfd[1]);
+        fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+        t_supervise(argv[0], pid, err, pfd[0]);
     }
+    close(pfd[0]);
+    fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+    t_done_fd = pfd[1];
+    if((real_err = dup(2)) >= 0) fcntl(real_err, F_SETFD, FD_CLOEXEC);
+    if(dup2(fileno(err), 2) < 0){ perror("dup2"); exit(2); }
+    if(__sanitizer_set_report_fd && real_err >= 0) __sanitizer_set_report_fd((void *)(long)real_err);
+#endif
 }
 
 static void t_fail(const char *file, int line, const char *fmt, ...)
@@ -113,6 +194,10 @@ __attribute__((unused)) static void t_done_with_dir(const char *dir)
 
 static int t_finish(void)
 {
+    if(t_done_fd >= 0){
+        char c = 1;
+        if(write(t_done_fd, &c, 1) != 1) perror("t_finish");
+    }
     return t_failures > 255 ? 255 : t_failures;
 }
 
