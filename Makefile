@@ -52,7 +52,7 @@ ifneq ($(DARKNET_SRC),)
 VARIANT := $(VARIANT)-local
 endif
 
-# Debian's libstb (stb_image 2.27) for Darknet's image loading where it is installed (patch 0032);
+# Debian's libstb (stb_image 2.27) for Darknet's image loading where it is installed (patch 0104);
 # Darknet's bundled 2.19 otherwise (a bare GPU box).
 SYSTEM_STB ?= $(if $(wildcard /usr/include/stb/stb_image.h),$(shell pkg-config --exists stb 2>/dev/null && echo 1 || echo 0),0)
 # our objects, added to Darknet's OBJ list through the hook of patch 0101 (EXTRA_OBJ, EXTRA_GPU_OBJ)

@@ -359,7 +359,7 @@ static void replace_first(char *s, size_t n, const char *find, const char *rep)
 
 /* The label file Darknet's detector reads for an image: the first "images", "JPEGImages", "raw",
  * ".jpg", ".png", ".JPG", ".JPEG" of its path replaced, in that order (detection_label_path in
- * src/data.c, patch 0052; this tool does not link Darknet, so it keeps its own copy). */
+ * src/data.c, patch 0602; this tool does not link Darknet, so it keeps its own copy). */
 static void darknet_label_path(const char *image, char *out, size_t n)
 {
     static const char *find[] = {"images", "JPEGImages", "raw", ".jpg", ".png", ".JPG", ".JPEG"};

@@ -3,7 +3,7 @@
  * learning rate for a name it does not know, and then divides by, allocates with or indexes with
  * what it read: batch=0 or subdivisions=0 ends in a floating-point exception, shortcut from=5
  * reads past the layer array, a typo in activation= trains another network. parse_network_cfg
- * calls these checks before it parses each section (patch 0022); every failure is one message
+ * calls these checks before it parses each section (patch 0505); every failure is one message
  * naming the cfg file, the section, the key and what was expected, and exit status 1. */
 #include "check_cfg.h"
 

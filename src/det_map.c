@@ -159,7 +159,7 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
     double t0 = what_time_is_it_now();
     for(i = 0; i < m; ++i){
         char lpath[4096];
-        detection_label_path(paths[i], lpath);  /* where training looks (patch 0052) */
+        detection_label_path(paths[i], lpath);  /* where training looks (patch 0602) */
         if(!strcmp(lpath, paths[i])){
             fprintf(stderr, "detector map: image %s (list %s, key 'valid' of %s): no label file can be "
                     "derived from its path (Darknet replaces 'images' by 'labels' and .jpg/.png by .txt)\n",

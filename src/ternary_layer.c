@@ -349,7 +349,7 @@ static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const c
 int ttq_save_packed = 0;
 
 /* With flipped=1 a file holds the weights transposed (the loader transposes them on reading,
- * patch 0040): a copy of w in the file's order, to free(). */
+ * patch 0416): a copy of w in the file's order, to free(). */
 static float *file_order(layer l, const float *w)
 {
     float *t = xcalloc(l.nweights, sizeof(float));

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every invalid [ternary] value, and every invalid [net] or common-layer value (patch 0022), exits
+# Every invalid [ternary] value, and every invalid [net] or common-layer value (patch 0505), exits
 # non-zero with one message naming the cfg file, the section and the key; valid values parse.
 set -eu
 : "${WORK:?}" "${DARKNET:?}"
@@ -63,7 +63,7 @@ expect_ok "groups=2${nl}batch_normalize=1${nl}binary=0"
 expect_ok "per_filter=1${nl}sparsity=0.4"
 expect_ok "per_filter=0"
 
-# [net]'s random erasing keys (patch 0021)
+# [net]'s random erasing keys (patch 0601)
 net_cfg() { printf '[net]\n%s\nbatch=1\nheight=8\nwidth=8\nchannels=3\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"; }
 expect_net_error() { expect_error "$1" "$2" net_cfg '\[net\] #0'; }
 expect_net_error erase "erase=1.5"
@@ -85,7 +85,7 @@ net_cfg "erase=0.5${nl}max_batches=1"
 "$DARKNET" detector train "$WORK/det.data" "$cfg" >"$WORK/out" 2>&1 || true
 grep -q "$cfg: \[net\] erase applies to classifier training only" "$WORK/out" || { echo "FAIL: detector train with erase gave no notice:"; tail -n 3 "$WORK/out"; failures=$((failures + 1)); }
 
-# [net] and the common layers (patch 0022): upstream took text as 0, divided by it or indexed with it
+# [net] and the common layers (patch 0505): upstream took text as 0, divided by it or indexed with it
 expect_net_error batch "batch=0"
 expect_net_error batch "batch=abc"
 expect_net_error subdivisions "subdivisions=0"

@@ -2,14 +2,14 @@
 # Every `classifier` validation command runs on a small test list, and weights that make the
 # network's output NaN or infinite are an error naming the weights file:
 #  - valid, valid10, validcrop, validfull, validmulti and predict exit 0 and print their results
-#    (patch 0029: validcrop divided by 0 below 1000 images; validfull freed an image twice when
+#    (patch 0407/0408: validcrop divided by 0 below 1000 images; validfull freed an image twice when
 #    it already had the network's size);
-#  - validmulti on a 300 x 1 image (patch 0039: the image kept 0 rows);
+#  - validmulti on a 300 x 1 image (patch 0415: the image kept 0 rows);
 #  - validmulti on a cfg with a layer that cannot change its input size exits 1 naming the layer;
-#    validfull on the same cfg, whose sizes do not change, works (patch 0030; upstream: an
+#    validfull on the same cfg, whose sizes do not change, works (patch 0509; upstream: an
 #    assertion either way);
 #  - a weights file whose last layer's bias is 3e38 (finite, so it loads) makes the output
-#    non-finite: valid and predict exit 1 naming the weights file (patch 0028; upstream printed
+#    non-finite: valid and predict exit 1 naming the weights file (patch 0508; upstream printed
 #    "-nan%" or an accuracy from NaN ranks);
 #  - a negative rolling variance in a weights file is a load error naming the file and the layer.
 set -eu
@@ -33,11 +33,11 @@ done
 "$DARKNET" classifier predict "$data" "$WORK/t.cfg" "$w" "$img" >"$WORK/out" 2>&1 || fail "predict exited $?"
 grep -q '^100.00%\|^ *[0-9][0-9.]*%: ' "$WORK/out" || fail "predict printed no prediction"
 
-# validmulti scales the long side to 224..320: a 300 x 1 image kept 0 rows (patch 0039; upstream
+# validmulti scales the long side to 224..320: a 300 x 1 image kept 0 rows (patch 0415; upstream
 # averaged over 0 pixels, NaN).
 printf 'P6\n300 1\n255\n' >"$WORK/flat_vbars.ppm"
 # 900 bytes of pixels: the 16 x 16 image's 768 twice over, cut to 900 (head -c 900 of the image itself
-# gave its 781 bytes, header included: a file cut short, which loads no more since patch 0054)
+# gave its 781 bytes, header included: a file cut short, which loads no more since patch 0515)
 { tail -c 768 "$img"; tail -c 768 "$img"; } | head -c 900 >>"$WORK/flat_vbars.ppm"
 echo "$WORK/flat_vbars.ppm" >"$WORK/flat.list"
 sed "s|^valid=.*|valid=$WORK/flat.list|" "$data" >"$WORK/flat.data"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bad training data stops `classifier train` with a non-zero exit and a message naming the file:
 # a missing data list, an image that cannot be loaded, an image path that matches no label, and
-# labels that are substrings of one another; and (patch 0023) a .data file that does not fit the
+# labels that are substrings of one another; and (patch 0506) a .data file that does not fit the
 # network: classes, labels, an empty list, top, the backup folder, checked before the first step.
 # Nothing is written to the backup folder.
 set -eu
@@ -38,7 +38,7 @@ echo "missing train list" >"$WORK/what"
 rm "$WORK/set/train.list"
 expect_error "set.data: key 'train' = .*train.list, expected a readable file (.*train.list: No such file"
 
-# the .data file against the network (patch 0023); the cfg's softmax has 3 outputs
+# the .data file against the network (patch 0506); the cfg's softmax has 3 outputs
 cp "$WORK/good.list" "$WORK/set/train.list"
 printf 'vbars\nhbars\nchecker\n' >"$WORK/set/labels.txt"
 cp "$data" "$WORK/good.data"

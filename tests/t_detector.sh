@@ -264,7 +264,7 @@ echo own/scene.bmp >bmp.list
 sed 's#^valid=.*#valid=bmp.list#' $data >bmp.data
 expect_fail "own/scene.bmp (list bmp.list, key 'valid' of bmp.data): no label file" "$dn" detector map bmp.data ttq.cfg $w
 
-# command lines: unknown functions and commands, a data file without a cfg (patch 0047)
+# command lines: unknown functions and commands, a data file without a cfg (patch 0513)
 expect_fail "unknown command 'mAP' (train, test, valid, valid2, map, recall, demo)" "$dn" detector mAP $data plain.cfg $w
 expect_fail "usage: .* detector \[train" "$dn" detector map $data
 expect_fail "usage: .* detector train \[data\] \[cfg\]" "$dn" detector train $data -clear

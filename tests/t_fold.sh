@@ -4,7 +4,7 @@
 #    patch of ours, built by `make test-programs` under build/stock) validates the folded pair
 #    with the same per-image probabilities (within 1e-3: see below) and the same top-1 and top-2
 #    (within one image) as our build on the [ternary] pair, and `predict` names the same class;
-#  - random weights in ResNet-20 (`cfg/ttq-resnet.cfg`: strided shortcuts), the end-to-end cfg and
+#  - random weights in ResNet-20 (`cfg/ttq-resnet20.cfg`: strided shortcuts), the end-to-end cfg and
 #    upstream yolov3-tiny with every other convolution [ternary] (routes, upsample, two [yolo]
 #    heads): our build gives bit-identical outputs for the [ternary] and the folded pair, and stock
 #    Darknet's outputs on the folded pair are within 1e-4 of the largest (tests/netout.c: the layer
@@ -45,7 +45,7 @@ grep -q '^\[ternary\]' "$WORK/f.cfg" && fail "folded cfg has a [ternary] section
 grep '\.ppm, ' "$WORK/ours.log" | tr -d ' ' | awk -F, '{print $3; print $4}' >"$WORK/ours.p"
 grep '\.ppm, ' "$WORK/stock.log" | tr -d ' ' | awk -F, '{print $3; print $4}' >"$WORK/stock.p"
 [ "$(wc -l < "$WORK/ours.p")" -eq 60 ] || fail "expected 30 validated images, got $(($(wc -l < "$WORK/ours.p") / 2))"
-# 1e-3: batch norm at inference divides by sqrt(var + 1e-5) in our build (patch 0001, as cuDNN
+# 1e-3: batch norm at inference divides by sqrt(var + 1e-5) in our build (patch 0401, as cuDNN
 # does) and by sqrt(var) + 1e-6 in stock Darknet's CPU path; this net's variances are small
 close "$WORK/ours.p" "$WORK/stock.p" "classifier valid, stock Darknet on the folded pair" 1e-3
 # top-1 and top-2 at most one image of 30 apart (the batch norm difference may tip a near tie)
@@ -62,7 +62,7 @@ awk '/^\[convolutional\]/ { n++; if (n > 1 && n % 2 == 0) { print "[ternary]"; n
     "$VB/darknet/cfg/yolov3-tiny.cfg" |
     sed 's/^width=.*/width=96/; s/^height=.*/height=96/; s/^batch=.*/batch=1/; s/^subdivisions=.*/subdivisions=1/' >"$WORK/yt.cfg"
 [ "$(grep -c '^\[ternary\]' "$WORK/yt.cfg")" -eq 6 ] || fail "yolov3-tiny: expected 6 [ternary] sections"
-for c in cfg/ttq-resnet.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
+for c in cfg/ttq-resnet20.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
     b=$(basename "$c" .cfg)
     "$VB/tools/netout" randw "$c" "$WORK/$b.w" 5 >/dev/null 2>&1 || fail "$b: netout randw"
     "$DARKNET" ternary fold "$c" "$WORK/$b.w" "$WORK/$b.f.cfg" "$WORK/$b.f.w" >"$WORK/$b.fold.log" 2>&1 ||

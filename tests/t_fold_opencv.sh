@@ -1,6 +1,6 @@
 #!/bin/sh
 # OpenCV's DNN module (Debian's libopencv-dnn-dev, 4.6) runs what `darknet ternary fold` writes:
-# a trained [ternary] net, and random weights in ResNet-20 (`cfg/ttq-resnet.cfg`, whose strided
+# a trained [ternary] net, and random weights in ResNet-20 (`cfg/ttq-resnet20.cfg`, whose strided
 # shortcuts OpenCV cannot read as Darknet writes them: the fold spells them out), the end-to-end
 # cfg and yolov3-tiny with every other convolution [ternary]. OpenCV's outputs on the folded pair
 # (tests/netout_opencv.cpp) equal our build's on the [ternary] pair within 1e-4 of the largest
@@ -32,7 +32,7 @@ cp "$WORK/set/backup/trained.weights" "$WORK/trained.w"
 awk '/^\[convolutional\]/ { n++; if (n > 1 && n % 2 == 0) { print "[ternary]"; next } } { print }' \
     "$VB/darknet/cfg/yolov3-tiny.cfg" |
     sed 's/^width=.*/width=96/; s/^height=.*/height=96/; s/^batch=.*/batch=1/; s/^subdivisions=.*/subdivisions=1/' >"$WORK/yt.cfg"
-for c in "$WORK/trained.cfg" cfg/ttq-resnet.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
+for c in "$WORK/trained.cfg" cfg/ttq-resnet20.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
     b=$(basename "$c" .cfg)
     tol=1e-4
     if [ "$b" = trained ]; then

@@ -5,7 +5,7 @@
 # their pixels (whole ones load), a file that does not exist, and
 # tests/images/corrupt-huffman.jpg (tests/images/ok.jpg, written by stb_image_write, with 3 bytes
 # changed and the end cut off: Darknet's bundled stb_image 2.19 fails an assertion on it).
-# Where Debian's libstb is installed the build must use it (patch 0032; `pkg-config stb`), and
+# Where Debian's libstb is installed the build must use it (patch 0104; `pkg-config stb`), and
 # then the corrupt JPEG is one of the cases; tests/images/ok.jpg must load.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
@@ -32,7 +32,7 @@ fi
 echo "not an image" >"$WORK/text.jpg"
 head -c 300 tests/images/ok.jpg >"$WORK/short.jpg"
 printf 'P6\n100000 100000\n255\n\001\002\003' >"$WORK/huge.ppm"
-# binary PNM: whole files load; a file cut inside its pixels is an error (patch 0054; stb_image
+# binary PNM: whole files load; a file cut inside its pixels is an error (patch 0515; stb_image
 # loaded it, the missing pixels uninitialised memory)
 { printf 'P6\n# a comment\n4 4\n255\n'; yes | head -c 48; } >"$WORK/ok.ppm"
 { printf 'P5 3\n2 255\n'; yes | head -c 6; } >"$WORK/ok.pgm"

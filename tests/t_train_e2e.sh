@@ -60,7 +60,7 @@ sed 's/^\[ternary\]$/[ternary]\nper_filter=1/; s/^max_batches=.*/max_batches=60/
 a_fp=$(top1 "$WORK/vfp.log"); a_t=$(top1 "$WORK/vttq.log")
 [ -n "$a_t" ] || fail "no top-1 line from classifier valid"
 awk -v a="$a_t" 'BEGIN { exit !(a >= 0.85) }' || fail "TTQ top-1 $a_t < 0.85 (FP: $a_fp)"
-# random erasing reaches classifier training (patch 0021): with every training image replaced by
+# random erasing reaches classifier training (patch 0601): with every training image replaced by
 # noise (erase=1 over the whole image) nothing can be learnt, where the same net's loss above fell
 sed 's/^\[net\]$/[net]\nerase=1\nerase_min=1\nerase_max=1\nerase_aspect=1/; s/^max_batches=240$/max_batches=60/' \
     tests/e2e-fp.cfg >"$WORK/erase-all.cfg"

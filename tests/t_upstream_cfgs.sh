@@ -1,6 +1,6 @@
 #!/bin/sh
 # Upstream's own cfgs (the 45 in Darknet's cfg/) still parse under the strict cfg checks of patch
-# 0022 and [ternary]: `darknet ops` builds each network and exits 0. The checks must reject typos,
+# 0505 and [ternary]: `darknet ops` builds each network and exits 0. The checks must reject typos,
 # not the cfgs people use (e.g. yolov2-tiny-voc.cfg's negative first step).
 # Building every network takes about 45 s of CPU in the -Ofast build; the sanitizer build, where
 # it takes minutes, builds the 12 smallest (the other cfgs are the same sections at larger sizes).

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Layer arrangements that upstream Darknet crashed on in training or validation (found by
-# t_cfg_fuzz's mutations) train two iterations and validate: a [maxpool] first layer (patch 0024:
-# its backward wrote through the null input delta), a standalone [batchnorm] (0026: no CPU buffers,
-# no update), a [deconvolutional] layer (0025: its weights did not load, division by zero). A
-# classifier whose height differs from its width is refused before training (0023: the loader's
-# square crops overflowed the input). Training whose loss turns NaN stops with a message (0027).
-# A [local] layer wider than the rest of the network (0034: its workspace was sized in floats
+# t_cfg_fuzz's mutations) train two iterations and validate: a [maxpool] first layer (patch 0404:
+# its backward wrote through the null input delta), a standalone [batchnorm] (0406: no CPU buffers,
+# no update), a [deconvolutional] layer (0405: its weights did not load, division by zero). A
+# classifier whose height differs from its width is refused before training (0506: the loader's
+# square crops overflowed the input). Training whose loss turns NaN stops with a message (0507).
+# A [local] layer wider than the rest of the network (0411: its workspace was sized in floats
 # and allocated in bytes; the sanitizer build shows the overflow).
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
@@ -47,7 +47,7 @@ refused() {  # name  sed-expression-on-[net]  message-needle
     [ ! -e "$WORK/set/backup/$1.weights" ] || { echo "FAIL: $1: the stopped training saved its final weights"; failures=$((failures + 1)); }
 }
 refused tall 's/height=16/height=12/' "section \[net\] #0: key 'height' = 12, expected height = width (16)"
-# a loss that becomes NaN or infinite stops training with a message (0027)
+# a loss that becomes NaN or infinite stops training with a message (0507)
 refused wild 's/learning_rate=0.05/learning_rate=1e8/; s/max_batches=2/max_batches=50/' \
     "the training loss is .* at iteration [0-9]*: training diverged"
 [ "$failures" -eq 0 ]

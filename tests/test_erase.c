@@ -1,4 +1,4 @@
-/* Tests for patch 0021, random erasing ([net] erase):
+/* Tests for patch 0601, random erasing ([net] erase):
  *  - random_erase_image: p = 0 never changes an image; p = 1 changes exactly one rectangle, the same
  *    in every channel, filled with values in [0, 1], of an area and height/width ratio within the
  *    bounds asked for; the noise is uniform; p = 0.5 erases about half the images; over many draws every pixel is reached

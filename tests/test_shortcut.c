@@ -1,4 +1,4 @@
-/* The one-pass [shortcut] (patch 0020) against Darknet's own three-pass sequence, built here
+/* The one-pass [shortcut] (patch 0307) against Darknet's own three-pass sequence, built here
  * from the same helpers upstream uses (copy_cpu, shortcut_cpu, activate_array; gradient_array,
  * axpy_cpu, shortcut_cpu): output and the deltas passed to the input and the added layer. */
 #include "testutil.h"

@@ -1,15 +1,15 @@
 /* Tests for the patches that change upstream Darknet code paths other than [ternary]:
- *  - 0010 fast im2col/col2im: equal to a per-pixel reference written here, many shapes;
- *  - 0008 a 1x1 convolution's backward adds to the input delta instead of overwriting it;
- *  - 0009 the threaded convolution backward equals the sum of per-image weight gradients;
- *  - 0026 a standalone [batchnorm] after a convolution without batch_normalize equals a
+ *  - 0302 fast im2col/col2im: equal to a per-pixel reference written here, many shapes;
+ *  - 0402 a 1x1 convolution's backward adds to the input delta instead of overwriting it;
+ *  - 0301 the threaded convolution backward equals the sum of per-image weight gradients;
+ *  - 0406 a standalone [batchnorm] after a convolution without batch_normalize equals a
  *    convolution with batch_normalize=1: outputs, gradients and the update of scales and biases;
- *  - 0031 elu, selu and tanh are finite for large inputs and equal their definitions;
- *  - 0033 a 1x1 convolution with stride 2 or padding equals its definition;
- *  - 0035 [normalization] equals its definition (window sizes, few channels, large inputs);
- *  - 0037 [l2norm] on the CPU leaves an all-zero vector at zero;
- *  - 0039 resizing an image to a side of 1 pixel.
- * (0001 batch norm is covered by test_gradcheck, 0002 exit status by t_cfg_errors.) */
+ *  - 0409 elu, selu and tanh are finite for large inputs and equal their definitions;
+ *  - 0410 a 1x1 convolution with stride 2 or padding equals its definition;
+ *  - 0412 [normalization] equals its definition (window sizes, few channels, large inputs);
+ *  - 0414 [l2norm] on the CPU leaves an all-zero vector at zero;
+ *  - 0415 resizing an image to a side of 1 pixel.
+ * (0401 batch norm is covered by test_gradcheck, 0501 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
 #include "darknet.h"
@@ -198,7 +198,7 @@ static void test_batchnorm_standalone(void)
     free_layer(a); free_layer(b); free_layer(bn);
 }
 
-/* Patch 0033: a 1x1 convolution with stride 2 or padding equals its definition, forward (output),
+/* Patch 0410: a 1x1 convolution with stride 2 or padding equals its definition, forward (output),
  * backward (input gradient, weight gradient). Upstream read the input as if stride 1, pad 0. */
 static void test_conv_1x1_strided(int stride, int pad)
 {
@@ -244,7 +244,7 @@ static void test_conv_1x1_strided(int stride, int pad)
     free_layer(l);
 }
 
-/* Patch 0035: [normalization] (local response normalization, Darknet's form: alpha not divided
+/* Patch 0412: [normalization] (local response normalization, Darknet's form: alpha not divided
  * by size) equals its definition, out = x * (kappa + alpha * sum of x^2 over the channels
  * k-(size-1)/2 .. k+size/2)^-beta, for window sizes 5 and 4, fewer channels than the window,
  * and inputs large enough that upstream's running sum went negative (NaN). */
@@ -275,7 +275,7 @@ static void test_normalization(int c, int size, float scale)
     free_layer(l);
 }
 
-/* Patch 0037: l2normalize_cpu leaves an all-zero vector at zero (upstream: 0/0 = NaN on the CPU;
+/* Patch 0414: l2normalize_cpu leaves an all-zero vector at zero (upstream: 0/0 = NaN on the CPU;
  * the GPU kernel had the guard) and scales any other one to unit length. */
 static void test_l2norm_zero(void)
 {
@@ -288,7 +288,7 @@ static void test_l2norm_zero(void)
     for(i = 0; i < 6; ++i) CHECK(isfinite(dx[i]), "l2norm gradient %d is %g", i, dx[i]);
 }
 
-/* Patch 0039: resize_image to a side of 1 pixel samples the first row/column (upstream: 0/0 = NaN
+/* Patch 0415: resize_image to a side of 1 pixel samples the first row/column (upstream: 0/0 = NaN
  * scale), and resize_max keeps at least one pixel per side. */
 static void test_resize_one_pixel(void)
 {
@@ -313,7 +313,7 @@ static void test_resize_one_pixel(void)
     free_image(col);
 }
 
-/* Patch 0031: elu, selu and tanh are finite for every input and equal their definitions
+/* Patch 0409: elu, selu and tanh are finite for every input and equal their definitions
  * (upstream: 0 * inf = NaN above exp's overflow, inf/inf for the CPU tanh). */
 static void test_activations_large_inputs(void)
 {

@@ -406,7 +406,7 @@ static void test_errors(void)
     CHECK(fsize(target) == (long)strlen("previous backup"), "failed save damaged the previous file");
     rmdir(tmpdir);
 
-    /* weights holding NaN or Inf are not saved, and the previous file stays (patch 0038) */
+    /* weights holding NaN or Inf are not saved, and the previous file stays (patch 0510) */
     int k;
     for(k = 0; k < 2; ++k){
         poison_layer = k;

@@ -1,5 +1,5 @@
 /* [yolo] detections with a batch of 2, as `detector valid2` runs them (an image and its mirror
- * image; patch 0050): the layer's outputs are written here directly. When the second image's
+ * image; patch 0422): the layer's outputs are written here directly. When the second image's
  * outputs are the exact mirror of the first's, the detections equal those of the first alone;
  * when the mirror lifts boxes over the threshold that the first image had below it, the number
  * counted equals the number written (upstream wrote past the detections array), with the mean

@@ -78,7 +78,7 @@ static void check_shape(shape s, int adam, unsigned seed)
     for(i = 0; i < no; ++i) r[i] = frand(&seed);
 
     /* the input delta starts with what a shortcut would have put there: backward must add to it
-       (patches 0008, 0036) */
+       (patches 0402, 0413) */
     float *d0 = malloc(ni*sizeof(float));
     for(i = 0; i < ni; ++i) d0[i] = 0.5f*frand(&seed);
     network nc = {0}, ng = {0};
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
         {4, 8, 9, 16, 1, 3, 2, 1, 1, 0.05f, -1, 0},
         {2, 8, 8, 8, 2, 3, 1, 1, 1, 0.2f, -1, 0},
         {3, 6, 7, 12, 1, 1, 1, 0, 1, -1, 0.4f, 0},
-        /* 1x1 with stride 2, and with padding: through im2col (patch 0033) */
+        /* 1x1 with stride 2, and with padding: through im2col (patch 0410) */
         {2, 6, 7, 8, 1, 1, 2, 0, 1, 0.05f, -1, 0},
         {2, 6, 7, 8, 1, 1, 1, 1, 0, 0.05f, -1, 0},
         {2, 16, 6, 32, 1, 3, 1, 1, 0, -1, 0.0f, 0},
