@@ -18,27 +18,13 @@
 #include "activations.h"
 #include "blas.h"
 #include "check_cfg.h"
+#include "check_error.h"
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
 #include "ttq.h"
 #include "parser.h"
 #include "utils.h"
-
-/* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
-static int finite_float(float f)
-{
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return (bits & 0x7F800000u) != 0x7F800000u;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if(!p) malloc_error();
-    return p;
-}
 
 /* Number of latent weights that share one (Wp, Wn) pair. */
 static int scale_group_size(layer l)
@@ -58,21 +44,22 @@ layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int 
     l.ttq_sparsity = sparsity;
     l.ttq_decay = decay;
     l.ttq_nscales = per_filter ? n : 1;   /* Darknet stores the weights filter by filter */
-    l.wp = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wn = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wp_updates = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wn_updates = xcalloc(l.ttq_nscales, sizeof(float));
-    l.ttq_delta = xcalloc(l.ttq_nscales, sizeof(float));
+    const char *what = "a [ternary] layer's Wp, Wn and thresholds";
+    l.wp = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wn = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wp_updates = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wn_updates = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.ttq_delta = check_calloc(l.ttq_nscales, sizeof(float), what);
     fill_cpu(l.ttq_nscales, wp, l.wp, 1);
     fill_cpu(l.ttq_nscales, wn, l.wn, 1);
     if(adam){
-        l.wp_m = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wp_v = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wn_m = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wn_v = xcalloc(l.ttq_nscales, sizeof(float));
+        l.wp_m = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wp_v = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wn_m = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wn_v = check_calloc(l.ttq_nscales, sizeof(float), what);
     }
-    l.ternary_weights = xcalloc(l.nweights, sizeof(float));
-    l.ternary_updates = xcalloc(l.nweights, sizeof(float));
+    l.ternary_weights = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
+    l.ternary_updates = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
 
     l.forward = forward_ternary_layer;
     l.backward = backward_ternary_layer;
@@ -312,19 +299,20 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
         check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
                       "no 'sparsity' when 'threshold' is set (they are exclusive)");
     }
-    if(t_given && !(threshold > 0 && threshold < 1)){
+    /* check_cfg_float has rejected NaN and Inf: plain comparisons suffice */
+    if(t_given && (threshold <= 0 || threshold >= 1)){
         check_cfg_error(cfgfile, SECTION, index, "threshold", t_raw, "0 < t < 1");
     }
-    if(r_given && !(sparsity >= 0 && sparsity < 1)){
+    if(r_given && (sparsity < 0 || sparsity >= 1)){
         check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw, "0 <= r < 1");
     }
-    if(wp_given && !(wp >= TTQ_SCALE_FLOOR)){
+    if(wp_given && wp < TTQ_SCALE_FLOOR){
         check_cfg_error(cfgfile, SECTION, index, "wp", wp_raw, "wp >= 1e-6");
     }
-    if(wn_given && !(wn >= TTQ_SCALE_FLOOR)){
+    if(wn_given && wn < TTQ_SCALE_FLOOR){
         check_cfg_error(cfgfile, SECTION, index, "wn", wn_raw, "wn >= 1e-6");
     }
-    if(d_given && !(decay >= 0)){
+    if(d_given && decay < 0){
         check_cfg_error(cfgfile, SECTION, index, "wpwn_decay", d_raw, "wpwn_decay >= 0");
     }
 
@@ -340,10 +328,7 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 
 static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const char *filename)
 {
-    if(fwrite(p, size, n, fp) != n){
-        fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(fwrite(p, size, n, fp) != n) check_file_error(filename, -1, 0, "error writing weights: %s", strerror(errno));
 }
 
 int ttq_save_packed = 0;
@@ -352,7 +337,7 @@ int ttq_save_packed = 0;
  * patch 0040): a copy of w in the file's order, to free(). */
 static float *file_order(layer l, const float *w)
 {
-    float *t = xcalloc(l.nweights, sizeof(float));
+    float *t = check_malloc(l.nweights, sizeof(float), "a [ternary] layer's weights in file order");
     memcpy(t, w, l.nweights*sizeof(float));
     transpose_matrix(t, l.n, l.nweights/l.n);
     return t;
@@ -365,7 +350,7 @@ static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
     ternarize_ternary_layer(l);
     float *t = l.flipped ? file_order(l, l.ternary_weights) : 0;
     const float *q = t ? t : l.ternary_weights;
-    unsigned char *codes = xcalloc(ttq_packed_size(l.nweights), 1);
+    unsigned char *codes = check_calloc(ttq_packed_size(l.nweights), 1, "a [ternary] layer's packed codes");
     ttq_pack_ref(codes, q, l.nweights);
     write_or_die(head, sizeof(int32_t), 4, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
@@ -424,35 +409,23 @@ int check_weights_next_is_ternary(FILE *fp)
     return got == 1 && tag == TTQ_RECORD_TAG;
 }
 
-static void weights_error(const char *filename, int index, const char *what)
-{
-    fprintf(stderr, "\n%s: layer %d (ternary): %s\n", filename, index, what);
-    exit(EXIT_FAILURE);
-}
-
 /* Wp and Wn of a TTQ record (k of each; k = 1 sets every scale group), checked: the number of
  * scales this layer can take, a complete read, finite values >= the floor. `what` names the
  * record in messages. */
 static void read_record_scales(layer l, FILE *fp, const char *filename, int index, int k,
                                const char *what)
 {
-    char msg[160];
     if(k != 1 && k != l.ttq_nscales){
-        snprintf(msg, sizeof msg, "%s has a number of Wp/Wn scales this layer cannot take", what);
-        weights_error(filename, index, msg);
+        check_load_error(filename, index, "ternary", "%s has a number of Wp/Wn scales this layer cannot take", what);
     }
-    float *buf = xcalloc(2*(size_t)k, sizeof(float));
+    float *buf = check_malloc(2*(size_t)k, sizeof(float), "a [ternary] layer's Wp and Wn");
     if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
-        free(buf);
-        snprintf(msg, sizeof msg, "file is truncated inside the %s (Wp/Wn)", what);
-        weights_error(filename, index, msg);
+        check_load_error(filename, index, "ternary", "file is truncated inside the %s (Wp/Wn)", what);
     }
     int i;
     for(i = 0; i < 2*k; ++i){
-        if(!finite_float(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
-            free(buf);
-            snprintf(msg, sizeof msg, "corrupt %s: Wp/Wn must be finite and > 0", what);
-            weights_error(filename, index, msg);
+        if(!check_finite(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
+            check_load_error(filename, index, "ternary", "corrupt %s: Wp/Wn must be finite and > 0", what);
         }
     }
     for(i = 0; i < l.ttq_nscales; ++i){
@@ -468,24 +441,24 @@ static void read_record_scales(layer l, FILE *fp, const char *filename, int inde
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
     int32_t head[4];
-    if(fread(head, sizeof(int32_t), 4, fp) != 4) weights_error(filename, index, "file is truncated inside the packed TTQ record header");
+    if(fread(head, sizeof(int32_t), 4, fp) != 4){
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record header");
+    }
     if(head[1] != TTQ_PACKED_VERSION){
-        weights_error(filename, index, "packed TTQ record of an unknown version (newer software?)");
+        check_load_error(filename, index, "ternary", "packed TTQ record of an unknown version (newer software?)");
     }
     if(head[3] != l.nweights){
-        fprintf(stderr, "\n%s: layer %d (ternary): the packed record holds %d weights, the cfg's layer "
-                "has %d: this file was not saved from this cfg\n", filename, index, head[3], l.nweights);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, index, "ternary", "the packed record holds %d weights, the cfg's layer has "
+                         "%d: this file was not saved from this cfg", head[3], l.nweights);
     }
     read_record_scales(l, fp, filename, index, head[2], "packed TTQ record");
     size_t nb = l.batch_normalize ? 3*(size_t)l.n : 0;
-    float *bn = xcalloc(nb + 1, sizeof(float));
+    float *bn = check_calloc(nb + 1, sizeof(float), "a [ternary] layer's batch norm");
     size_t np = ttq_packed_size(l.nweights);
-    unsigned char *codes = xcalloc(np, 1);
+    unsigned char *codes = check_calloc(np, 1, "a [ternary] layer's packed codes");
     if(fread(l.biases, sizeof(float), l.n, fp) != (size_t)l.n || fread(bn, sizeof(float), nb, fp) != nb ||
        fread(codes, 1, np, fp) != np){
-        free(bn); free(codes);
-        weights_error(filename, index, "file is truncated inside the packed TTQ record");
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record");
     }
     if(nb && !l.dontloadscales){
         memcpy(l.scales, bn, l.n*sizeof(float));
@@ -496,9 +469,8 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
     free(bn);
     free(codes);
     if(bad >= 0){
-        fprintf(stderr, "\n%s: layer %d (ternary): corrupt packed TTQ record: byte %ld of the "
-                "weight codes is not a valid code\n", filename, index, bad);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, index, "ternary", "corrupt packed TTQ record: byte %ld of the weight codes is "
+                         "not a valid code", bad);
     }
     if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
 #ifdef GPU
@@ -521,9 +493,11 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     if(feof(fp) || ferror(fp)) return;
     if(!check_weights_next_is_ternary(fp)) return;
     int32_t head[3];
-    if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "file is truncated inside the TTQ record header");
+    if(fread(head, sizeof(int32_t), 3, fp) != 3){
+        check_load_error(filename, index, "ternary", "file is truncated inside the TTQ record header");
+    }
     if(head[1] != TTQ_RECORD_VERSION){
-        weights_error(filename, index, "TTQ record of an unknown version (newer software?)");
+        check_load_error(filename, index, "ternary", "TTQ record of an unknown version (newer software?)");
     }
     read_record_scales(l, fp, filename, index, head[2], "TTQ record");
 #ifdef GPU

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_error.h"
+
 /* Threshold variant 1 (paper eq. 9): delta = t * max_i |w_i|. */
 float ttq_threshold_ref(const float *w, size_t n, float t)
 {
@@ -38,7 +40,7 @@ float ttq_sparsity_threshold_ref(const float *w, size_t n, float r)
     if(n == 0) return 0;
     size_t k = (size_t)floor((double)r*(double)n + 0.5);
     if(k > n) k = n;
-    float *a = malloc(n*sizeof(float));
+    float *a = check_malloc(n, sizeof(float), "the sorted magnitudes of the sparsity threshold");
     size_t i;
     for(i = 0; i < n; ++i) a[i] = fabsf(w[i]);
     qsort(a, n, sizeof(float), cmp_float);
