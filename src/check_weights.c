@@ -12,17 +12,35 @@
  *  - a packed [ternary] record (`darknet ternary pack`) where the cfg has another layer: error.
  * Every error names the file and the layer and exits with status 1 (check_load_error,
  * check_error.c). Saving refuses a layer holding NaN or Inf the same way, before the previous file
- * is replaced. */
+ * is replaced. The [ternary] records themselves are read and written by ternary_layer.c; the two
+ * tag tests that tell them from ordinary records are here. */
 #include "check_weights.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_error.h"
 #include "network.h"
-#include "ternary_layer.h"
+
+int check_weights_record_is_packed(FILE *fp, long start)
+{
+    uint32_t tag;   /* pread: the stream's position and end-of-file state stay as they are */
+    return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
+}
+
+int check_weights_next_is_ternary(FILE *fp)
+{
+    uint32_t tag;
+    long pos = ftell(fp);
+    if(pos < 0) return 0;
+    size_t got = fread(&tag, sizeof tag, 1, fp);
+    if(fseek(fp, pos, SEEK_SET) != 0) return 0;
+    clearerr(fp);
+    return got == 1 && tag == TTQ_RECORD_TAG;
+}
 
 static long file_size(FILE *fp)
 {

@@ -10,15 +10,14 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "activations.h"
 #include "blas.h"
 #include "check_cfg.h"
 #include "check_error.h"
+#include "check_weights.h"
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
@@ -343,16 +342,16 @@ static float *file_order(layer l, const float *w)
     return t;
 }
 
-/* the packed record (ternary_layer.h): the ternary weights the forward uses, as base-3 codes */
+/* the packed record (check_weights.h): the ternary weights the forward uses, as base-3 codes */
 static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 {
-    int32_t head[4] = {(int32_t)TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
+    ttq_packed_head head = {TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
     ternarize_ternary_layer(l);
     float *t = l.flipped ? file_order(l, l.ternary_weights) : 0;
     const float *q = t ? t : l.ternary_weights;
     unsigned char *codes = check_calloc(ttq_packed_size(l.nweights), 1, "a [ternary] layer's packed codes");
     ttq_pack_ref(codes, q, l.nweights);
-    write_or_die(head, sizeof(int32_t), 4, fp, filename);
+    write_or_die(&head, sizeof head, 1, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.biases, sizeof(float), l.n, fp, filename);
@@ -368,7 +367,7 @@ static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 
 void save_ternary_weights(layer l, FILE *fp, const char *filename)
 {
-    int32_t head[3] = {(int32_t)TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
+    ttq_record_head head = {TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
 #ifdef GPU
     if(gpu_index >= 0) pull_ternary_layer(l);
 #endif
@@ -385,28 +384,9 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
     float *t = l.flipped ? file_order(l, l.weights) : 0;
     write_or_die(t ? t : l.weights, sizeof(float), l.nweights, fp, filename);
     free(t);
-    write_or_die(head, sizeof(int32_t), 3, fp, filename);
+    write_or_die(&head, sizeof head, 1, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
-}
-
-/* 1 when the record starting at byte `start` is a packed [ternary] record. Reads with pread, so
- * the stream's position and end-of-file state stay as they are. */
-int check_weights_record_is_packed(FILE *fp, long start)
-{
-    uint32_t tag;
-    return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
-}
-
-int check_weights_next_is_ternary(FILE *fp)
-{
-    uint32_t tag;
-    long pos = ftell(fp);
-    if(pos < 0) return 0;
-    size_t got = fread(&tag, sizeof tag, 1, fp);
-    if(fseek(fp, pos, SEEK_SET) != 0) return 0;
-    clearerr(fp);
-    return got == 1 && tag == TTQ_RECORD_TAG;
 }
 
 /* Wp and Wn of a TTQ record (k of each; k = 1 sets every scale group), checked: the number of
@@ -435,23 +415,23 @@ static void read_record_scales(layer l, FILE *fp, const char *filename, int inde
     free(buf);
 }
 
-/* A packed record (ternary_layer.h): Wp, Wn, biases, batch norm, and the codes, which become the
+/* A packed record (check_weights.h): Wp, Wn, biases, batch norm, and the codes, which become the
  * latent weights +1, 0, -1; the forward ternarises those to the saved {+Wp, 0, -Wn} in either
  * threshold mode (delta < 1 in threshold mode; in sparsity mode the zeros are the smallest). */
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
-    int32_t head[4];
-    if(fread(head, sizeof(int32_t), 4, fp) != 4){
+    ttq_packed_head head;
+    if(fread(&head, sizeof head, 1, fp) != 1){
         check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record header");
     }
-    if(head[1] != TTQ_PACKED_VERSION){
+    if(head.version != TTQ_PACKED_VERSION){
         check_load_error(filename, index, "ternary", "packed TTQ record of an unknown version (newer software?)");
     }
-    if(head[3] != l.nweights){
+    if(head.nweights != l.nweights){
         check_load_error(filename, index, "ternary", "the packed record holds %d weights, the cfg's layer has "
-                         "%d: this file was not saved from this cfg", head[3], l.nweights);
+                         "%d: this file was not saved from this cfg", head.nweights, l.nweights);
     }
-    read_record_scales(l, fp, filename, index, head[2], "packed TTQ record");
+    read_record_scales(l, fp, filename, index, head.nscales, "packed TTQ record");
     size_t nb = l.batch_normalize ? 3*(size_t)l.n : 0;
     float *bn = check_calloc(nb + 1, sizeof(float), "a [ternary] layer's batch norm");
     size_t np = ttq_packed_size(l.nweights);
@@ -492,14 +472,14 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
     if(!check_weights_next_is_ternary(fp)) return;
-    int32_t head[3];
-    if(fread(head, sizeof(int32_t), 3, fp) != 3){
+    ttq_record_head head;
+    if(fread(&head, sizeof head, 1, fp) != 1){
         check_load_error(filename, index, "ternary", "file is truncated inside the TTQ record header");
     }
-    if(head[1] != TTQ_RECORD_VERSION){
+    if(head.version != TTQ_RECORD_VERSION){
         check_load_error(filename, index, "ternary", "TTQ record of an unknown version (newer software?)");
     }
-    read_record_scales(l, fp, filename, index, head[2], "TTQ record");
+    read_record_scales(l, fp, filename, index, head.nscales, "TTQ record");
 #ifdef GPU
     if(gpu_index >= 0) push_ternary_layer(l);
 #endif
