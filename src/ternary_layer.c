@@ -9,7 +9,6 @@
 #include "ternary_layer.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,32 +157,6 @@ void backward_ternary_layer(layer l, network net)
     }
 }
 
-/* Darknet's Adam step, as its GPU path (adam_update_gpu) computes it, on the CPU: d is the
- * accumulated update (negative gradient summed over the batch), reset to zero afterwards. Like the
- * GPU path it also decays biases and BN scales. */
-static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, float b2, float eps,
-                            float decay, float rate, int n, int batch, int t)
-{
-    int i;
-    float c1 = 1.f - powf(b1, t), c2 = 1.f - powf(b2, t);
-    for(i = 0; i < n; ++i){
-        float g = d[i] - decay*batch*x[i];
-        m[i] = b1*m[i] + (1 - b1)*g;
-        v[i] = b2*v[i] + (1 - b2)*g*g;
-        x[i] += rate*(m[i]/c1)/(sqrtf(v[i]/c2) + eps);
-        d[i] = 0;
-    }
-}
-
-/* Darknet's SGD step with momentum (as update_convolutional_layer applies to the weights). */
-static void sgd_update_cpu(float *x, float *d, int n, float decay, float rate, float momentum,
-                           int batch)
-{
-    axpy_cpu(n, -decay*batch, x, 1, d, 1);
-    axpy_cpu(n, rate/batch, d, 1, x, 1);
-    scal_cpu(n, momentum, d, 1);
-}
-
 /* [net] clip=c keeps the latent weights in [-c, c], as Darknet's GPU update does. */
 static void constrain_cpu(int n, float c, float *x)
 {
@@ -191,40 +164,33 @@ static void constrain_cpu(int n, float c, float *x)
     for(i = 0; i < n; ++i) x[i] = x[i] > c ? c : (x[i] < -c ? -c : x[i]);
 }
 
-static void floor_scales(float *s, int n)
-{
-    int i;
-    for(i = 0; i < n; ++i) if(!(s[i] >= TTQ_SCALE_FLOOR)) s[i] = TTQ_SCALE_FLOOR;
-}
-
 /* Wp and Wn are trained by the same optimiser as the weights, with their own decay (default: the
- * network's), then kept >= TTQ_SCALE_FLOOR. */
+ * network's), then kept >= TTQ_SCALE_FLOOR: ttq_sgd_ref or ttq_adam_ref, then ttq_floor_ref. With
+ * Adam (which Darknet's CPU update lacks) every array takes ttq_adam_ref, as on the GPU. */
 void update_ternary_layer(layer l, update_args a)
 {
     float rate = a.learning_rate*l.learning_rate_scale;
     float decay = (l.ttq_decay >= 0) ? l.ttq_decay : a.decay;
     int k = l.ttq_nscales;
     if(a.adam){
-        adam_update_cpu(l.weights, l.weight_updates, l.m, l.v, a.B1, a.B2, a.eps, a.decay, rate,
-                        l.nweights, a.batch, a.t);
-        adam_update_cpu(l.biases, l.bias_updates, l.bias_m, l.bias_v, a.B1, a.B2, a.eps, a.decay,
-                        rate, l.n, a.batch, a.t);
+        ttq_adam_ref(l.weights, l.weight_updates, l.m, l.v, l.nweights, a.B1, a.B2, a.eps, a.decay,
+                     rate, a.batch, a.t);
+        ttq_adam_ref(l.biases, l.bias_updates, l.bias_m, l.bias_v, l.n, a.B1, a.B2, a.eps, a.decay,
+                     rate, a.batch, a.t);
         if(l.scales){
-            adam_update_cpu(l.scales, l.scale_updates, l.scale_m, l.scale_v, a.B1, a.B2, a.eps,
-                            a.decay, rate, l.n, a.batch, a.t);
+            ttq_adam_ref(l.scales, l.scale_updates, l.scale_m, l.scale_v, l.n, a.B1, a.B2, a.eps,
+                         a.decay, rate, a.batch, a.t);
         }
-        adam_update_cpu(l.wp, l.wp_updates, l.wp_m, l.wp_v, a.B1, a.B2, a.eps, decay, rate, k,
-                        a.batch, a.t);
-        adam_update_cpu(l.wn, l.wn_updates, l.wn_m, l.wn_v, a.B1, a.B2, a.eps, decay, rate, k,
-                        a.batch, a.t);
+        ttq_adam_ref(l.wp, l.wp_updates, l.wp_m, l.wp_v, k, a.B1, a.B2, a.eps, decay, rate, a.batch, a.t);
+        ttq_adam_ref(l.wn, l.wn_updates, l.wn_m, l.wn_v, k, a.B1, a.B2, a.eps, decay, rate, a.batch, a.t);
     } else {
         update_convolutional_layer(l, a);
-        sgd_update_cpu(l.wp, l.wp_updates, k, decay, rate, a.momentum, a.batch);
-        sgd_update_cpu(l.wn, l.wn_updates, k, decay, rate, a.momentum, a.batch);
+        ttq_sgd_ref(l.wp, l.wp_updates, k, decay, rate, a.momentum, a.batch);
+        ttq_sgd_ref(l.wn, l.wn_updates, k, decay, rate, a.momentum, a.batch);
     }
     if(l.clip) constrain_cpu(l.nweights, l.clip, l.weights);
-    floor_scales(l.wp, k);
-    floor_scales(l.wn, k);
+    ttq_floor_ref(l.wp, k);
+    ttq_floor_ref(l.wn, k);
 }
 
 void resize_ternary_layer(layer *l, int w, int h)
