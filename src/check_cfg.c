@@ -1,4 +1,6 @@
-/* Strict checks of cfg values for [net] and the layer sections a classifier or a TTQ cfg uses.
+/* Strict checks of what a cfg and a .data file hold: [net] and every layer section Darknet knows
+ * (classifier, detector and TTQ cfgs), a classifier's and a detector's .data file against the
+ * network, and, while a network trains or predicts, a loss or an output that is NaN or Inf.
  * Upstream Darknet reads numbers with atoi/atof (text becomes 0), falls back to ReLU or a constant
  * learning rate for a name it does not know, and then divides by, allocates with or indexes with
  * what it read: batch=0 or subdivisions=0 ends in a floating-point exception, shortcut from=5

@@ -1,10 +1,11 @@
 #ifndef CHECK_CFG_H
 #define CHECK_CFG_H
-/* Strict checks of cfg values. Upstream Darknet reads numbers with atoi/atof and silently takes
-   0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or indexes
-   with whatever it read, so a typo trains the wrong network or crashes. Each check here ends
-   the program with one message naming the cfg file, the section, the key and what was expected
-   (check_cfg_error, check_error.h). */
+/* Strict checks of cfg values (every section), of classifier and detector .data files, and of the
+   loss and outputs of a running network. Upstream Darknet reads numbers with atoi/atof and silently
+   takes 0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or
+   indexes with whatever it read, so a typo trains the wrong network or crashes. Each check here
+   ends the program with one message naming the cfg file, the section, the key and what was
+   expected: check_cfg_error (check_error.h). */
 #include "darknet.h"
 #include "list.h"
 #include "check_error.h"

@@ -8,7 +8,7 @@
  *   darknet ternary plot <telemetry.csv> <out.png>
  *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
  *       the epochs (top), and each layer's sparsity, the fraction of zero ternary weights (bottom).
- *       The CSV is the one `classifier train` writes beside the backup weights.
+ *       The CSV is the one `classifier train` or `detector train` writes beside the backup weights.
  *
  *   darknet ternary fold <cfg> <weights> <out.cfg> <out.weights>
  *       the same network for readers that know no [ternary]: every [ternary] section becomes a

@@ -1,11 +1,11 @@
 /* TTQ math (Zhu, Han, Mao, Dally, "Trained Ternary Quantization", ICLR 2017, section 3).
  *
  * Each function is the plain scalar definition of one rule; the [ternary] layer calls them and
- * any optimised path must match them. Sign convention is Darknet's: an "update" is the negative
- * gradient, accumulated with +=.
+ * any optimised path (the GPU kernels of ternary_kernels.cuh) must match them. Sign convention is
+ * Darknet's: an "update" is the negative gradient, accumulated with +=.
  *
- * Shapes: w, q, u are the n latent weights of one scale group (one layer now; one filter when a
- * per-filter Wp/Wn variant is added), in Darknet's weight order. */
+ * Shapes: w, q, u are the n latent weights of one scale group (the whole layer, as in the paper;
+ * one filter with per_filter=1), in Darknet's weight order. */
 #include "ttq.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Training monitor for `darknet classifier train`.
+/* Training monitor for `darknet classifier train` and `darknet detector train`.
  *
  * Progress: one line on stderr every 15 s of wall time and at the end of each epoch,
  *   [train] epoch 1.50/20  iter 700/9380  loss 0.4120 (avg 0.4550)  512 img/s  2m10s  ETA 14m05s
