@@ -1,10 +1,13 @@
-/* Strict checks of cfg values for [net] and the layer sections a classifier or a TTQ cfg uses.
+/* Strict checks of what a cfg and a .data file hold: [net] and every layer section Darknet knows
+ * (classifier, detector and TTQ cfgs), a classifier's and a detector's .data file against the
+ * network, and, while a network trains or predicts, a loss or an output that is NaN or Inf.
  * Upstream Darknet reads numbers with atoi/atof (text becomes 0), falls back to ReLU or a constant
  * learning rate for a name it does not know, and then divides by, allocates with or indexes with
  * what it read: batch=0 or subdivisions=0 ends in a floating-point exception, shortcut from=5
  * reads past the layer array, a typo in activation= trains another network. parse_network_cfg
  * calls these checks before it parses each section (patch 0505); every failure is one message
- * naming the cfg file, the section, the key and what was expected, and exit status 1. */
+ * naming the cfg file, the section, the key and what was expected (check_cfg_error, check_error.c),
+ * and exit status 1. */
 #include "check_cfg.h"
 
 #include <errno.h>
@@ -21,29 +24,7 @@
 
 #define INT_CAP 1000000000L
 
-void check_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
-                   const char *value, const char *expected)
-{
-    fprintf(stderr, "%s: section %s #%d: key '%s' = %s, expected %s\n",
-            cfgfile ? cfgfile : "(cfg)", section, index, key, value ? value : "(unset)", expected);
-    exit(EXIT_FAILURE);
-}
-
-static void section_error(const char *cfgfile, const char *section, int index, const char *what)
-{
-    fprintf(stderr, "%s: section %s #%d: %s\n", cfgfile ? cfgfile : "(cfg)", section, index, what);
-    exit(EXIT_FAILURE);
-}
-
-/* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
-static int finite_float(float f)
-{
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return (bits & 0x7F800000u) != 0x7F800000u;
-}
-
-/* "NaN" or "infinite" for a value that is not finite (x != x is folded away under -Ofast too). */
+/* "NaN" or "infinite" for a value check_finite rejected: a NaN's mantissa is not zero. */
 static const char *nonfinite_name(float f)
 {
     uint32_t bits;
@@ -68,7 +49,7 @@ static int parse_float(const char *s, float *v)
     double d = strtod(s, &end);
     while(*end == ' ' || *end == '\t') ++end;
     *v = (float)d;
-    return !(errno || end == s || *end || !finite_float(*v));
+    return !(errno || end == s || *end || !check_finite(*v));
 }
 
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
@@ -122,7 +103,7 @@ ACTIVATION check_cfg_activation(list *options, const char *cfgfile, const char *
 static void need_image(const char *cfgfile, const char *section, int index, int h, int w, int c)
 {
     if(!(h > 0 && w > 0 && c > 0)){
-        section_error(cfgfile, section, index,
+        check_cfg_error(cfgfile, section, index, 0, 0,
                       "the layer before it must output an image (height, width and channels)");
     }
 }
@@ -338,7 +319,7 @@ static void need_outputs(const char *cfgfile, const char *section, int index, in
     }else{
         snprintf(what, sizeof what, "the layer before it has %d outputs; %s needs %ld", inputs, formula, want);
     }
-    section_error(cfgfile, section, index, what);
+    check_cfg_error(cfgfile, section, index, 0, 0, what);
 }
 
 void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
@@ -353,7 +334,7 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
     int i, found = 0;
     for(i = 0; i < (int)(sizeof known/sizeof *known); ++i) found |= strcmp(type, known[i]) == 0;
     if(!found){
-        section_error(cfgfile, type, index, strcmp(type, "[net]") == 0 || strcmp(type, "[network]") == 0
+        check_cfg_error(cfgfile, type, index, 0, 0, strcmp(type, "[net]") == 0 || strcmp(type, "[network]") == 0
                       ? "only the first section may be [net]"
                       : "not a section type Darknet knows (a typo? e.g. [convolutional], [ternary], [maxpool])");
     }
@@ -368,7 +349,7 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
         check_cfg_int(options, cfgfile, type, index, "output", 1, 1, INT_CAP, "an integer >= 1");
         check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
         check_cfg_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
-        if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
+        if(inputs < 1) check_cfg_error(cfgfile, type, index, 0, 0, "the layer before it has no outputs");
     }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
         int stride = check_cfg_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
         int size = check_cfg_int(options, cfgfile, type, index, "size", stride, 1, INT_CAP, "an integer >= 1");
@@ -399,7 +380,7 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){
         int groups = check_cfg_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
-        if(inputs < 1) section_error(cfgfile, type, index, "the layer before it has no outputs");
+        if(inputs < 1) check_cfg_error(cfgfile, type, index, 0, 0, "the layer before it has no outputs");
         if(inputs % groups){
             char buf[64];
             snprintf(buf, sizeof buf, "a divisor of the layer's inputs (%d)", inputs);
@@ -407,7 +388,7 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
         }
         check_float(options, cfgfile, type, index, "temperature", 1, 0, 1, 1e9, 0, "temperature > 0");
     }else if(!strcmp(type, "[dropout]")){
-        if(index == 0) section_error(cfgfile, type, index, "[dropout] cannot be the first layer");
+        if(index == 0) check_cfg_error(cfgfile, type, index, 0, 0, "[dropout] cannot be the first layer");
         check_float(options, cfgfile, type, index, "probability", .5, 0, 0, 1, 1, "0 <= probability < 1");
     }else if(!strcmp(type, "[shortcut]")){
         check_layer_refs(options, cfgfile, type, index, "from", 0);
@@ -454,7 +435,7 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
             char what[400];
             snprintf(what, sizeof what, "the layer before it has %d outputs; %s needs side^2 x ((1 + coords) x num + classes) = %ld",
                      inputs, f, want);
-            section_error(cfgfile, type, index, what);
+            check_cfg_error(cfgfile, type, index, 0, 0, what);
         }
     }else if(!strcmp(type, "[iseg]")){
         char f[160];
@@ -467,12 +448,6 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
 }
 
 /* ---- a classifier's .data file --------------------------------------------------------------- */
-
-static void data_error(const char *datacfg, const char *key, const char *value, const char *expected)
-{
-    fprintf(stderr, "%s: key '%s' = %s, expected %s\n", datacfg, key, value ? value : "(unset)", expected);
-    exit(EXIT_FAILURE);
-}
 
 /* Lines in a list file (what get_paths/get_labels would return), -1 when it cannot be opened. */
 static int count_lines(const char *path)
@@ -499,7 +474,7 @@ static const char *data_file(list *options, const char *datacfg, const char *key
     if(*lines < 0){
         snprintf(expected, sizeof expected, "a readable file (%s%s: %s)", s ? "" : "default ",
                  path, strerror(errno));
-        data_error(datacfg, key, s, expected);
+        check_cfg_error(datacfg, 0, 0, key, s, expected);
     }
     return path;
 }
@@ -515,11 +490,11 @@ static void data_folder(const char *datacfg, list *options, const char *key, con
     if(stat(path, &st) != 0 || !S_ISDIR(st.st_mode)){
         snprintf(buf, sizeof buf, "an existing folder for %s (%s%s: %s)", what, dir ? "" : "default ",
                  path, stat(path, &st) != 0 ? strerror(errno) : "not a folder");
-        data_error(datacfg, key, dir, buf);
+        check_cfg_error(datacfg, 0, 0, key, dir, buf);
     }
     if(access(path, W_OK) != 0){
         snprintf(buf, sizeof buf, "a folder this user can write to (%s: %s)", path, strerror(errno));
-        data_error(datacfg, key, dir, buf);
+        check_cfg_error(datacfg, 0, 0, key, dir, buf);
     }
 }
 
@@ -529,17 +504,17 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
     char buf[700];
     char *s = option_find(options, "classes");
     long classes = 2;                                   /* upstream's default */
-    if(s && (!parse_int(s, &classes) || classes < 1)) data_error(datacfg, "classes", s, "an integer >= 1");
+    if(s && (!parse_int(s, &classes) || classes < 1)) check_cfg_error(datacfg, 0, 0, "classes", s, "an integer >= 1");
     int hierarchical = option_find(options, "tree") || net->hierarchy;
     if(!hierarchical && net->outputs != classes){
         snprintf(buf, sizeof buf, "the network's %d outputs (its last layer)", net->outputs);
-        data_error(datacfg, "classes", s ? s : "2 (default)", buf);
+        check_cfg_error(datacfg, 0, 0, "classes", s ? s : "2 (default)", buf);
     }
     int tag = 0;
     char *t = option_find(options, "tag");
     if(t){
         long v;
-        if(!parse_int(t, &v) || v < 0 || v > 1) data_error(datacfg, "tag", t, "0 or 1");
+        if(!parse_int(t, &v) || v < 0 || v > 1) check_cfg_error(datacfg, 0, 0, "tag", t, "0 or 1");
         tag = (int)v;
     }
     if(!(training && tag)){
@@ -549,7 +524,7 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
         const char *path = data_file(options, datacfg, key, "data/labels.list", &n);
         if(!hierarchical && n != classes){
             snprintf(buf, sizeof buf, "one label per class: %s has %d lines, classes = %ld", path, n, classes);
-            data_error(datacfg, key, option_find(options, (char *)key), buf);
+            check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
         }
     }
     if(list_key){
@@ -558,14 +533,14 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
                                      strcmp(list_key, "test") == 0 ? "data/test.list" : "data/train.list", &n);
         if(n < 1){
             snprintf(buf, sizeof buf, "a list of at least one image (%s is empty)", path);
-            data_error(datacfg, list_key, option_find(options, (char *)list_key), buf);
+            check_cfg_error(datacfg, 0, 0, list_key, option_find(options, (char *)list_key), buf);
         }
     }
     char *top = option_find(options, "top");
     long k;
     if(top && (!parse_int(top, &k) || k < 1 || k > classes)){
         snprintf(buf, sizeof buf, "an integer, 1 <= top <= classes (%ld)", classes);
-        data_error(datacfg, "top", top, buf);
+        check_cfg_error(datacfg, 0, 0, "top", top, buf);
     }
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
 }
@@ -584,7 +559,7 @@ void check_cfg_truth_readers(network *net, const char *cfgfile)
         snprintf(what, sizeof what, "compares its %d values per image with the truth, which holds %d "
                  "per image in this network (the size its last layer sets): a loss layer goes last%s",
                  l.inputs, net->truths, l.type == SOFTMAX ? ", or set noloss=1" : "");
-        section_error(cfgfile, section, i, what);
+        check_cfg_error(cfgfile, section, i, 0, 0, what);
     }
 }
 
@@ -596,15 +571,15 @@ int check_cfg_detector_data(const char *datacfg, list *options, network *net, co
     char buf[700];
     layer l = net->layers[net->n - 1];
     if(l.type != YOLO && l.type != REGION && l.type != DETECTION){
-        fprintf(stderr, "%s: the last layer (#%d) is a %s; detector commands need a [yolo], [region] "
-                "or [detection] layer last\n", cfgfile, net->n - 1, get_layer_string(l.type));
-        exit(EXIT_FAILURE);
+        check_file_error(cfgfile, -1, 0, "the last layer (#%d) is a %s; detector commands need a "
+                         "[yolo], [region] or [detection] layer last", net->n - 1,
+                         get_layer_string(l.type));
     }
     char *s = option_find(options, "classes");
     long classes;
     if(s && (!parse_int(s, &classes) || classes != l.classes)){
         snprintf(buf, sizeof buf, "the classes of the network's last layer (%d, %s)", l.classes, cfgfile);
-        data_error(datacfg, "classes", s, buf);
+        check_cfg_error(datacfg, 0, 0, "classes", s, buf);
     }
     int n;
     const char *path;
@@ -613,14 +588,14 @@ int check_cfg_detector_data(const char *datacfg, list *options, network *net, co
         if(n != l.classes){
             snprintf(buf, sizeof buf, "one name per class: %s has %d lines, the network has %d classes",
                      path, n, l.classes);
-            data_error(datacfg, "names", option_find(options, "names"), buf);
+            check_cfg_error(datacfg, 0, 0, "names", option_find(options, "names"), buf);
         }
     }
     if(list_key){
         path = data_file(options, datacfg, list_key, "data/train.list", &n);
         if(n < 1){
             snprintf(buf, sizeof buf, "a list of at least one image (%s is empty)", path);
-            data_error(datacfg, list_key, option_find(options, (char *)list_key), buf);
+            check_cfg_error(datacfg, 0, 0, list_key, option_find(options, (char *)list_key), buf);
         }
     }
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
@@ -632,23 +607,18 @@ int check_cfg_detector_data(const char *datacfg, list *options, network *net, co
 
 void check_cfg_loss(const char *cfgfile, float loss, long iteration)
 {
-    if(finite_float(loss)) return;
-    fprintf(stderr, "%s: the training loss is %s at iteration %ld: training diverged (lower "
-            "learning_rate, or check the data); stopped without saving, the weights saved before "
-            "are kept\n", cfgfile, nonfinite_name(loss), iteration);
-    exit(EXIT_FAILURE);
+    if(check_finite(loss)) return;
+    check_file_error(cfgfile, -1, 0, "the training loss is %s at iteration %ld: training diverged "
+                     "(lower learning_rate, or check the data); stopped without saving, the weights "
+                     "saved before are kept", nonfinite_name(loss), iteration);
 }
 
 void check_cfg_prediction(const char *cfgfile, const char *weightfile, const float *p, int n,
                           const char *input)
 {
-    int i;
-    for(i = 0; i < n; ++i){
-        if(!finite_float(p[i])) break;
-    }
+    int i = (int)check_finite_array(p, n);
     if(i == n) return;
-    fprintf(stderr, "%s: the network's output for %s is %s (output %d of %d): the weights are corrupt "
-            "or come from a diverged training (cfg %s)\n", weightfile ? weightfile : cfgfile, input,
-            nonfinite_name(p[i]), i, n, cfgfile);
-    exit(EXIT_FAILURE);
+    check_file_error(weightfile ? weightfile : cfgfile, -1, 0, "the network's output for %s is %s "
+                     "(output %d of %d): the weights are corrupt or come from a diverged training "
+                     "(cfg %s)", input, nonfinite_name(p[i]), i, n, cfgfile);
 }

@@ -1,15 +1,15 @@
 #ifndef CHECK_CFG_H
 #define CHECK_CFG_H
-/* Strict checks of cfg values. Upstream Darknet reads numbers with atoi/atof and silently takes
-   0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or indexes
-   with whatever it read, so a typo trains the wrong network or crashes. Each check here ends
-   the program with one message naming the cfg file, the section, the key and what was expected. */
+/* Strict checks of cfg values (every section), of classifier and detector .data files, and of the
+   loss and outputs of a running network. Upstream Darknet reads numbers with atoi/atof and silently
+   takes 0 for text, falls back to ReLU or a constant rate for unknown names, and divides by or
+   indexes with whatever it read, so a typo trains the wrong network or crashes. Each check here
+   ends the program with one message naming the cfg file, the section, the key and what was
+   expected: check_cfg_error (check_error.h). */
 #include "darknet.h"
 #include "list.h"
+#include "check_error.h"
 
-/* "<cfgfile>: section <section> #<index>: key '<key>' = <value>, expected <expected>"; exits 1. */
-void check_cfg_error(const char *cfgfile, const char *section, int index, const char *key,
-                   const char *value, const char *expected);
 /* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
    text), a fatal check_cfg_error when it is not one finite number. */
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,

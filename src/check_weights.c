@@ -10,28 +10,36 @@
  *    of a variance, never below 0 in a saved file), is corrupt: error;
  *  - bytes left over after the last layer mean the file was not saved from this cfg: error;
  *  - a packed [ternary] record (`darknet ternary pack`) where the cfg has another layer: error.
- * Every error names the file and the layer and exits non-zero. Saving refuses a layer holding NaN
- * or Inf the same way, before the previous file is replaced. */
+ * Every error names the file and the layer and exits with status 1 (check_load_error,
+ * check_error.c). Saving refuses a layer holding NaN or Inf the same way, before the previous file
+ * is replaced. The [ternary] records themselves are read and written by ternary_layer.c; the two
+ * tag tests that tell them from ordinary records are here. */
 #include "check_weights.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "check_error.h"
 #include "network.h"
-#include "ternary_layer.h"
 
-static void die(const char *filename, int index, layer *l, const char *fmt, long a, long b)
+int check_weights_record_is_packed(FILE *fp, long start)
 {
-    if(index >= 0){
-        fprintf(stderr, "\n%s: layer %d (%s): ", filename, index, get_layer_string(l->type));
-    } else {
-        fprintf(stderr, "\n%s: ", filename);
-    }
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\n");
-    exit(EXIT_FAILURE);
+    uint32_t tag;   /* pread: the stream's position and end-of-file state stay as they are */
+    return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
+}
+
+int check_weights_next_is_ternary(FILE *fp)
+{
+    uint32_t tag;
+    long pos = ftell(fp);
+    if(pos < 0) return 0;
+    size_t got = fread(&tag, sizeof tag, 1, fp);
+    if(fseek(fp, pos, SEEK_SET) != 0) return 0;
+    clearerr(fp);
+    return got == 1 && tag == TTQ_RECORD_TAG;
 }
 
 static long file_size(FILE *fp)
@@ -45,22 +53,16 @@ static long file_size(FILE *fp)
 
 void check_weights_header(FILE *fp, const char *filename, size_t got, size_t want)
 {
-    if(ferror(fp)) die(filename, -1, 0, "read error in the header (%ld of %ld fields)", (long)got, (long)want);
+    if(ferror(fp)) check_load_error(filename, -1, 0, "read error in the header (%ld of %ld fields)", (long)got, (long)want);
     if(got != want){
-        die(filename, -1, 0, "too short to be a Darknet weights file (header has %ld of %ld fields)",
-            (long)got, (long)want);
+        check_load_error(filename, -1, 0, "too short to be a Darknet weights file (header has %ld of "
+                         "%ld fields)", (long)got, (long)want);
     }
 }
 
 static int all_finite(const float *x, int n)
 {
-    int i;
-    for(i = 0; i < n; ++i){
-        uint32_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        if((bits & 0x7F800000u) == 0x7F800000u) return 0;
-    }
-    return 1;
+    return check_finite_array(x, n) == (size_t)n;
 }
 
 /* 1 when the parameters a layer's record holds are all finite; *nbn = the number of batch-norm
@@ -91,30 +93,31 @@ static int record_finite(layer l, int *nbn)
 int check_weights_layer(FILE *fp, const char *filename, int index, layer l, long start)
 {
     long end = ftell(fp);
+    const char *type = get_layer_string(l.type);
     if(l.type != TERNARY && end != start && check_weights_record_is_packed(fp, start)){
-        fprintf(stderr, "\n%s: layer %d (%s): the file holds a packed [ternary] record here (byte "
-                "%ld): make this section [ternary]\n", filename, index, get_layer_string(l.type), start);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, index, type, "the file holds a packed [ternary] record here (byte "
+                         "%ld): make this section [ternary]", start);
     }
-    if(ferror(fp)) die(filename, index, &l, "read error at byte %ld (%ld)", end, (long)errno);
+    if(ferror(fp)) check_load_error(filename, index, type, "read error at byte %ld (%ld)", end, (long)errno);
     if(feof(fp)){
         if(end == start){
             fprintf(stderr, "\nnote: %s holds weights for layers 0..%d only; the rest keep their "
                     "initial values\n", filename, index - 1);
             return 1;
         }
-        die(filename, index, &l, "file is truncated: the record starts at byte %ld but the file "
-            "ends at byte %ld", start, end);
+        check_load_error(filename, index, type, "file is truncated: the record starts at byte %ld but "
+                         "the file ends at byte %ld", start, end);
     }
     int nbn;
     if(!record_finite(l, &nbn)){
-        die(filename, index, &l, "corrupt record (NaN or Inf) between bytes %ld and %ld", start, end);
+        check_load_error(filename, index, type, "corrupt record (NaN or Inf) between bytes %ld and %ld",
+                         start, end);
     }
     int i;
     for(i = 0; i < nbn; ++i){
         if(l.rolling_variance[i] < 0){
-            die(filename, index, &l, "corrupt record: negative rolling variance (filter %ld; the record "
-                "starts at byte %ld)", i, start);
+            check_load_error(filename, index, type, "corrupt record: negative rolling variance (filter "
+                             "%d; the record starts at byte %ld)", i, start);
         }
     }
     return 0;
@@ -125,20 +128,18 @@ void check_weights_end(FILE *fp, const char *filename, int nlayers)
     long pos = ftell(fp);
     long size = file_size(fp);
     if(pos >= 0 && size > pos){
-        fprintf(stderr, "\n%s: %ld bytes left over after the %d layers of the cfg: this file was not "
-                "saved from this cfg (different layers, filters or sizes)\n",
-                filename, size - pos, nlayers);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, -1, 0, "%ld bytes left over after the %d layers of the cfg: this file "
+                         "was not saved from this cfg (different layers, filters or sizes)",
+                         size - pos, nlayers);
     }
 }
 
 void check_weights_not_ternary(FILE *fp, const char *filename, int index)
 {
     if(check_weights_next_is_ternary(fp)){
-        fprintf(stderr, "\n%s: layer %d is [convolutional] in the cfg but the file holds a [ternary] "
-                "record (latent weights, Wp, Wn) for it: make that section [ternary]\n",
-                filename, index);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, -1, 0, "layer %d is [convolutional] in the cfg but the file holds a "
+                         "[ternary] record (latent weights, Wp, Wn) for it: make that section [ternary]",
+                         index);
     }
 }
 
@@ -148,16 +149,12 @@ void check_weights_saved_layer(FILE *fp, const char *tmpname, const char *filena
     if(record_finite(l, &nbn)) return;
     fclose(fp);
     remove(tmpname);
-    fprintf(stderr, "%s: not saved: layer %d (%s) holds NaN or Inf (training diverged: lower "
-            "learning_rate, or check the data); the file saved before, if any, is kept\n",
-            filename, index, get_layer_string(l.type));
-    exit(EXIT_FAILURE);
+    check_file_error(filename, -1, 0, "not saved: layer %d (%s) holds NaN or Inf (training diverged: "
+                     "lower learning_rate, or check the data); the file saved before, if any, is kept",
+                     index, get_layer_string(l.type));
 }
 
 void check_weights_written(FILE *fp, const char *filename)
 {
-    if(ferror(fp)){
-        fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(ferror(fp)) check_file_error(filename, -1, 0, "error writing weights: %s", strerror(errno));
 }

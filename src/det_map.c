@@ -20,6 +20,7 @@
 
 #include "darknet.h"
 #include "check_cfg.h"
+#include "check_error.h"
 #include "det_map.h"
 
 float det_iou(const det_box *a, const det_box *b)
@@ -45,7 +46,7 @@ static void sort_by_score(det_box *d, int n)
     int i, j, k, half = n/2;
     sort_by_score(d, half);
     sort_by_score(d + half, n - half);
-    det_box *tmp = malloc(n*sizeof *tmp);
+    det_box *tmp = check_malloc(n, sizeof *tmp, "the detections being sorted (detector map)");
     for(i = 0, j = half, k = 0; i < half || j < n; ){
         if(j == n || (i < half && by_score(d + i, d + j) <= 0)) tmp[k++] = d[i++];
         else tmp[k++] = d[j++];
@@ -61,8 +62,9 @@ float det_class_ap(det_box *dets, int ndets, const det_box *truths, const int *t
     if(tp_out) *tp_out = 0;
     if(npos <= 0) return -1;
     sort_by_score(dets, ndets);
-    char *used = calloc(truth_start[nimages] + 1, 1);
-    float *prec = malloc((ndets + 1)*sizeof *prec), *rec = malloc((ndets + 1)*sizeof *rec);
+    char *used = check_calloc(truth_start[nimages] + 1, 1, "the matched truths of a class (detector map)");
+    float *prec = check_malloc(ndets + 1, sizeof *prec, "a precision/recall curve (detector map)");
+    float *rec = check_malloc(ndets + 1, sizeof *rec, "a precision/recall curve (detector map)");
     int i, k, tp = 0, fp = 0;
     for(i = 0; i < ndets; ++i){
         int im = dets[i].image, best = -1;
@@ -120,8 +122,7 @@ static void push_box(box_list *l, det_box b)
 {
     if(l->n == l->cap){
         l->cap = l->cap ? 2*l->cap : 256;
-        l->b = realloc(l->b, l->cap*sizeof *l->b);
-        if(!l->b){ fprintf(stderr, "detector map: out of memory\n"); exit(EXIT_FAILURE); }
+        l->b = check_realloc(l->b, l->cap, sizeof *l->b, "a list of boxes (detector map)");
     }
     l->b[l->n++] = b;
 }
@@ -137,9 +138,8 @@ static det_box clipped(int image, float score, box b)
 
 void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_thresh)
 {
-    if(!(iou_thresh > 0 && iou_thresh <= 1)){
-        fprintf(stderr, "detector map: -iou %g: expected a number in (0, 1]\n", iou_thresh);
-        exit(EXIT_FAILURE);
+    if(!check_finite(iou_thresh) || iou_thresh <= 0 || iou_thresh > 1){
+        check_file_error("detector map", -1, 0, "-iou %g: expected a number in (0, 1]", iou_thresh);
     }
     list *options = read_data_cfg(datacfg);
     network *net = load_network(cfgfile, weightfile, 0);
@@ -151,9 +151,11 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
     char **paths = (char **)list_to_array(plist);
     int m = plist->size, i, j, k;
 
-    box_list *dets = calloc(classes, sizeof *dets), *truths = calloc(classes, sizeof *truths);
-    int **start = calloc(classes, sizeof *start);
-    for(j = 0; j < classes; ++j) start[j] = calloc(m + 1, sizeof **start);
+    const char *what = "the boxes of each class (detector map)";
+    box_list *dets = check_calloc(classes, sizeof *dets, what);
+    box_list *truths = check_calloc(classes, sizeof *truths, what);
+    int **start = check_calloc(classes, sizeof *start, what);
+    for(j = 0; j < classes; ++j) start[j] = check_calloc(m + 1, sizeof **start, what);
     const float thresh = .005f, nms = .45f;
     long nobjects = 0;
     double t0 = what_time_is_it_now();
@@ -161,16 +163,14 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         char lpath[4096];
         detection_label_path(paths[i], lpath);  /* where training looks (patch 0602) */
         if(!strcmp(lpath, paths[i])){
-            fprintf(stderr, "detector map: image %s (list %s, key 'valid' of %s): no label file can be "
-                    "derived from its path (Darknet replaces 'images' by 'labels' and .jpg/.png by .txt)\n",
-                    paths[i], valid, datacfg);
-            exit(EXIT_FAILURE);
+            check_file_error("detector map", -1, 0, "image %s (list %s, key 'valid' of %s): no label file "
+                             "can be derived from its path (Darknet replaces 'images' by 'labels' and "
+                             ".jpg/.png by .txt)", paths[i], valid, datacfg);
         }
         FILE *lf = fopen(lpath, "r");
         if(!lf){
-            fprintf(stderr, "detector map: no label file %s for image %s (list %s, key 'valid' of %s)\n",
-                    lpath, paths[i], valid, datacfg);
-            exit(EXIT_FAILURE);
+            check_file_error("detector map", -1, 0, "no label file %s for image %s (list %s, key 'valid' "
+                             "of %s)", lpath, paths[i], valid, datacfg);
         }
         fclose(lf);
         int nl = 0;
@@ -178,9 +178,8 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         for(j = 0; j < classes; ++j) start[j][i] = truths[j].n;
         for(k = 0; k < nl; ++k){
             if(bl[k].id < 0 || bl[k].id >= classes){
-                fprintf(stderr, "%s: box %d has class %d, expected 0..%d (classes=%d in %s)\n",
-                        lpath, k + 1, bl[k].id, classes - 1, classes, datacfg);
-                exit(EXIT_FAILURE);
+                check_file_error(lpath, -1, 0, "box %d has class %d, expected 0..%d (classes=%d in %s)",
+                                 k + 1, bl[k].id, classes - 1, classes, datacfg);
             }
             det_box t = {i, 0, bl[k].x, bl[k].y, bl[k].w, bl[k].h};
             push_box(&truths[bl[k].id], t);

@@ -9,36 +9,20 @@
 #include "ternary_layer.h"
 
 #include <errno.h>
-#include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "activations.h"
 #include "blas.h"
 #include "check_cfg.h"
+#include "check_error.h"
+#include "check_weights.h"
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
 #include "ttq.h"
 #include "parser.h"
 #include "utils.h"
-
-/* NaN/Inf test on the bit pattern: -Ofast (Darknet's default) lets the compiler drop isfinite(). */
-static int finite_float(float f)
-{
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    return (bits & 0x7F800000u) != 0x7F800000u;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if(!p) malloc_error();
-    return p;
-}
 
 /* Number of latent weights that share one (Wp, Wn) pair. */
 static int scale_group_size(layer l)
@@ -58,21 +42,22 @@ layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int 
     l.ttq_sparsity = sparsity;
     l.ttq_decay = decay;
     l.ttq_nscales = per_filter ? n : 1;   /* Darknet stores the weights filter by filter */
-    l.wp = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wn = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wp_updates = xcalloc(l.ttq_nscales, sizeof(float));
-    l.wn_updates = xcalloc(l.ttq_nscales, sizeof(float));
-    l.ttq_delta = xcalloc(l.ttq_nscales, sizeof(float));
+    const char *what = "a [ternary] layer's Wp, Wn and thresholds";
+    l.wp = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wn = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wp_updates = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.wn_updates = check_calloc(l.ttq_nscales, sizeof(float), what);
+    l.ttq_delta = check_calloc(l.ttq_nscales, sizeof(float), what);
     fill_cpu(l.ttq_nscales, wp, l.wp, 1);
     fill_cpu(l.ttq_nscales, wn, l.wn, 1);
     if(adam){
-        l.wp_m = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wp_v = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wn_m = xcalloc(l.ttq_nscales, sizeof(float));
-        l.wn_v = xcalloc(l.ttq_nscales, sizeof(float));
+        l.wp_m = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wp_v = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wn_m = check_calloc(l.ttq_nscales, sizeof(float), what);
+        l.wn_v = check_calloc(l.ttq_nscales, sizeof(float), what);
     }
-    l.ternary_weights = xcalloc(l.nweights, sizeof(float));
-    l.ternary_updates = xcalloc(l.nweights, sizeof(float));
+    l.ternary_weights = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
+    l.ternary_updates = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
 
     l.forward = forward_ternary_layer;
     l.backward = backward_ternary_layer;
@@ -172,32 +157,6 @@ void backward_ternary_layer(layer l, network net)
     }
 }
 
-/* Darknet's Adam step, as its GPU path (adam_update_gpu) computes it, on the CPU: d is the
- * accumulated update (negative gradient summed over the batch), reset to zero afterwards. Like the
- * GPU path it also decays biases and BN scales. */
-static void adam_update_cpu(float *x, float *d, float *m, float *v, float b1, float b2, float eps,
-                            float decay, float rate, int n, int batch, int t)
-{
-    int i;
-    float c1 = 1.f - powf(b1, t), c2 = 1.f - powf(b2, t);
-    for(i = 0; i < n; ++i){
-        float g = d[i] - decay*batch*x[i];
-        m[i] = b1*m[i] + (1 - b1)*g;
-        v[i] = b2*v[i] + (1 - b2)*g*g;
-        x[i] += rate*(m[i]/c1)/(sqrtf(v[i]/c2) + eps);
-        d[i] = 0;
-    }
-}
-
-/* Darknet's SGD step with momentum (as update_convolutional_layer applies to the weights). */
-static void sgd_update_cpu(float *x, float *d, int n, float decay, float rate, float momentum,
-                           int batch)
-{
-    axpy_cpu(n, -decay*batch, x, 1, d, 1);
-    axpy_cpu(n, rate/batch, d, 1, x, 1);
-    scal_cpu(n, momentum, d, 1);
-}
-
 /* [net] clip=c keeps the latent weights in [-c, c], as Darknet's GPU update does. */
 static void constrain_cpu(int n, float c, float *x)
 {
@@ -205,40 +164,33 @@ static void constrain_cpu(int n, float c, float *x)
     for(i = 0; i < n; ++i) x[i] = x[i] > c ? c : (x[i] < -c ? -c : x[i]);
 }
 
-static void floor_scales(float *s, int n)
-{
-    int i;
-    for(i = 0; i < n; ++i) if(!(s[i] >= TTQ_SCALE_FLOOR)) s[i] = TTQ_SCALE_FLOOR;
-}
-
 /* Wp and Wn are trained by the same optimiser as the weights, with their own decay (default: the
- * network's), then kept >= TTQ_SCALE_FLOOR. */
+ * network's), then kept >= TTQ_SCALE_FLOOR: ttq_sgd_ref or ttq_adam_ref, then ttq_floor_ref. With
+ * Adam (which Darknet's CPU update lacks) every array takes ttq_adam_ref, as on the GPU. */
 void update_ternary_layer(layer l, update_args a)
 {
     float rate = a.learning_rate*l.learning_rate_scale;
     float decay = (l.ttq_decay >= 0) ? l.ttq_decay : a.decay;
     int k = l.ttq_nscales;
     if(a.adam){
-        adam_update_cpu(l.weights, l.weight_updates, l.m, l.v, a.B1, a.B2, a.eps, a.decay, rate,
-                        l.nweights, a.batch, a.t);
-        adam_update_cpu(l.biases, l.bias_updates, l.bias_m, l.bias_v, a.B1, a.B2, a.eps, a.decay,
-                        rate, l.n, a.batch, a.t);
+        ttq_adam_ref(l.weights, l.weight_updates, l.m, l.v, l.nweights, a.B1, a.B2, a.eps, a.decay,
+                     rate, a.batch, a.t);
+        ttq_adam_ref(l.biases, l.bias_updates, l.bias_m, l.bias_v, l.n, a.B1, a.B2, a.eps, a.decay,
+                     rate, a.batch, a.t);
         if(l.scales){
-            adam_update_cpu(l.scales, l.scale_updates, l.scale_m, l.scale_v, a.B1, a.B2, a.eps,
-                            a.decay, rate, l.n, a.batch, a.t);
+            ttq_adam_ref(l.scales, l.scale_updates, l.scale_m, l.scale_v, l.n, a.B1, a.B2, a.eps,
+                         a.decay, rate, a.batch, a.t);
         }
-        adam_update_cpu(l.wp, l.wp_updates, l.wp_m, l.wp_v, a.B1, a.B2, a.eps, decay, rate, k,
-                        a.batch, a.t);
-        adam_update_cpu(l.wn, l.wn_updates, l.wn_m, l.wn_v, a.B1, a.B2, a.eps, decay, rate, k,
-                        a.batch, a.t);
+        ttq_adam_ref(l.wp, l.wp_updates, l.wp_m, l.wp_v, k, a.B1, a.B2, a.eps, decay, rate, a.batch, a.t);
+        ttq_adam_ref(l.wn, l.wn_updates, l.wn_m, l.wn_v, k, a.B1, a.B2, a.eps, decay, rate, a.batch, a.t);
     } else {
         update_convolutional_layer(l, a);
-        sgd_update_cpu(l.wp, l.wp_updates, k, decay, rate, a.momentum, a.batch);
-        sgd_update_cpu(l.wn, l.wn_updates, k, decay, rate, a.momentum, a.batch);
+        ttq_sgd_ref(l.wp, l.wp_updates, k, decay, rate, a.momentum, a.batch);
+        ttq_sgd_ref(l.wn, l.wn_updates, k, decay, rate, a.momentum, a.batch);
     }
     if(l.clip) constrain_cpu(l.nweights, l.clip, l.weights);
-    floor_scales(l.wp, k);
-    floor_scales(l.wn, k);
+    ttq_floor_ref(l.wp, k);
+    ttq_floor_ref(l.wn, k);
 }
 
 void resize_ternary_layer(layer *l, int w, int h)
@@ -312,19 +264,20 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
         check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw,
                       "no 'sparsity' when 'threshold' is set (they are exclusive)");
     }
-    if(t_given && !(threshold > 0 && threshold < 1)){
+    /* check_cfg_float has rejected NaN and Inf: plain comparisons suffice */
+    if(t_given && (threshold <= 0 || threshold >= 1)){
         check_cfg_error(cfgfile, SECTION, index, "threshold", t_raw, "0 < t < 1");
     }
-    if(r_given && !(sparsity >= 0 && sparsity < 1)){
+    if(r_given && (sparsity < 0 || sparsity >= 1)){
         check_cfg_error(cfgfile, SECTION, index, "sparsity", r_raw, "0 <= r < 1");
     }
-    if(wp_given && !(wp >= TTQ_SCALE_FLOOR)){
+    if(wp_given && wp < TTQ_SCALE_FLOOR){
         check_cfg_error(cfgfile, SECTION, index, "wp", wp_raw, "wp >= 1e-6");
     }
-    if(wn_given && !(wn >= TTQ_SCALE_FLOOR)){
+    if(wn_given && wn < TTQ_SCALE_FLOOR){
         check_cfg_error(cfgfile, SECTION, index, "wn", wn_raw, "wn >= 1e-6");
     }
-    if(d_given && !(decay >= 0)){
+    if(d_given && decay < 0){
         check_cfg_error(cfgfile, SECTION, index, "wpwn_decay", d_raw, "wpwn_decay >= 0");
     }
 
@@ -340,10 +293,7 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 
 static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const char *filename)
 {
-    if(fwrite(p, size, n, fp) != n){
-        fprintf(stderr, "%s: error writing weights: %s\n", filename, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(fwrite(p, size, n, fp) != n) check_file_error(filename, -1, 0, "error writing weights: %s", strerror(errno));
 }
 
 int ttq_save_packed = 0;
@@ -352,22 +302,22 @@ int ttq_save_packed = 0;
  * patch 0416): a copy of w in the file's order, to free(). */
 static float *file_order(layer l, const float *w)
 {
-    float *t = xcalloc(l.nweights, sizeof(float));
+    float *t = check_malloc(l.nweights, sizeof(float), "a [ternary] layer's weights in file order");
     memcpy(t, w, l.nweights*sizeof(float));
     transpose_matrix(t, l.n, l.nweights/l.n);
     return t;
 }
 
-/* the packed record (ternary_layer.h): the ternary weights the forward uses, as base-3 codes */
+/* the packed record (check_weights.h): the ternary weights the forward uses, as base-3 codes */
 static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 {
-    int32_t head[4] = {(int32_t)TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
+    ttq_packed_head head = {TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
     ternarize_ternary_layer(l);
     float *t = l.flipped ? file_order(l, l.ternary_weights) : 0;
     const float *q = t ? t : l.ternary_weights;
-    unsigned char *codes = xcalloc(ttq_packed_size(l.nweights), 1);
+    unsigned char *codes = check_calloc(ttq_packed_size(l.nweights), 1, "a [ternary] layer's packed codes");
     ttq_pack_ref(codes, q, l.nweights);
-    write_or_die(head, sizeof(int32_t), 4, fp, filename);
+    write_or_die(&head, sizeof head, 1, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.biases, sizeof(float), l.n, fp, filename);
@@ -383,7 +333,7 @@ static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 
 void save_ternary_weights(layer l, FILE *fp, const char *filename)
 {
-    int32_t head[3] = {(int32_t)TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
+    ttq_record_head head = {TTQ_RECORD_TAG, TTQ_RECORD_VERSION, l.ttq_nscales};
 #ifdef GPU
     if(gpu_index >= 0) pull_ternary_layer(l);
 #endif
@@ -400,34 +350,9 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
     float *t = l.flipped ? file_order(l, l.weights) : 0;
     write_or_die(t ? t : l.weights, sizeof(float), l.nweights, fp, filename);
     free(t);
-    write_or_die(head, sizeof(int32_t), 3, fp, filename);
+    write_or_die(&head, sizeof head, 1, fp, filename);
     write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
     write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
-}
-
-/* 1 when the record starting at byte `start` is a packed [ternary] record. Reads with pread, so
- * the stream's position and end-of-file state stay as they are. */
-int check_weights_record_is_packed(FILE *fp, long start)
-{
-    uint32_t tag;
-    return start >= 0 && pread(fileno(fp), &tag, sizeof tag, start) == sizeof tag && tag == TTQ_PACKED_TAG;
-}
-
-int check_weights_next_is_ternary(FILE *fp)
-{
-    uint32_t tag;
-    long pos = ftell(fp);
-    if(pos < 0) return 0;
-    size_t got = fread(&tag, sizeof tag, 1, fp);
-    if(fseek(fp, pos, SEEK_SET) != 0) return 0;
-    clearerr(fp);
-    return got == 1 && tag == TTQ_RECORD_TAG;
-}
-
-static void weights_error(const char *filename, int index, const char *what)
-{
-    fprintf(stderr, "\n%s: layer %d (ternary): %s\n", filename, index, what);
-    exit(EXIT_FAILURE);
 }
 
 /* Wp and Wn of a TTQ record (k of each; k = 1 sets every scale group), checked: the number of
@@ -436,23 +361,17 @@ static void weights_error(const char *filename, int index, const char *what)
 static void read_record_scales(layer l, FILE *fp, const char *filename, int index, int k,
                                const char *what)
 {
-    char msg[160];
     if(k != 1 && k != l.ttq_nscales){
-        snprintf(msg, sizeof msg, "%s has a number of Wp/Wn scales this layer cannot take", what);
-        weights_error(filename, index, msg);
+        check_load_error(filename, index, "ternary", "%s has a number of Wp/Wn scales this layer cannot take", what);
     }
-    float *buf = xcalloc(2*(size_t)k, sizeof(float));
+    float *buf = check_malloc(2*(size_t)k, sizeof(float), "a [ternary] layer's Wp and Wn");
     if(fread(buf, sizeof(float), 2*(size_t)k, fp) != 2*(size_t)k){
-        free(buf);
-        snprintf(msg, sizeof msg, "file is truncated inside the %s (Wp/Wn)", what);
-        weights_error(filename, index, msg);
+        check_load_error(filename, index, "ternary", "file is truncated inside the %s (Wp/Wn)", what);
     }
     int i;
     for(i = 0; i < 2*k; ++i){
-        if(!finite_float(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
-            free(buf);
-            snprintf(msg, sizeof msg, "corrupt %s: Wp/Wn must be finite and > 0", what);
-            weights_error(filename, index, msg);
+        if(!check_finite(buf[i]) || buf[i] < TTQ_SCALE_FLOOR){
+            check_load_error(filename, index, "ternary", "corrupt %s: Wp/Wn must be finite and > 0", what);
         }
     }
     for(i = 0; i < l.ttq_nscales; ++i){
@@ -462,30 +381,30 @@ static void read_record_scales(layer l, FILE *fp, const char *filename, int inde
     free(buf);
 }
 
-/* A packed record (ternary_layer.h): Wp, Wn, biases, batch norm, and the codes, which become the
+/* A packed record (check_weights.h): Wp, Wn, biases, batch norm, and the codes, which become the
  * latent weights +1, 0, -1; the forward ternarises those to the saved {+Wp, 0, -Wn} in either
  * threshold mode (delta < 1 in threshold mode; in sparsity mode the zeros are the smallest). */
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
-    int32_t head[4];
-    if(fread(head, sizeof(int32_t), 4, fp) != 4) weights_error(filename, index, "file is truncated inside the packed TTQ record header");
-    if(head[1] != TTQ_PACKED_VERSION){
-        weights_error(filename, index, "packed TTQ record of an unknown version (newer software?)");
+    ttq_packed_head head;
+    if(fread(&head, sizeof head, 1, fp) != 1){
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record header");
     }
-    if(head[3] != l.nweights){
-        fprintf(stderr, "\n%s: layer %d (ternary): the packed record holds %d weights, the cfg's layer "
-                "has %d: this file was not saved from this cfg\n", filename, index, head[3], l.nweights);
-        exit(EXIT_FAILURE);
+    if(head.version != TTQ_PACKED_VERSION){
+        check_load_error(filename, index, "ternary", "packed TTQ record of an unknown version (newer software?)");
     }
-    read_record_scales(l, fp, filename, index, head[2], "packed TTQ record");
+    if(head.nweights != l.nweights){
+        check_load_error(filename, index, "ternary", "the packed record holds %d weights, the cfg's layer has "
+                         "%d: this file was not saved from this cfg", head.nweights, l.nweights);
+    }
+    read_record_scales(l, fp, filename, index, head.nscales, "packed TTQ record");
     size_t nb = l.batch_normalize ? 3*(size_t)l.n : 0;
-    float *bn = xcalloc(nb + 1, sizeof(float));
+    float *bn = check_calloc(nb + 1, sizeof(float), "a [ternary] layer's batch norm");
     size_t np = ttq_packed_size(l.nweights);
-    unsigned char *codes = xcalloc(np, 1);
+    unsigned char *codes = check_calloc(np, 1, "a [ternary] layer's packed codes");
     if(fread(l.biases, sizeof(float), l.n, fp) != (size_t)l.n || fread(bn, sizeof(float), nb, fp) != nb ||
        fread(codes, 1, np, fp) != np){
-        free(bn); free(codes);
-        weights_error(filename, index, "file is truncated inside the packed TTQ record");
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record");
     }
     if(nb && !l.dontloadscales){
         memcpy(l.scales, bn, l.n*sizeof(float));
@@ -496,9 +415,8 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
     free(bn);
     free(codes);
     if(bad >= 0){
-        fprintf(stderr, "\n%s: layer %d (ternary): corrupt packed TTQ record: byte %ld of the "
-                "weight codes is not a valid code\n", filename, index, bad);
-        exit(EXIT_FAILURE);
+        check_load_error(filename, index, "ternary", "corrupt packed TTQ record: byte %ld of the weight codes is "
+                         "not a valid code", bad);
     }
     if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
 #ifdef GPU
@@ -520,12 +438,14 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
     if(!check_weights_next_is_ternary(fp)) return;
-    int32_t head[3];
-    if(fread(head, sizeof(int32_t), 3, fp) != 3) weights_error(filename, index, "file is truncated inside the TTQ record header");
-    if(head[1] != TTQ_RECORD_VERSION){
-        weights_error(filename, index, "TTQ record of an unknown version (newer software?)");
+    ttq_record_head head;
+    if(fread(&head, sizeof head, 1, fp) != 1){
+        check_load_error(filename, index, "ternary", "file is truncated inside the TTQ record header");
     }
-    read_record_scales(l, fp, filename, index, head[2], "TTQ record");
+    if(head.version != TTQ_RECORD_VERSION){
+        check_load_error(filename, index, "ternary", "TTQ record of an unknown version (newer software?)");
+    }
+    read_record_scales(l, fp, filename, index, head.nscales, "TTQ record");
 #ifdef GPU
     if(gpu_index >= 0) push_ternary_layer(l);
 #endif

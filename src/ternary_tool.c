@@ -8,7 +8,7 @@
  *   darknet ternary plot <telemetry.csv> <out.png>
  *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
  *       the epochs (top), and each layer's sparsity, the fraction of zero ternary weights (bottom).
- *       The CSV is the one `classifier train` writes beside the backup weights.
+ *       The CSV is the one `classifier train` or `detector train` writes beside the backup weights.
  *
  *   darknet ternary fold <cfg> <weights> <out.cfg> <out.weights>
  *       the same network for readers that know no [ternary]: every [ternary] section becomes a
@@ -26,6 +26,7 @@
 #include <errno.h>
 
 #include "darknet.h"
+#include "check_error.h"
 #include "ternary_layer.h"
 #include "ttq.h"
 #include "ternary_tool.h"
@@ -75,14 +76,10 @@ static void ternary_info(char *cfgfile, char *weightfile)
 static int csv_layers(const char *csv, int *layers, int max)
 {
     FILE *f = fopen(csv, "r");
-    if(!f){
-        fprintf(stderr, "%s: cannot open telemetry file\n", csv);
-        exit(EXIT_FAILURE);
-    }
+    if(!f) check_file_error(csv, -1, 0, "cannot open telemetry file");
     char line[65536];
     if(!fgets(line, sizeof line, f) || strncmp(line, "iteration,epoch,images,loss,avg_loss", 36)){
-        fprintf(stderr, "%s: not a TTQ telemetry CSV (unexpected header)\n", csv);
-        exit(EXIT_FAILURE);
+        check_file_error(csv, -1, 0, "not a TTQ telemetry CSV (unexpected header)");
     }
     int n = 0, rows = 0;
     char *p = line;
@@ -93,10 +90,7 @@ static int csv_layers(const char *csv, int *layers, int max)
     }
     while(fgets(line, sizeof line, f)) ++rows;
     fclose(f);
-    if(n == 0 || rows == 0){
-        fprintf(stderr, "%s: no [ternary] layer columns or no rows to plot\n", csv);
-        exit(EXIT_FAILURE);
-    }
+    if(n == 0 || rows == 0) check_file_error(csv, -1, 0, "no [ternary] layer columns or no rows to plot");
     return n;
 }
 
@@ -107,10 +101,7 @@ static void ternary_plot(const char *csv, const char *png)
     char script[] = "/tmp/ttq-plot-XXXXXX";
     int fd = mkstemp(script);
     FILE *g = fd >= 0 ? fdopen(fd, "w") : 0;
-    if(!g){
-        perror("ttq plot script");
-        exit(EXIT_FAILURE);
-    }
+    if(!g) check_file_error(script, -1, 0, "cannot write the gnuplot script: %s", strerror(errno));
     fprintf(g, "set terminal pngcairo size 1200,1000 font ',10'\n"
                "set output '%s'\n"
                "set datafile separator ','\n"
@@ -133,17 +124,14 @@ static void ternary_plot(const char *csv, const char *png)
                 i ? ", " : "", csv, 6 + 5*i + 3, i + 1, layers[i]);
     }
     fprintf(g, "\nunset multiplot\n");
-    if(fclose(g)){
-        perror("ttq plot script");
-        exit(EXIT_FAILURE);
-    }
+    if(fclose(g)) check_file_error(script, -1, 0, "cannot write the gnuplot script: %s", strerror(errno));
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "gnuplot '%s'", script);
     int rc = system(cmd);
     unlink(script);
     if(rc != 0){
-        fprintf(stderr, "gnuplot failed (exit %d): is gnuplot installed? (Debian: gnuplot-nox)\n", rc);
-        exit(EXIT_FAILURE);
+        check_file_error(png, -1, 0, "gnuplot failed (exit %d): is gnuplot installed? (Debian: "
+                         "gnuplot-nox)", rc);
     }
     fprintf(stderr, "wrote %s (%d [ternary] layers)\n", png, n);
 }
@@ -173,16 +161,6 @@ static int same_file(const char *a, const char *b)
     struct stat sa, sb;
     if(!strcmp(a, b)) return 1;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static void *fold_alloc(size_t n)
-{
-    void *p = calloc(n ? n : 1, 1);
-    if(!p){
-        fprintf(stderr, "ternary fold: out of memory\n");
-        exit(EXIT_FAILURE);
-    }
-    return p;
 }
 
 static char fold_cfg_tmp[4096];
@@ -237,17 +215,11 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
                             network *net, int *added)
 {
     FILE *in = fopen(cfgfile, "r");
-    if(!in){
-        fprintf(stderr, "%s: cannot open cfg: %s\n", cfgfile, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(!in) check_file_error(cfgfile, -1, 0, "cannot open cfg: %s", strerror(errno));
     FILE *out = fopen(out_tmp, "w");
-    if(!out){
-        fprintf(stderr, "%s: cannot write folded cfg: %s\n", out_tmp, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(!out) check_file_error(out_tmp, -1, 0, "cannot write folded cfg: %s", strerror(errno));
     int i, n = net->n, shift = 0;
-    int *newidx = fold_alloc(n*sizeof(int));
+    int *newidx = check_calloc(n, sizeof(int), "ternary fold: layer numbers");
     for(i = 0; i < n; ++i){
         if(strided_shortcut(net->layers[i])) shift += 3;
         newidx[i] = i + shift;
@@ -262,7 +234,7 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
     int layer_i = -2, in_ternary = 0, folded = 0, stride = 0;
     char *line;
     while((line = fgetl(in)) != 0){
-        char *s = strcpy(fold_alloc(strlen(line) + 1), line);
+        char *s = strcpy(check_malloc(strlen(line) + 1, 1, "ternary fold: a cfg line"), line);
         strip(s);
         if(s[0] == '['){
             ++layer_i;  /* the first section is [net] */
@@ -300,10 +272,7 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
     }
     fclose(in);
     free(newidx);
-    if(ferror(out) | fclose(out)){
-        fprintf(stderr, "%s: error writing folded cfg: %s\n", out_tmp, strerror(errno));
-        exit(EXIT_FAILURE);
-    }
+    if(ferror(out) | fclose(out)) check_file_error(out_tmp, -1, 0, "error writing folded cfg: %s", strerror(errno));
     return folded;
 }
 
@@ -312,7 +281,7 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
 static float *fold_probe(network *net, int *n)
 {
     int i, last = net->n - 1;
-    float *x = fold_alloc(net->inputs*sizeof(float));
+    float *x = check_malloc(net->inputs, sizeof(float), "ternary fold/pack: the probe input");
     unsigned int r = 12345;
     for(i = 0; i < net->inputs; ++i){
         r = r*1103515245u + 12345u;
@@ -324,22 +293,21 @@ static float *fold_probe(network *net, int *n)
     while(last > 0 && (net->layers[last].type == SOFTMAX || net->layers[last].type == COST)) --last;
     layer l = net->layers[last];
     *n = l.outputs;
-    return memcpy(fold_alloc(l.outputs*sizeof(float)), l.output, l.outputs*sizeof(float));
+    return memcpy(check_malloc(l.outputs, sizeof(float), "ternary fold/pack: the probe output"), l.output,
+                  l.outputs*sizeof(float));
 }
 
 int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cfg,
                  const char *out_weights)
 {
     if(!cfgfile || !weightfile || !out_cfg || !out_weights){
-        fprintf(stderr, "ternary fold: needs a cfg, its weights and two output files\n");
-        exit(EXIT_FAILURE);
+        check_file_error("ternary fold", -1, 0, "needs a cfg, its weights and two output files");
     }
     if(same_file(out_cfg, cfgfile) || same_file(out_cfg, weightfile) ||
        same_file(out_weights, cfgfile) || same_file(out_weights, weightfile) ||
        !strcmp(out_cfg, out_weights)){
-        fprintf(stderr, "ternary fold: the outputs (%s, %s) must be new files, not the inputs "
-                "(%s, %s) or one another\n", out_cfg, out_weights, cfgfile, weightfile);
-        exit(EXIT_FAILURE);
+        check_file_error("ternary fold", -1, 0, "the outputs (%s, %s) must be new files, not the inputs "
+                         "(%s, %s) or one another", out_cfg, out_weights, cfgfile, weightfile);
     }
     /* on the CPU: the ternary weights are a pure function of the latent ones */
     int gpu = gpu_index;
@@ -347,23 +315,19 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     network *net = parse_network_cfg((char *)cfgfile);
     int i, nt = 0, added = 0;
     for(i = 0; i < net->n; ++i) nt += net->layers[i].type == TERNARY;
-    if(nt == 0){
-        fprintf(stderr, "%s: no [ternary] layer, nothing to fold\n", cfgfile);
-        exit(EXIT_FAILURE);
-    }
+    if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to fold");
     load_weights(net, (char *)weightfile);
 
     snprintf(fold_cfg_tmp, sizeof fold_cfg_tmp, "%s.tmp", out_cfg);
     atexit(remove_fold_cfg_tmp);
     int ns = write_folded_cfg(cfgfile, weightfile, fold_cfg_tmp, net, &added);
     if(ns != nt){
-        fprintf(stderr, "%s: found %d [ternary] sections but the network has %d [ternary] layers\n",
-                cfgfile, ns, nt);
-        exit(EXIT_FAILURE);
+        check_file_error(cfgfile, -1, 0, "found %d [ternary] sections but the network has %d [ternary] "
+                         "layers", ns, nt);
     }
 
     /* each [ternary] layer saved as the [convolutional] layer it runs: q in place of w */
-    float **latent = fold_alloc(net->n*sizeof(float *));
+    float **latent = check_calloc(net->n, sizeof(float *), "ternary fold: the latent weights");
     for(i = 0; i < net->n; ++i){
         layer *l = &net->layers[i];
         if(l->type != TERNARY) continue;
@@ -385,21 +349,21 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     network *fnet = load_network(fold_cfg_tmp, (char *)out_weights, 0);
     float *yb = fold_probe(fnet, &nb);
     double maxd = 0, maxy = 0;
+    int finite = check_finite_array(ya, na) == (size_t)na && check_finite_array(yb, nb) == (size_t)nb;
     for(i = 0; i < na && na == nb; ++i){
         double d = fabs((double)ya[i] - yb[i]);
-        if(!(d <= maxd)) maxd = d;
+        if(d > maxd) maxd = d;
         if(fabs(ya[i]) > maxy) maxy = fabs(ya[i]);
     }
     free_network(fnet);
-    if(na != nb || !(maxd <= 1e-5*(1 + maxy))){
+    if(na != nb || !finite || maxd > 1e-5*(1 + maxy)){
         remove(out_weights);
-        fprintf(stderr, "%s: the folded network does not compute what the [ternary] network does "
-                "(outputs %d and %d, max difference %g); nothing written\n", cfgfile, na, nb, maxd);
-        exit(EXIT_FAILURE);
+        check_file_error(cfgfile, -1, 0, "the folded network does not compute what the [ternary] network "
+                         "does (outputs %d and %d, max difference %g%s); nothing written", na, nb, maxd,
+                         finite ? "" : ", outputs that are NaN or Inf");
     }
     if(rename(fold_cfg_tmp, out_cfg) != 0){
-        fprintf(stderr, "%s: cannot write folded cfg: %s\n", out_cfg, strerror(errno));
-        exit(EXIT_FAILURE);
+        check_file_error(out_cfg, -1, 0, "cannot write folded cfg: %s", strerror(errno));
     }
     fold_cfg_tmp[0] = 0;
 
@@ -435,13 +399,11 @@ static long size_of(const char *path)
 int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
 {
     if(!cfgfile || !weightfile || !out){
-        fprintf(stderr, "ternary pack: needs a cfg, its weights and an output file\n");
-        exit(EXIT_FAILURE);
+        check_file_error("ternary pack", -1, 0, "needs a cfg, its weights and an output file");
     }
     if(same_file(out, cfgfile) || same_file(out, weightfile)){
-        fprintf(stderr, "ternary pack: the output (%s) must be a new file, not the inputs (%s, %s)\n",
-                out, cfgfile, weightfile);
-        exit(EXIT_FAILURE);
+        check_file_error("ternary pack", -1, 0, "the output (%s) must be a new file, not the inputs (%s, "
+                         "%s)", out, cfgfile, weightfile);
     }
     int gpu = gpu_index;
     gpu_index = -1;
@@ -458,10 +420,7 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
         if(l.type == TERNARY || l.type == CONVOLUTIONAL || l.type == DECONVOLUTIONAL) all += l.nweights;
         if(l.type == CONNECTED) all += (double)l.inputs*l.outputs;
     }
-    if(nt == 0){
-        fprintf(stderr, "%s: no [ternary] layer, nothing to pack\n", cfgfile);
-        exit(EXIT_FAILURE);
-    }
+    if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to pack");
     load_weights(net, (char *)weightfile);
 
     ttq_save_packed = 1;
@@ -481,8 +440,7 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
     gpu_index = gpu;
     if(!same){
         remove(out);
-        fprintf(stderr, "%s: the packed file does not give the network's outputs; nothing written\n", out);
-        exit(EXIT_FAILURE);
+        check_file_error(out, -1, 0, "the packed file does not give the network's outputs; nothing written");
     }
     long in_bytes = size_of(weightfile), out_bytes = size_of(out);
     fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes (was %ld: %.1fx smaller)\n"
@@ -505,11 +463,10 @@ void run_ternary(int argc, char **argv)
     } else if(argc == 6 && !strcmp(argv[2], "pack")){
         ternary_pack(argv[3], argv[4], argv[5]);
     } else {
-        fprintf(stderr, "usage: %s ternary info <cfg> [weights]\n"
-                        "       %s ternary plot <telemetry.csv> <out.png>\n"
-                        "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n"
-                        "       %s ternary pack <cfg> <weights> <out.weights>\n",
-                argv[0], argv[0], argv[0], argv[0]);
-        exit(EXIT_FAILURE);
+        check_file_error("usage", -1, 0, "%s ternary info <cfg> [weights]\n"
+                         "       %s ternary plot <telemetry.csv> <out.png>\n"
+                         "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n"
+                         "       %s ternary pack <cfg> <weights> <out.weights>",
+                         argv[0], argv[0], argv[0], argv[0]);
     }
 }

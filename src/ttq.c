@@ -1,16 +1,19 @@
 /* TTQ math (Zhu, Han, Mao, Dally, "Trained Ternary Quantization", ICLR 2017, section 3).
  *
  * Each function is the plain scalar definition of one rule; the [ternary] layer calls them and
- * any optimised path must match them. Sign convention is Darknet's: an "update" is the negative
- * gradient, accumulated with +=.
+ * any optimised path (the GPU kernels of ternary_kernels.cuh) must match them. Sign convention is
+ * Darknet's: an "update" is the negative gradient, accumulated with +=.
  *
- * Shapes: w, q, u are the n latent weights of one scale group (one layer now; one filter when a
- * per-filter Wp/Wn variant is added), in Darknet's weight order. */
+ * Shapes: w, q, u are the n latent weights of one scale group (the whole layer, as in the paper;
+ * one filter with per_filter=1), in Darknet's weight order. */
 #include "ttq.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "check_error.h"
 
 /* Threshold variant 1 (paper eq. 9): delta = t * max_i |w_i|. */
 float ttq_threshold_ref(const float *w, size_t n, float t)
@@ -38,7 +41,7 @@ float ttq_sparsity_threshold_ref(const float *w, size_t n, float r)
     if(n == 0) return 0;
     size_t k = (size_t)floor((double)r*(double)n + 0.5);
     if(k > n) k = n;
-    float *a = malloc(n*sizeof(float));
+    float *a = check_malloc(n, sizeof(float), "the sorted magnitudes of the sparsity threshold");
     size_t i;
     for(i = 0; i < n; ++i) a[i] = fabsf(w[i]);
     qsort(a, n, sizeof(float), cmp_float);
@@ -93,6 +96,61 @@ void ttq_backward_ref(float *latent_updates, float *wp_update, float *wn_update,
     }
     *wp_update += sp;
     *wn_update -= sn;
+}
+
+/* ---- the Wp/Wn step -------------------------------------------------------------------------
+ * The paper (section 3) trains Wp and Wn by gradient descent on eq. 7 beside the latent weights.
+ * The project's convention: Wp and Wn take the optimiser the [net] section chooses for the
+ * weights, Darknet's SGD with momentum or its Adam, with their own decay (wpwn_decay, default the
+ * network's: the authors' code decays them too), and then the floor. x is the array stepped, d its
+ * update accumulated over the batch (the negative gradient, summed), n their length. */
+
+/* SGD with momentum and weight decay, as Darknet's update_convolutional_layer steps the weights
+ * (axpy, axpy, scal) and ttq_scales_sgd_kernel Wp and Wn:
+ *   g_i = d_i - decay*batch*x_i;   x_i += (rate/batch)*g_i;   d_i = momentum*g_i. */
+void ttq_sgd_ref(float *x, float *d, size_t n, float decay, float rate, float momentum, int batch)
+{
+    float a = -decay*batch, b = rate/batch;
+    size_t i;
+    for(i = 0; i < n; ++i){
+        float g = d[i] + a*x[i];
+        x[i] += b*g;
+        d[i] = momentum*g;
+    }
+}
+
+/* Adam (Kingma and Ba), as Darknet's adam_update_gpu computes it, at step t >= 1, with the
+ * moments m and v:
+ *   g_i = d_i - decay*batch*x_i;   m_i = b1*m_i + (1 - b1)*g_i;   v_i = b2*v_i + (1 - b2)*g_i^2;
+ *   x_i += rate*(m_i/(1 - b1^t))/(sqrt(v_i/(1 - b2^t)) + eps);     d_i = 0.
+ * Darknet's CPU update has no Adam; with adam=1 the [ternary] layer steps every one of its arrays
+ * on the CPU so, as Darknet's GPU update does (which decays biases and BN scales too). */
+void ttq_adam_ref(float *x, float *d, float *m, float *v, size_t n, float b1, float b2, float eps,
+                  float decay, float rate, int batch, int t)
+{
+    float c1 = 1.f - powf(b1, t), c2 = 1.f - powf(b2, t);
+    size_t i;
+    for(i = 0; i < n; ++i){
+        float g = d[i] - decay*batch*x[i];
+        m[i] = b1*m[i] + (1 - b1)*g;
+        v[i] = b2*v[i] + (1 - b2)*g*g;
+        x[i] += rate*(m[i]/c1)/(sqrtf(v[i]/c2) + eps);
+        d[i] = 0;
+    }
+}
+
+/* The floor (the project's convention, ttq.h), after every step: s_i = max(s_i, TTQ_SCALE_FLOOR),
+ * and a NaN becomes TTQ_SCALE_FLOOR as well, as ttq_floor_kernel's !(s >= floor) makes it (+Inf
+ * stays). The NaN is found on the bits (exponent all ones, mantissa not zero), which -Ofast cannot
+ * drop, as for check_finite. */
+void ttq_floor_ref(float *s, size_t n)
+{
+    size_t i;
+    for(i = 0; i < n; ++i){
+        uint32_t bits;
+        memcpy(&bits, s + i, sizeof bits);
+        if(s[i] < TTQ_SCALE_FLOOR || (bits & 0x7FFFFFFFu) > 0x7F800000u) s[i] = TTQ_SCALE_FLOOR;
+    }
 }
 
 size_t ttq_count_zeros_ref(const float *q, size_t n)

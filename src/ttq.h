@@ -22,6 +22,13 @@ void  ttq_backward_ref(float *latent_updates, float *wp_update, float *wn_update
                        const float *u, const float *w, size_t n, float delta, float wp, float wn);
 size_t ttq_count_zeros_ref(const float *q, size_t n);
 
+/* The optimiser step of Wp and Wn (and, with Adam, of every array of the layer on the CPU), then
+ * the floor; see ttq.c. x: the n values stepped; d: their accumulated updates. */
+void ttq_sgd_ref(float *x, float *d, size_t n, float decay, float rate, float momentum, int batch);
+void ttq_adam_ref(float *x, float *d, float *m, float *v, size_t n, float b1, float b2, float eps,
+                  float decay, float rate, int batch, int t);
+void ttq_floor_ref(float *s, size_t n);
+
 /* five ternary weights to a byte (base 3); see ttq.c */
 size_t ttq_packed_size(size_t n);
 void   ttq_pack_ref(unsigned char *out, const float *q, size_t n);

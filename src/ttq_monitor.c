@@ -1,4 +1,4 @@
-/* Training monitor for `darknet classifier train`.
+/* Training monitor for `darknet classifier train` and `darknet detector train`.
  *
  * Progress: one line on stderr every 15 s of wall time and at the end of each epoch,
  *   [train] epoch 1.50/20  iter 700/9380  loss 0.4120 (avg 0.4550)  512 img/s  2m10s  ETA 14m05s
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_error.h"
 #include "ternary_layer.h"
 #include "ttq.h"
 
@@ -73,7 +74,7 @@ void ttq_csv_row(FILE *f, network *net, int images_per_epoch, float loss, float 
 ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *base,
                               int log_every, int images_per_epoch)
 {
-    ttq_monitor *m = calloc(1, sizeof(*m));
+    ttq_monitor *m = check_calloc(1, sizeof(*m), "the training monitor");
     m->log_every = log_every;
     m->images_per_epoch = images_per_epoch;
     m->start = m->last_print = wall();
@@ -90,10 +91,7 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
 static void open_csv(ttq_monitor *m, network *net)
 {
     m->csv = fopen(m->path, m->fresh ? "w" : "a");
-    if(!m->csv){
-        fprintf(stderr, "%s: cannot write the TTQ telemetry file\n", m->path);
-        exit(EXIT_FAILURE);
-    }
+    if(!m->csv) check_file_error(m->path, -1, 0, "cannot write the TTQ telemetry file");
     if(m->fresh || ftell(m->csv) == 0) ttq_csv_header(m->csv, net);
 }
 
@@ -143,9 +141,6 @@ void ttq_monitor_step(ttq_monitor *m, network *net, float loss, float avg_loss)
 void ttq_monitor_close(ttq_monitor *m)
 {
     if(!m) return;
-    if(m->csv && fclose(m->csv)){
-        fprintf(stderr, "%s: error writing the TTQ telemetry file\n", m->path);
-        exit(EXIT_FAILURE);
-    }
+    if(m->csv && fclose(m->csv)) check_file_error(m->path, -1, 0, "error writing the TTQ telemetry file");
     free(m);
 }

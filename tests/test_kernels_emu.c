@@ -4,7 +4,8 @@
  *     without the gradient buffer to zero): delta and q equal bit for bit, the buffer zeroed;
  *   - the unfused ones: multi-block max + threshold, single-block sparsity, ternarise;
  *   - backward: the latent update bit for bit, the Wp/Wn updates to float rounding (block sums);
- *   - the Wp/Wn SGD step and the floor: bit for bit against Darknet's axpy/axpy/scal sequence;
+ *   - the Wp/Wn SGD step and the floor: bit for bit against ttq_sgd_ref and ttq_floor_ref (Darknet's
+ *     axpy/axpy/scal sequence, which the unfused path runs);
  *   - no __syncthreads reached divergently, and the emulation does notice one that is;
  *   - the same results with the threads between two barriers run in reversed order (a race on the
  *     device would show as a difference; the unfused forward kernels run in index order only).
@@ -182,16 +183,6 @@ static void check_backward(int n, unsigned seed)
 }
 
 /* ---- Wp/Wn update ---------------------------------------------------------------------------- */
-/* Darknet's GPU SGD step for one array as update_ternary_layer_gpu's unfused path runs it */
-static void sgd_reference(float *w, float *v, int k, float a, float b, float momentum)
-{
-    int i;
-    for(i = 0; i < k; ++i) v[i] += a*w[i];              /* axpy_gpu(k, -decay*batch, w, v) */
-    for(i = 0; i < k; ++i) w[i] += b*v[i];              /* axpy_gpu(k, rate/batch, v, w) */
-    for(i = 0; i < k; ++i) v[i] *= momentum;            /* scal_gpu(k, momentum, v) */
-    for(i = 0; i < k; ++i) if(!(w[i] >= TTQ_SCALE_FLOOR)) w[i] = TTQ_SCALE_FLOOR;   /* ttq_floor_kernel */
-}
-
 static void check_scales_sgd(int k, unsigned seed)
 {
     int i, at;
@@ -204,22 +195,28 @@ static void check_scales_sgd(int k, unsigned seed)
     if(k > 2){ wp[1] = NAN; vn[2] = NAN; }
     memcpy(wp2, wp, k*sizeof(float)); memcpy(wn2, wn, k*sizeof(float));
     memcpy(vp2, vp, k*sizeof(float)); memcpy(vn2, vn, k*sizeof(float));
-    float a = -0.0005f*128, b = 0.1f/128, momentum = 0.9f;
-    sgd_args s = {wp, vp, wn, vn, k, a, b, momentum};
+    /* update_ternary_layer_gpu's launch: a = -decay*batch, b = rate/batch */
+    float decay = 0.0005f, rate = 0.1f, momentum = 0.9f;
+    int batch = 128;
+    sgd_args s = {wp, vp, wn, vn, k, -decay*batch, rate/batch, momentum};
     emu_launch(emu_dim(blocks_of(2*k, TTQ_THREADS), 1), emu_dim(TTQ_THREADS, 1), sgd_body, &s);
-    sgd_reference(wp2, vp2, k, a, b, momentum);
-    sgd_reference(wn2, vn2, k, a, b, momentum);
+    ttq_sgd_ref(wp2, vp2, k, decay, rate, momentum, batch);
+    ttq_sgd_ref(wn2, vn2, k, decay, rate, momentum, batch);
+    ttq_floor_ref(wp2, k);
+    ttq_floor_ref(wn2, k);
     CHECK(same_bits(wp, wp2, k, &at), "scales SGD k=%d: Wp[%d] %.9g, reference %.9g", k, at, wp[at], wp2[at]);
     CHECK(same_bits(wn, wn2, k, &at), "scales SGD k=%d: Wn[%d] %.9g, reference %.9g", k, at, wn[at], wn2[at]);
     CHECK(same_bits(vp, vp2, k, &at), "scales SGD k=%d: Wp momentum[%d] %.9g, reference %.9g", k, at, vp[at], vp2[at]);
     CHECK(same_bits(vn, vn2, k, &at), "scales SGD k=%d: Wn momentum[%d] %.9g, reference %.9g", k, at, vn[at], vn2[at]);
     for(i = 0; i < k; ++i) CHECK(wp[i] >= TTQ_SCALE_FLOOR && wn[i] >= TTQ_SCALE_FLOOR, "scales SGD k=%d: [%d] below the floor", k, i);
 
-    /* the floor kernel alone */
-    float f[5] = {2.f, 0.f, -1.f, NAN, 1e-7f}, fr[5] = {2.f, TTQ_SCALE_FLOOR, TTQ_SCALE_FLOOR, TTQ_SCALE_FLOOR, TTQ_SCALE_FLOOR};
-    floor_args fa = {f, 5};
+    /* the floor kernel alone, against ttq_floor_ref */
+    float f[7] = {2.f, 0.f, -1.f, NAN, 1e-7f, -INFINITY, INFINITY}, fr[7];
+    memcpy(fr, f, sizeof f);
+    floor_args fa = {f, 7};
     emu_launch(emu_dim(1, 1), emu_dim(TTQ_THREADS, 1), floor_body, &fa);
-    CHECK(same_bits(f, fr, 5, &at), "floor kernel: [%d] %.9g, want %.9g", at, f[at], fr[at]);
+    ttq_floor_ref(fr, 7);
+    CHECK(same_bits(f, fr, 7, &at), "floor kernel: [%d] %.9g, ttq_floor_ref %.9g", at, f[at], fr[at]);
     free(wp); free(wn); free(vp); free(vn); free(wp2); free(wn2); free(vp2); free(vn2);
 }
 

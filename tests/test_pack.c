@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "darknet.h"
+#include "check_weights.h"
 #include "ternary_layer.h"
 #include "ternary_tool.h"
 #include "netrand.h"

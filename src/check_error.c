@@ -1,0 +1,105 @@
+/* The one error module (check_error.h): how our code reports a cfg error or a file error and stops,
+ * its NaN/Inf test, and its checked allocator. Every exit() of src/ is in this file. */
+#include "check_error.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void check_cfg_error(const char *file, const char *section, int index, const char *key,
+                     const char *value, const char *expected)
+{
+    fprintf(stderr, "%s: ", file ? file : "(cfg)");
+    if(section) fprintf(stderr, "section %s #%d: ", section, index);
+    if(key) fprintf(stderr, "key '%s' = %s, expected ", key, value ? value : "(unset)");
+    fprintf(stderr, "%s\n", expected);
+    exit(EXIT_FAILURE);
+}
+
+static void file_error(const char *file, int index, const char *type, const char *what, va_list ap)
+    __attribute__((noreturn));
+
+static void file_error(const char *file, int index, const char *type, const char *what, va_list ap)
+{
+    if(index >= 0) fprintf(stderr, "%s: layer %d (%s): ", file, index, type);
+    else fprintf(stderr, "%s: ", file);
+    vfprintf(stderr, what, ap);
+    fprintf(stderr, "\n");
+    exit(EXIT_FAILURE);
+}
+
+void check_file_error(const char *file, int index, const char *type, const char *what, ...)
+{
+    va_list ap;
+    va_start(ap, what);
+    file_error(file, index, type, what, ap);
+}
+
+void check_load_error(const char *file, int index, const char *type, const char *what, ...)
+{
+    va_list ap;
+    va_start(ap, what);
+    fprintf(stderr, "\n");
+    file_error(file, index, type, what, ap);
+}
+
+int check_finite(float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return (bits & 0x7F800000u) != 0x7F800000u;
+}
+
+size_t check_finite_array(const float *x, size_t n)
+{
+    size_t i;
+    for(i = 0; i < n; ++i) if(!check_finite(x[i])) return i;
+    return n;
+}
+
+/* n*size in *bytes (at least 1), or 0 when the product overflows size_t. */
+static int bytes_of(size_t n, size_t size, size_t *bytes)
+{
+    if(size && n > SIZE_MAX/size) return 0;
+    *bytes = (n && size) ? n*size : 1;
+    return 1;
+}
+
+static void out_of_memory(size_t n, size_t size, size_t bytes, int overflow, const char *what)
+    __attribute__((noreturn));
+
+static void out_of_memory(size_t n, size_t size, size_t bytes, int overflow, const char *what)
+{
+    if(overflow) fprintf(stderr, "out of memory: %zu x %zu bytes for %s\n", n, size, what);
+    else fprintf(stderr, "out of memory: %zu bytes for %s\n", bytes, what);
+    exit(EXIT_FAILURE);
+}
+
+void *check_calloc(size_t n, size_t size, const char *what)
+{
+    size_t bytes = 0;
+    if(!bytes_of(n, size, &bytes)) out_of_memory(n, size, 0, 1, what);
+    void *p = (n && size) ? calloc(n, size) : calloc(1, 1);
+    if(!p) out_of_memory(n, size, bytes, 0, what);
+    return p;
+}
+
+void *check_malloc(size_t n, size_t size, const char *what)
+{
+    size_t bytes = 0;
+    if(!bytes_of(n, size, &bytes)) out_of_memory(n, size, 0, 1, what);
+    void *p = malloc(bytes);
+    if(!p) out_of_memory(n, size, bytes, 0, what);
+    return p;
+}
+
+void *check_realloc(void *p, size_t n, size_t size, const char *what)
+{
+    size_t bytes = 0;
+    if(!bytes_of(n, size, &bytes)) out_of_memory(n, size, 0, 1, what);
+    void *q = realloc(p, bytes);
+    if(!q) out_of_memory(n, size, bytes, 0, what);
+    return q;
+}
