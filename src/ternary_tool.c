@@ -6,7 +6,7 @@
  *       weight storage of the network as FP32 and packed (base-3 codes + scales, `ternary pack`).
  *
  *   darknet ternary plot <telemetry.csv> <out.png>
- *       with gnuplot, the paper's pictures of training: Wp and Wn of every [ternary] layer over
+ *       with gnuplot (Debian: gnuplot-nox; its pngcairo terminal), the paper's pictures of training: Wp and Wn of every [ternary] layer over
  *       the epochs (top), and each layer's sparsity, the fraction of zero ternary weights (bottom).
  *       The CSV is the one `classifier train` or `detector train` writes beside the backup weights.
  *
@@ -17,13 +17,24 @@
  *
  *   darknet ternary pack <cfg> <weights> <out.weights>
  *       the same weights file with each [ternary] layer's weights as base-3 codes, five to a byte
- *       (1.6 bits per weight) beside Wp/Wn; it loads wherever the original does (our build). */
+ *       (1.6 bits per weight) beside Wp/Wn; it loads wherever the original does (our build).
+ *
+ * Outputs (all four commands' files) must be new names: an output that is an input, another
+ * output, or an existing non-regular file is refused before anything is read. Each is written as
+ * NAME.tmp and renamed when complete and checked; a failure leaves no output and no NAME.tmp.
+ * gnuplot runs without a shell, its script and data on its standard input: no file name and no
+ * text of the CSV is ever part of what it interprets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 #include <unistd.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 #include "darknet.h"
 #include "check_error.h"
@@ -33,6 +44,8 @@
 #include "utils.h"
 
 #include <sys/stat.h>
+
+extern char **environ;
 
 static void ternary_info(char *cfgfile, char *weightfile)
 {
@@ -72,68 +85,369 @@ static void ternary_info(char *cfgfile, char *weightfile)
     free_network(net);
 }
 
-/* Layer numbers of the LN_wp columns in the CSV header, in order. */
-static int csv_layers(const char *csv, int *layers, int max)
+/* ---- outputs: refused when they are inputs, written as NAME.tmp, renamed when complete --------
+ * Every command here that writes a file writes it under a temporary name beside it and renames it
+ * only when it is complete and checked; the temporary names are listed as pending, and removed if
+ * the program ends first (an exit through check_file_error or Darknet's own error paths, an abort,
+ * an interrupt). So a failed command leaves neither a partial output nor a NAME.tmp. */
+
+#define MAX_PENDING 8
+static char *pending[MAX_PENDING];
+static int npending;
+static struct sigaction saved_actions[4];
+static const int cleanup_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
+
+static void remove_pending(void)
 {
+    int i;
+    for(i = 0; i < npending; ++i) if(pending[i]) unlink(pending[i]);
+}
+
+static void remove_pending_on_signal(int sig)
+{
+    remove_pending();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Starts a command's list of temporary names (removed at exit and on the signals above). */
+static void begin_outputs(void)
+{
+    static int registered;
+    struct sigaction sa;
+    int i;
+    if(!registered && atexit(remove_pending) == 0) registered = 1;
+    npending = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_pending_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for(i = 0; i < 4; ++i) sigaction(cleanup_signals[i], &sa, &saved_actions[i]);
+}
+
+/* The command has completed: nothing is pending any more, the signals are as they were. */
+static void end_outputs(void)
+{
+    int i;
+    for(i = 0; i < npending; ++i) free(pending[i]);
+    npending = 0;
+    for(i = 0; i < 4; ++i) sigaction(cleanup_signals[i], &saved_actions[i], 0);
+}
+
+/* path + suffix in a new string; "cmd: path too long" when the result (and the ".tmp" that
+ * Darknet's save_weights appends to a weights file's name) would not fit in a path buffer. */
+static char *with_suffix(const char *cmd, const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    if(n + k + 4 >= 4096) check_file_error(cmd, -1, 0, "%s: the path is too long (%zu bytes)", path, n);
+    char *s = check_malloc(n + k + 1, 1, "a file name");
+    memcpy(s, path, n);
+    memcpy(s + n, suffix, k + 1);
+    return s;
+}
+
+/* Lists path as pending: removed if the program ends before the command completes. */
+static void list_pending(const char *cmd, const char *path)
+{
+    if(npending == MAX_PENDING) check_file_error(cmd, -1, 0, "too many temporary files");
+    pending[npending++] = strcpy(check_malloc(strlen(path) + 1, 1, "a file name"), path);
+}
+
+/* A temporary name, listed as pending; a stale file of that name (an earlier run that was killed)
+ * is removed first, so that what is written there is a new file, never the target of a link. */
+static void add_pending(const char *cmd, const char *path)
+{
+    if(unlink(path) != 0 && errno != ENOENT){
+        check_file_error(path, -1, 0, "cannot remove the stale temporary file: %s", strerror(errno));
+    }
+    list_pending(cmd, path);
+}
+
+/* After its rename: path is no longer to be removed. */
+static void drop_pending(const char *path)
+{
+    int i;
+    for(i = 0; i < npending; ++i){
+        if(pending[i] && !strcmp(pending[i], path)){
+            free(pending[i]);
+            pending[i] = 0;
+        }
+    }
+}
+
+/* path's folder ("." when it names none) and its last component, split in buf */
+static const char *split_path(const char *path, char *buf, size_t n, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if(!slash){
+        *base = path;
+        return ".";
+    }
+    *base = slash + 1;
+    if(slash == path) return "/";
+    if((size_t)(slash - path) >= n) return 0;
+    memcpy(buf, path, slash - path);
+    buf[slash - path] = 0;
+    return buf;
+}
+
+/* 1 when a and b name the same file: the same inode where both exist, the same name in the same
+ * folder where one does not exist yet ("o.cfg" and "./o.cfg"). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if(!strcmp(a, b)) return 1;
+    int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if(ea && eb) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if(ea || eb) return 0;
+    char da[4096], db[4096];
+    const char *ba, *bb, *pa = split_path(a, da, sizeof da, &ba), *pb = split_path(b, db, sizeof db, &bb);
+    if(!pa || !pb || strcmp(ba, bb)) return 0;
+    return stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Refuses, before anything is read or written, a set of output names where one is an input or
+ * another output (out[] lists every name that will be written: the outputs and their temporary
+ * names), or an output that exists and is not a regular file (a folder, a FIFO, a device), which
+ * the rename would replace. `what` ends the message ("must be new files, ..."). */
+static void check_outputs(const char *cmd, const char *const *in, int nin, const char *const *out, int nout,
+                          const char *what)
+{
+    int i, j;
+    struct stat st;
+    for(i = 0; i < nout; ++i){
+        if(!out[i][0]) check_file_error(cmd, -1, 0, "an output name is empty");
+        if(stat(out[i], &st) == 0 && !S_ISREG(st.st_mode)){
+            check_file_error(out[i], -1, 0, "exists and is not a regular file; %s", what);
+        }
+        for(j = 0; j < nin; ++j){
+            if(same_file(out[i], in[j])) check_file_error(cmd, -1, 0, "%s is the input %s: %s", out[i], in[j], what);
+        }
+        for(j = 0; j < i; ++j){
+            if(same_file(out[i], out[j])) check_file_error(cmd, -1, 0, "%s and %s are one file: %s", out[j], out[i], what);
+        }
+    }
+}
+
+/* Makes a complete temporary file durable (fsync) and renames it to its final name. */
+static void commit_output(const char *tmp, const char *path)
+{
+    int fd = open(tmp, O_RDONLY);
+    if(fd < 0 || fsync(fd) != 0 || close(fd) != 0){
+        check_file_error(tmp, -1, 0, "cannot sync the written file: %s", strerror(errno));
+    }
+    if(rename(tmp, path) != 0) check_file_error(path, -1, 0, "cannot replace it with %s: %s", tmp, strerror(errno));
+    drop_pending(tmp);
+}
+
+/* ---- plot ------------------------------------------------------------------------------------ */
+
+/* The telemetry CSV, read and checked: the layer numbers of its LN_wp columns, and per row the
+ * epoch and each layer's Wp, Wn and sparsity (cols = 1 + 3*layers numbers a row). */
+typedef struct {
+    int layers[512], nlayers, rows, cols;
+    double *v;
+} telemetry;
+
+/* field k (0-based) of a CSV line as a number; 0 when it is missing or not a number */
+static int csv_field(const char *line, int k, double *x)
+{
+    const char *p = line;
+    char *end;
+    while(k-- > 0){
+        p = strchr(p, ',');
+        if(!p) return 0;
+        ++p;
+    }
+    *x = strtod(p, &end);
+    return end != p && (*end == ',' || *end == '\n' || *end == '\r' || *end == 0);
+}
+
+static telemetry read_telemetry(const char *csv)
+{
+    telemetry t = {{0}, 0, 0, 0, 0};
     FILE *f = fopen(csv, "r");
-    if(!f) check_file_error(csv, -1, 0, "cannot open telemetry file");
-    char line[65536];
+    if(!f) check_file_error(csv, -1, 0, "cannot open telemetry file: %s", strerror(errno));
+    static char line[65536];
     if(!fgets(line, sizeof line, f) || strncmp(line, "iteration,epoch,images,loss,avg_loss", 36)){
         check_file_error(csv, -1, 0, "not a TTQ telemetry CSV (unexpected header)");
     }
-    int n = 0, rows = 0;
     char *p = line;
-    while((p = strstr(p, ",L")) && n < max){
+    while((p = strstr(p, ",L")) && t.nlayers < 512){
         int id, len = 0;
-        if(sscanf(p, ",L%d_wp%n", &id, &len) == 1 && len > 0) layers[n++] = id;
+        if(sscanf(p, ",L%d_wp%n", &id, &len) == 1 && len > 0) t.layers[t.nlayers++] = id;
         p += 2;
     }
-    while(fgets(line, sizeof line, f)) ++rows;
+    if(t.nlayers == 0) check_file_error(csv, -1, 0, "no [ternary] layer columns to plot");
+    t.cols = 1 + 3*t.nlayers;
+    size_t cap = 0;
+    int lineno = 1;
+    while(fgets(line, sizeof line, f)){
+        ++lineno;
+        if(!strchr(line, '\n') && !feof(f)) check_file_error(csv, -1, 0, "line %d is too long", lineno);
+        if(line[0] == '\n' || line[0] == '\r') continue;
+        if((size_t)(t.rows + 1)*t.cols > cap){
+            cap = cap ? 2*cap : 64*(size_t)t.cols;
+            t.v = check_realloc(t.v, cap, sizeof(double), "ternary plot: the telemetry");
+        }
+        double *r = t.v + (size_t)t.rows*t.cols;
+        int i, ok = csv_field(line, 1, &r[0]);
+        for(i = 0; i < t.nlayers && ok; ++i){
+            ok = csv_field(line, 5 + 5*i, &r[1 + 3*i]) && csv_field(line, 6 + 5*i, &r[2 + 3*i]) &&
+                 csv_field(line, 8 + 5*i, &r[3 + 3*i]);
+        }
+        if(!ok) check_file_error(csv, -1, 0, "line %d: a missing or malformed number", lineno);
+        ++t.rows;
+    }
+    if(ferror(f)) check_file_error(csv, -1, 0, "read error: %s", strerror(errno));
     fclose(f);
-    if(n == 0 || rows == 0) check_file_error(csv, -1, 0, "no [ternary] layer columns or no rows to plot");
-    return n;
+    if(t.rows == 0) check_file_error(csv, -1, 0, "no rows to plot");
+    return t;
+}
+
+/* The gnuplot script: the data inline (a datablock of numbers printed here), so that neither a
+ * file name nor a byte of the CSV is ever part of gnuplot's input; no `set output`: the PNG goes
+ * to gnuplot's standard output. */
+static char *plot_script(const telemetry *t, size_t *size)
+{
+    char *buf = 0;
+    FILE *g = open_memstream(&buf, size);
+    if(!g) check_file_error("ternary plot", -1, 0, "out of memory for the gnuplot script");
+    int i, r;
+    fprintf(g, "set terminal pngcairo size 1200,1000 font ',10'\n$ttq << EOD\n");
+    for(r = 0; r < t->rows; ++r){
+        for(i = 0; i < t->cols; ++i){
+            double x = t->v[(size_t)r*t->cols + i];
+            if(check_finite((float)x)) fprintf(g, "%s%.9g", i ? " " : "", x);
+            else fprintf(g, "%sNaN", i ? " " : "");
+        }
+        fputc('\n', g);
+    }
+    fprintf(g, "EOD\n"
+               "set key outside right top\n"
+               "set grid\n"
+               "set multiplot layout 2,1 title 'TTQ training: %d [ternary] layers, %d rows'\n"
+               "set title 'Scales per [ternary] layer: Wp (solid, above 0) and -Wn (dashed, below 0)'\n"
+               "set xlabel 'epoch'\nset ylabel 'ternary value'\n"
+               "plot ", t->nlayers, t->rows);
+    for(i = 0; i < t->nlayers; ++i){
+        fprintf(g, "%s$ttq using 1:%d with lines lw 2 lc %d title 'L%d Wp', "
+                   "$ttq using 1:(-$%d) with lines lw 2 dt 2 lc %d notitle",
+                i ? ", " : "", 2 + 3*i, i + 1, t->layers[i], 3 + 3*i, i + 1);
+    }
+    fprintf(g, "\nset title 'Sparsity per [ternary] layer (fraction of zero ternary weights)'\n"
+               "set ylabel 'sparsity'\nset yrange [0:1]\nplot ");
+    for(i = 0; i < t->nlayers; ++i){
+        fprintf(g, "%s$ttq using 1:%d with lines lw 2 lc %d title 'L%d'", i ? ", " : "", 4 + 3*i, i + 1,
+                t->layers[i]);
+    }
+    fprintf(g, "\nunset multiplot\n");
+    if(ferror(g) | fclose(g)) check_file_error("ternary plot", -1, 0, "out of memory for the gnuplot script");
+    return buf;
+}
+
+static void set_cloexec(int fd)
+{
+    fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+}
+
+/* Runs gnuplot (posix_spawnp, an argument vector: no shell) with the script on its standard input
+ * and its standard output written to the file descriptor fd (every write checked: path names it).
+ * Returns the number of bytes written; ends the program on any failure, gnuplot's included. */
+static size_t run_gnuplot(const char *script, size_t size, int fd, const char *path, unsigned char *head)
+{
+    int in[2], out[2];
+    if(pipe(in) != 0 || pipe(out) != 0) check_file_error("ternary plot", -1, 0, "pipe: %s", strerror(errno));
+    set_cloexec(in[0]); set_cloexec(in[1]); set_cloexec(out[0]); set_cloexec(out[1]);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    char *argv[] = {"gnuplot", 0};
+    pid_t pid;
+    int e = posix_spawnp(&pid, "gnuplot", &fa, 0, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if(e != 0){
+        check_file_error(path, -1, 0, "cannot run gnuplot: %s: is gnuplot installed? (Debian: gnuplot-nox)",
+                         strerror(e));
+    }
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);   /* gnuplot may stop reading: EPIPE */
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    size_t sent = 0, got = 0;
+    int werr = 0;
+    char buf[65536];
+    for(;;){
+        struct pollfd p[2] = {{out[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+        int np = in[1] >= 0 ? 2 : 1;
+        if(poll(p, np, -1) < 0){
+            if(errno == EINTR) continue;
+            werr = errno;
+            break;
+        }
+        if(np == 2 && p[1].revents){
+            ssize_t w = write(in[1], script + sent, size - sent);
+            if(w > 0) sent += w;
+            if((w < 0 && errno != EAGAIN && errno != EINTR) || sent == size){
+                close(in[1]);
+                in[1] = -1;
+            }
+        }
+        if(p[0].revents){
+            ssize_t n = read(out[0], buf, sizeof buf);
+            if(n < 0 && errno == EINTR) continue;
+            if(n <= 0) break;
+            if(got < 8) memcpy(head + got, buf, (size_t)n < 8 - got ? (size_t)n : 8 - got);
+            ssize_t off = 0;
+            while(off < n){
+                ssize_t w = write(fd, buf + off, n - off);
+                if(w < 0 && errno == EINTR) continue;
+                if(w <= 0){
+                    werr = w < 0 ? errno : EIO;
+                    break;
+                }
+                off += w;
+            }
+            if(werr) break;
+            got += n;
+        }
+    }
+    if(in[1] >= 0) close(in[1]);
+    close(out[0]);
+    if(werr) kill(pid, SIGTERM);
+    int status;
+    while(waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    signal(SIGPIPE, old_pipe);
+    if(werr) check_file_error(path, -1, 0, "error writing the image: %s", strerror(werr));
+    if(!WIFEXITED(status) || WEXITSTATUS(status) != 0){
+        check_file_error(path, -1, 0, "gnuplot failed (%s %d)", WIFEXITED(status) ? "exit" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    }
+    return got;
 }
 
 static void ternary_plot(const char *csv, const char *png)
 {
-    int layers[512];
-    int n = csv_layers(csv, layers, 512), i;
-    char script[] = "/tmp/ttq-plot-XXXXXX";
-    int fd = mkstemp(script);
-    FILE *g = fd >= 0 ? fdopen(fd, "w") : 0;
-    if(!g) check_file_error(script, -1, 0, "cannot write the gnuplot script: %s", strerror(errno));
-    fprintf(g, "set terminal pngcairo size 1200,1000 font ',10'\n"
-               "set output '%s'\n"
-               "set datafile separator ','\n"
-               "set key outside right top\n"
-               "set grid\n"
-               "set multiplot layout 2,1 title 'TTQ: %s'\n"
-               "set title 'Scales per [ternary] layer: Wp (solid, above 0) and -Wn (dashed, below 0)'\n"
-               "set xlabel 'epoch'\nset ylabel 'ternary value'\n"
-               "plot ", png, csv);
-    for(i = 0; i < n; ++i){
-        int c = 6 + 5*i;
-        fprintf(g, "%s'%s' using 2:%d with lines lw 2 lc %d title 'L%d Wp', "
-                   "'' using 2:(-$%d) with lines lw 2 dt 2 lc %d notitle",
-                i ? ", " : "", csv, c, i + 1, layers[i], c + 1, i + 1);
-    }
-    fprintf(g, "\nset title 'Sparsity per [ternary] layer (fraction of zero ternary weights)'\n"
-               "set ylabel 'sparsity'\nset yrange [0:1]\nplot ");
-    for(i = 0; i < n; ++i){
-        fprintf(g, "%s'%s' using 2:%d with lines lw 2 lc %d title 'L%d'",
-                i ? ", " : "", csv, 6 + 5*i + 3, i + 1, layers[i]);
-    }
-    fprintf(g, "\nunset multiplot\n");
-    if(fclose(g)) check_file_error(script, -1, 0, "cannot write the gnuplot script: %s", strerror(errno));
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s'", script);
-    int rc = system(cmd);
-    unlink(script);
-    if(rc != 0){
-        check_file_error(png, -1, 0, "gnuplot failed (exit %d): is gnuplot installed? (Debian: "
-                         "gnuplot-nox)", rc);
-    }
-    fprintf(stderr, "wrote %s (%d [ternary] layers)\n", png, n);
+    char *tmp = with_suffix("ternary plot", png, ".tmp");
+    const char *outs[] = {png, tmp};
+    check_outputs("ternary plot", &csv, 1, outs, 2, "the output must be a new file, not the input CSV");
+    telemetry t = read_telemetry(csv);
+    size_t size;
+    char *script = plot_script(&t, &size);
+    begin_outputs();
+    add_pending("ternary plot", tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if(fd < 0) check_file_error(tmp, -1, 0, "cannot write the image: %s", strerror(errno));
+    unsigned char head[8] = {0};
+    size_t n = run_gnuplot(script, size, fd, tmp, head);
+    if(n < 8 || memcmp(head, "\x89PNG\r\n\x1a\n", 8)) check_file_error(png, -1, 0, "gnuplot wrote no PNG image");
+    if(fsync(fd) != 0 || close(fd) != 0) check_file_error(tmp, -1, 0, "error writing the image: %s", strerror(errno));
+    commit_output(tmp, png);
+    end_outputs();
+    fprintf(stderr, "wrote %s (%d [ternary] layers, %zu bytes)\n", png, t.nlayers, n);
+    free(script);
+    free(t.v);
+    free(tmp);
 }
 
 /* ---- fold ------------------------------------------------------------------------------------ */
@@ -156,18 +470,14 @@ static int ttq_only_key(const char *stripped)
     return 0;
 }
 
-static int same_file(const char *a, const char *b)
+/* A file name in a comment line of a cfg: control characters (a newline would end the comment and
+ * make the rest of the name cfg text) are written as '?'. */
+static void put_name_comment(FILE *out, const char *name)
 {
-    struct stat sa, sb;
-    if(!strcmp(a, b)) return 1;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static char fold_cfg_tmp[4096];
-
-static void remove_fold_cfg_tmp(void)
-{
-    if(fold_cfg_tmp[0]) remove(fold_cfg_tmp);
+    const unsigned char *p = (const unsigned char *)name;
+    fputs("#   ", out);
+    for(; *p; ++p) fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+    fputc('\n', out);
 }
 
 /* Darknet's [shortcut] adds a larger layer by sampling every s-th pixel ("option A" of the CIFAR
@@ -216,7 +526,8 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
 {
     FILE *in = fopen(cfgfile, "r");
     if(!in) check_file_error(cfgfile, -1, 0, "cannot open cfg: %s", strerror(errno));
-    FILE *out = fopen(out_tmp, "w");
+    int fd = open(out_tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : 0;
     if(!out) check_file_error(out_tmp, -1, 0, "cannot write folded cfg: %s", strerror(errno));
     int i, n = net->n, shift = 0;
     int *newidx = check_calloc(n, sizeof(int), "ternary fold: layer numbers");
@@ -225,9 +536,11 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
         newidx[i] = i + shift;
     }
     *added = shift;
-    fprintf(out, "# Folded by `darknet ternary fold` from\n#   %s\n#   %s\n"
-                 "# Each [ternary] section is a [convolutional] here, holding the ternary weights\n"
-                 "# {+Wp, 0, -Wn}.%s\n", cfgfile, weightfile,
+    fprintf(out, "# Folded by `darknet ternary fold` from\n");
+    put_name_comment(out, cfgfile);
+    put_name_comment(out, weightfile);
+    fprintf(out, "# Each [ternary] section is a [convolutional] here, holding the ternary weights\n"
+                 "# {+Wp, 0, -Wn}.%s\n",
                  shift ? " Strided [shortcut]s are spelt as [route] + 1x1 [maxpool] + [route] +\n"
                          "# [shortcut] (the same computation, for readers such as OpenCV), so\n"
                          "# layer numbers differ from the original cfg's." : "");
@@ -272,7 +585,9 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
     }
     fclose(in);
     free(newidx);
-    if(ferror(out) | fclose(out)) check_file_error(out_tmp, -1, 0, "error writing folded cfg: %s", strerror(errno));
+    if(ferror(out) | fflush(out) | fsync(fileno(out)) | fclose(out)){
+        check_file_error(out_tmp, -1, 0, "error writing folded cfg: %s", strerror(errno));
+    }
     return folded;
 }
 
@@ -303,12 +618,13 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     if(!cfgfile || !weightfile || !out_cfg || !out_weights){
         check_file_error("ternary fold", -1, 0, "needs a cfg, its weights and two output files");
     }
-    if(same_file(out_cfg, cfgfile) || same_file(out_cfg, weightfile) ||
-       same_file(out_weights, cfgfile) || same_file(out_weights, weightfile) ||
-       !strcmp(out_cfg, out_weights)){
-        check_file_error("ternary fold", -1, 0, "the outputs (%s, %s) must be new files, not the inputs "
-                         "(%s, %s) or one another", out_cfg, out_weights, cfgfile, weightfile);
-    }
+    /* written: out_cfg.tmp renamed to out_cfg; out_weights.tmp (save_weights: out_weights.tmp.tmp
+     * renamed to out_weights.tmp), checked, renamed to out_weights */
+    char *cfg_tmp = with_suffix("ternary fold", out_cfg, ".tmp");
+    char *w_stage = with_suffix("ternary fold", out_weights, ".tmp");
+    char *w_tmp = with_suffix("ternary fold", out_weights, ".tmp.tmp");
+    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out_cfg, out_weights, cfg_tmp, w_stage, w_tmp};
+    check_outputs("ternary fold", ins, 2, outs, 5, "the outputs must be new files, not the inputs or one another");
     /* on the CPU: the ternary weights are a pure function of the latent ones */
     int gpu = gpu_index;
     gpu_index = -1;
@@ -318,9 +634,11 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to fold");
     load_weights(net, (char *)weightfile);
 
-    snprintf(fold_cfg_tmp, sizeof fold_cfg_tmp, "%s.tmp", out_cfg);
-    atexit(remove_fold_cfg_tmp);
-    int ns = write_folded_cfg(cfgfile, weightfile, fold_cfg_tmp, net, &added);
+    begin_outputs();
+    add_pending("ternary fold", cfg_tmp);
+    add_pending("ternary fold", w_stage);
+    add_pending("ternary fold", w_tmp);
+    int ns = write_folded_cfg(cfgfile, weightfile, cfg_tmp, net, &added);
     if(ns != nt){
         check_file_error(cfgfile, -1, 0, "found %d [ternary] sections but the network has %d [ternary] "
                          "layers", ns, nt);
@@ -336,7 +654,7 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
         l->weights = l->ternary_weights;
         l->type = CONVOLUTIONAL;
     }
-    save_weights(net, (char *)out_weights);
+    save_weights(net, w_stage);
     for(i = 0; i < net->n; ++i){
         if(!latent[i]) continue;
         net->layers[i].weights = latent[i];
@@ -346,7 +664,7 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     /* check: the folded pair computes what the [ternary] network computes */
     int na, nb;
     float *ya = fold_probe(net, &na);
-    network *fnet = load_network(fold_cfg_tmp, (char *)out_weights, 0);
+    network *fnet = load_network(cfg_tmp, w_stage, 0);
     float *yb = fold_probe(fnet, &nb);
     double maxd = 0, maxy = 0;
     int finite = check_finite_array(ya, na) == (size_t)na && check_finite_array(yb, nb) == (size_t)nb;
@@ -357,15 +675,15 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     }
     free_network(fnet);
     if(na != nb || !finite || maxd > 1e-5*(1 + maxy)){
-        remove(out_weights);
         check_file_error(cfgfile, -1, 0, "the folded network does not compute what the [ternary] network "
                          "does (outputs %d and %d, max difference %g%s); nothing written", na, nb, maxd,
                          finite ? "" : ", outputs that are NaN or Inf");
     }
-    if(rename(fold_cfg_tmp, out_cfg) != 0){
-        check_file_error(out_cfg, -1, 0, "cannot write folded cfg: %s", strerror(errno));
-    }
-    fold_cfg_tmp[0] = 0;
+    /* the weights, then the cfg: should the second rename fail, the first output is removed too */
+    commit_output(w_stage, out_weights);
+    list_pending("ternary fold", out_weights);
+    commit_output(cfg_tmp, out_cfg);
+    end_outputs();
 
     fprintf(stderr, "%5s %10s %10s %9s\n", "layer", "Wp", "Wn", "zeros");
     for(i = 0; i < net->n; ++i){
@@ -384,6 +702,9 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     free(yb);
     free(latent);
     free_network(net);
+    free(cfg_tmp);
+    free(w_stage);
+    free(w_tmp);
     gpu_index = gpu;
     return nt;
 }
@@ -401,10 +722,10 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
     if(!cfgfile || !weightfile || !out){
         check_file_error("ternary pack", -1, 0, "needs a cfg, its weights and an output file");
     }
-    if(same_file(out, cfgfile) || same_file(out, weightfile)){
-        check_file_error("ternary pack", -1, 0, "the output (%s) must be a new file, not the inputs (%s, "
-                         "%s)", out, cfgfile, weightfile);
-    }
+    /* written: out.tmp (save_weights: out.tmp.tmp renamed to out.tmp), checked, renamed to out */
+    char *stage = with_suffix("ternary pack", out, ".tmp"), *tmp = with_suffix("ternary pack", out, ".tmp.tmp");
+    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out, stage, tmp};
+    check_outputs("ternary pack", ins, 2, outs, 3, "the output must be a new file, not the inputs");
     int gpu = gpu_index;
     gpu_index = -1;
     network *net = parse_network_cfg((char *)cfgfile);
@@ -423,14 +744,17 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
     if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to pack");
     load_weights(net, (char *)weightfile);
 
+    begin_outputs();
+    add_pending("ternary pack", stage);
+    add_pending("ternary pack", tmp);
     ttq_save_packed = 1;
-    save_weights(net, (char *)out);
+    save_weights(net, stage);
     ttq_save_packed = 0;
 
     /* check: the packed file gives the network the same ternary weights, so the same outputs */
     int na, nb;
     float *ya = fold_probe(net, &na);
-    network *pnet = load_network((char *)cfgfile, (char *)out, 0);
+    network *pnet = load_network((char *)cfgfile, stage, 0);
     float *yb = fold_probe(pnet, &nb);
     int same = na == nb && !memcmp(ya, yb, na*sizeof(float));
     free_network(pnet);
@@ -438,10 +762,9 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
     free(yb);
     free_network(net);
     gpu_index = gpu;
-    if(!same){
-        remove(out);
-        check_file_error(out, -1, 0, "the packed file does not give the network's outputs; nothing written");
-    }
+    if(!same) check_file_error(out, -1, 0, "the packed file does not give the network's outputs; nothing written");
+    commit_output(stage, out);
+    end_outputs();
     long in_bytes = size_of(weightfile), out_bytes = size_of(out);
     fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes (was %ld: %.1fx smaller)\n"
             "  ternary weights: %.0f, %.3f bits each (base-3 codes + Wp/Wn)\n"
@@ -449,6 +772,8 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
             "biases and batch norm included)\n",
             nt, out, out_bytes, in_bytes, out_bytes > 0 ? (double)in_bytes/out_bytes : 0,
             tern, tern_bits/tern, 8.0*out_bytes/all, all);
+    free(stage);
+    free(tmp);
     return nt;
 }
 
