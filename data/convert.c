@@ -16,9 +16,16 @@
  * names carry the class name; the class names are chosen so that none is a substring of another
  * (Darknet finds an image's label by searching its path for the label strings). Relative output
  * paths stay relative in the lists. Any missing, short or malformed input stops with a message
- * naming the file and a non-zero exit. Needs zlib and stb_image_write (Debian: zlib1g-dev,
+ * naming the file and a non-zero exit, and removes <out>.tmp: a failed conversion leaves nothing. No
+ * path is ever handed to a shell: a stale <out>.tmp is removed with nftw (symbolic links in it are
+ * removed, not followed); an output path with white space or a control character is refused
+ * (Darknet's .data reader strips white space, and the lists are lines). Needs zlib and stb_image_write (Debian: zlib1g-dev,
  * libstb-dev). */
+#define _XOPEN_SOURCE 700      /* nftw */
+#include <ctype.h>
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +57,24 @@ static const char *FMNIST_LABELS[10] = {"top", "trouser", "pullover", "dress", "
 static const char *CIFAR_LABELS[10] = {"airplane", "automobile", "bird", "cat", "deer",
                                        "dog", "frog", "horse", "ship", "truck"};
 
+/* the <out>.tmp folder this run created: removed when it stops with an error */
+static const char *created_tmp;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st; (void)type; (void)ftw;
+    return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes path and, if it is a folder, everything under it; symbolic links are removed, never
+ * followed (FTW_PHYS). 0 on success (also when path does not exist). */
+static int remove_tree(const char *path)
+{
+    struct stat st;
+    if(lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -58,7 +83,65 @@ static void die(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\n");
+    if(created_tmp && remove_tree(created_tmp) != 0){
+        fprintf(stderr, "convert: cannot remove %s: %s\n", created_tmp, strerror(errno));
+    }
     exit(1);
+}
+
+/* snprintf for a path: one that does not fit is an error, never a shortened name */
+static void pathf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pathf(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    if(r < 0 || (size_t)r >= n) die("path too long (%d bytes, at most %zu): %s...", r, n - 1, buf);
+}
+
+/* fclose that also reports an earlier write error (a full disk) */
+static void close_or_die(FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if(fclose(f) != 0 || bad) die("error writing %s: %s", path, strerror(errno ? errno : EIO));
+}
+
+static void png_to_file(void *context, void *data, int size)
+{
+    fwrite(data, 1, (size_t)size, (FILE *)context);
+}
+
+/* stbi_write_png ignores write errors (it neither checks fwrite nor fclose); this writes the PNG
+ * through stbi_write_png_to_func into a file of ours, every error checked. */
+static void write_png(const char *path, int w, int h, int channels, const unsigned char *pix)
+{
+    FILE *f = fopen(path, "wb");
+    if(!f) die("cannot write %s: %s", path, strerror(errno));
+    if(!stbi_write_png_to_func(png_to_file, f, w, h, channels, pix, w*channels)) die("cannot encode %s", path);
+    close_or_die(f, path);
+}
+
+/* Removes a stale <out>.tmp (an earlier run that was killed) and creates it anew. An input folder
+ * inside it (or it) is refused: removing it would delete the input. */
+static void make_tmp(const char *tmp, const char *in)
+{
+    struct stat st;
+    if(lstat(tmp, &st) == 0){
+        if(S_ISDIR(st.st_mode)){
+            char rt[PATH_MAX], ri[PATH_MAX];
+            if(realpath(tmp, rt) && realpath(in, ri)){
+                size_t n = strlen(rt);
+                if(!strncmp(rt, ri, n) && (ri[n] == 0 || ri[n] == '/')){
+                    die("the input %s is inside %s, which a conversion to this output removes: choose "
+                        "another output", in, tmp);
+                }
+            }
+        }
+        if(remove_tree(tmp) != 0) die("cannot remove stale %s: %s", tmp, strerror(errno));
+    }
+    if(mkdir(tmp, 0755) != 0) die("cannot create %s: %s", tmp, strerror(errno));
+    created_tmp = tmp;
 }
 
 static void mkdir_or_die(const char *path)
@@ -79,6 +162,7 @@ static unsigned char *read_all(const char *path, size_t *size)
     if(!f) die("cannot open %s: %s", path, strerror(errno));
     size_t cap = 1 << 20, n = 0;
     unsigned char *buf = malloc(cap);
+    if(!buf) die("out of memory reading %s", path);
     for(;;){
         if(n == cap){
             cap *= 2;
@@ -109,9 +193,9 @@ static uint32_t be32(const unsigned char *p)
 /* Finds name or name.gz in dir. */
 static void find_input(char *out, size_t n, const char *dir, const char *name)
 {
-    snprintf(out, n, "%s/%s.gz", dir, name);
+    pathf(out, n, "%s/%s.gz", dir, name);
     if(exists(out)) return;
-    snprintf(out, n, "%s/%s", dir, name);
+    pathf(out, n, "%s/%s", dir, name);
     if(exists(out)) return;
     die("missing input: %s/%s(.gz)", dir, name);
 }
@@ -128,9 +212,9 @@ typedef struct {
 static void begin_split(writer *w, const char *split)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", w->tmp, split);
+    pathf(path, sizeof path, "%s/%s", w->tmp, split);
     mkdir_or_die(path);
-    snprintf(path, sizeof path, "%s/%s.list", w->tmp, split);
+    pathf(path, sizeof path, "%s/%s.list", w->tmp, split);
     w->list = fopen(path, "w");
     if(!w->list) die("cannot write %s: %s", path, strerror(errno));
     w->split = split;
@@ -139,14 +223,16 @@ static void begin_split(writer *w, const char *split)
 
 static void end_split(writer *w)
 {
-    if(fclose(w->list)) die("error writing %s/%s.list", w->tmp, w->split);
+    char path[4200];
+    pathf(path, sizeof path, "%s/%s.list", w->tmp, w->split);
+    close_or_die(w->list, path);
 }
 
 static void put_image(writer *w, const unsigned char *pix, int size, int channels, int label)
 {
     char path[4300];
-    snprintf(path, sizeof path, "%s/%s/%05ld_%s.png", w->tmp, w->split, w->count, w->labels[label]);
-    if(!stbi_write_png(path, size, size, channels, pix, size*channels)) die("cannot write %s", path);
+    pathf(path, sizeof path, "%s/%s/%05ld_%s.png", w->tmp, w->split, w->count, w->labels[label]);
+    write_png(path, size, size, channels, pix);
     fprintf(w->list, "%s/%s/%05ld_%s.png\n", w->out, w->split, w->count, w->labels[label]);
     ++w->count;
 }
@@ -154,28 +240,29 @@ static void put_image(writer *w, const unsigned char *pix, int size, int channel
 static void finish(writer *w, const char *name)
 {
     char path[4300];
-    snprintf(path, sizeof path, "%s/labels.txt", w->tmp);
+    pathf(path, sizeof path, "%s/labels.txt", w->tmp);
     FILE *f = fopen(path, "w");
-    if(!f) die("cannot write %s", path);
+    if(!f) die("cannot write %s: %s", path, strerror(errno));
     int i;
     for(i = 0; i < 10; ++i) fprintf(f, "%s\n", w->labels[i]);
-    if(fclose(f)) die("error writing %s", path);
-    snprintf(path, sizeof path, "%s/%s.data", w->tmp, name);
+    close_or_die(f, path);
+    pathf(path, sizeof path, "%s/%s.data", w->tmp, name);
     f = fopen(path, "w");
-    if(!f) die("cannot write %s", path);
+    if(!f) die("cannot write %s: %s", path, strerror(errno));
     fprintf(f, "classes=10\ntrain=%s/train.list\nvalid=%s/test.list\nlabels=%s/labels.txt\n"
                "backup=%s/backup\ntop=2\n", w->out, w->out, w->out, w->out);
-    if(fclose(f)) die("error writing %s", path);
-    snprintf(path, sizeof path, "%s/backup", w->tmp);
+    close_or_die(f, path);
+    pathf(path, sizeof path, "%s/backup", w->tmp);
     mkdir_or_die(path);
     if(rename(w->tmp, w->out)) die("cannot rename %s to %s: %s", w->tmp, w->out, strerror(errno));
+    created_tmp = 0;
 }
 
 /* Returns 1 when <out> already holds a complete set. */
-static int start(writer *w, const char *out, const char *name, const char **labels)
+static int start(writer *w, const char *in, const char *out, const char *name, const char **labels)
 {
     char path[4300];
-    snprintf(path, sizeof path, "%s/%s.data", out, name);
+    pathf(path, sizeof path, "%s/%s.data", out, name);
     if(exists(path)){
         printf("%s: already converted (delete the folder to convert again)\n", out);
         return 1;
@@ -190,11 +277,8 @@ static int start(writer *w, const char *out, const char *name, const char **labe
     }
     w->out = out;
     w->labels = labels;
-    snprintf(w->tmp, sizeof w->tmp, "%s.tmp", out);
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", w->tmp);
-    if(exists(w->tmp) && system(cmd)) die("cannot remove stale %s", w->tmp);
-    mkdir_or_die(w->tmp);
+    pathf(w->tmp, sizeof w->tmp, "%s.tmp", out);
+    make_tmp(w->tmp, in);
     return 0;
 }
 
@@ -252,7 +336,7 @@ static void cifar_split(writer *w, const char *dir, const char **files, int nfil
     unsigned char pix[32*32*3];
     for(k = 0; k < nfiles; ++k){
         char path[4200];
-        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        pathf(path, sizeof path, "%s/%s", dir, files[k]);
         if(!exists(path)) die("missing input: %s", path);
         size_t sz;
         unsigned char *b = read_all(path, &sz);
@@ -380,11 +464,11 @@ static void det_split(const char *out, const char *tmp, const char *split, const
                       const unsigned char *classes, uint32_t nitems, long nscenes, uint64_t seed)
 {
     char path[4400], want[4400], got[4400];
-    snprintf(path, sizeof path, "%s/images/%s", tmp, split);
+    pathf(path, sizeof path, "%s/images/%s", tmp, split);
     mkdir_or_die(path);
-    snprintf(path, sizeof path, "%s/labels/%s", tmp, split);
+    pathf(path, sizeof path, "%s/labels/%s", tmp, split);
     mkdir_or_die(path);
-    snprintf(path, sizeof path, "%s/%s.list", tmp, split);
+    pathf(path, sizeof path, "%s/%s.list", tmp, split);
     FILE *list = fopen(path, "w");
     if(!list) die("cannot write %s: %s", path, strerror(errno));
     rng_state = seed;
@@ -414,9 +498,9 @@ static void det_split(const char *out, const char *tmp, const char *split, const
                 break;
             }
         }
-        snprintf(path, sizeof path, "%s/images/%s/%06ld.png", tmp, split, s);
-        if(!stbi_write_png(path, SCENE, SCENE, 1, canvas, SCENE)) die("cannot write %s", path);
-        snprintf(path, sizeof path, "%s/labels/%s/%06ld.txt", tmp, split, s);
+        pathf(path, sizeof path, "%s/images/%s/%06ld.png", tmp, split, s);
+        write_png(path, SCENE, SCENE, 1, canvas);
+        pathf(path, sizeof path, "%s/labels/%s/%06ld.txt", tmp, split, s);
         FILE *f = fopen(path, "w");
         if(!f) die("cannot write %s: %s", path, strerror(errno));
         for(k = 0; k < nb; ++k){
@@ -424,20 +508,21 @@ static void det_split(const char *out, const char *tmp, const char *split, const
                     (boxes[k].y0 + boxes[k].y1)/(2.0*SCENE), (double)(boxes[k].x1 - boxes[k].x0)/SCENE,
                     (double)(boxes[k].y1 - boxes[k].y0)/SCENE);
         }
-        if(fclose(f)) die("error writing %s", path);
-        snprintf(path, sizeof path, "%s/images/%s/%06ld.png", out, split, s);
-        snprintf(want, sizeof want, "%s/labels/%s/%06ld.txt", out, split, s);
+        close_or_die(f, path);
+        pathf(path, sizeof path, "%s/images/%s/%06ld.png", out, split, s);
+        pathf(want, sizeof want, "%s/labels/%s/%06ld.txt", out, split, s);
         darknet_label_path(path, got, sizeof got);
         if(strcmp(want, got)) label_path_error(out, path, got);
         fprintf(list, "%s\n", path);
     }
-    if(fclose(list)) die("error writing %s/%s.list", tmp, split);
+    pathf(path, sizeof path, "%s/%s.list", tmp, split);
+    close_or_die(list, path);
 }
 
 static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
 {
     char data[4300], tmp[4200], path[4400];
-    snprintf(data, sizeof data, "%s/fashion-mnist-det.data", out);
+    pathf(data, sizeof data, "%s/fashion-mnist-det.data", out);
     if(exists(data)){
         printf("%s: already converted (delete the folder to convert again)\n", out);
         return;
@@ -447,8 +532,8 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
     int i;
     for(i = 0; i < 2; ++i){        /* before anything is written; det_split checks every path */
         char img[4400], want[4400], got[4400];
-        snprintf(img, sizeof img, "%s/images/%s/000000.png", out, splits[i]);
-        snprintf(want, sizeof want, "%s/labels/%s/000000.txt", out, splits[i]);
+        pathf(img, sizeof img, "%s/images/%s/000000.png", out, splits[i]);
+        pathf(want, sizeof want, "%s/labels/%s/000000.txt", out, splits[i]);
         darknet_label_path(img, got, sizeof got);
         if(strcmp(want, got)) label_path_error(out, img, got);
     }
@@ -456,31 +541,56 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
     uint32_t ntr, nte;
     fmnist_load(in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", &tr_im, &tr_lb, &ntr);
     fmnist_load(in, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &te_im, &te_lb, &nte);
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    snprintf(path, sizeof path, "rm -rf '%s'", tmp);
-    if(exists(tmp) && system(path)) die("cannot remove stale %s", tmp);
-    mkdir_or_die(tmp);
+    pathf(tmp, sizeof tmp, "%s.tmp", out);
+    make_tmp(tmp, in);
     const char *dirs[] = {"images", "labels", "backup", "results"};
     for(i = 0; i < 4; ++i){
-        snprintf(path, sizeof path, "%s/%s", tmp, dirs[i]);
+        pathf(path, sizeof path, "%s/%s", tmp, dirs[i]);
         mkdir_or_die(path);
     }
     det_split(out, tmp, "train", tr_im, tr_lb, ntr, ntrain, 0x9E3779B97F4A7C15ULL);
     det_split(out, tmp, "test", te_im, te_lb, nte, ntest, 0xD1B54A32D192ED03ULL);
-    snprintf(path, sizeof path, "%s/names.txt", tmp);
+    pathf(path, sizeof path, "%s/names.txt", tmp);
     FILE *f = fopen(path, "w");
-    if(!f) die("cannot write %s", path);
+    if(!f) die("cannot write %s: %s", path, strerror(errno));
     for(i = 0; i < 10; ++i) fprintf(f, "%s\n", FMNIST_LABELS[i]);
-    if(fclose(f)) die("error writing %s", path);
-    snprintf(path, sizeof path, "%s/fashion-mnist-det.data", tmp);
+    close_or_die(f, path);
+    pathf(path, sizeof path, "%s/fashion-mnist-det.data", tmp);
     f = fopen(path, "w");
-    if(!f) die("cannot write %s", path);
+    if(!f) die("cannot write %s: %s", path, strerror(errno));
     fprintf(f, "classes=10\ntrain=%s/train.list\nvalid=%s/test.list\nnames=%s/names.txt\n"
                "backup=%s/backup\nresults=%s/results\neval=voc\n", out, out, out, out, out);
-    if(fclose(f)) die("error writing %s", path);
+    close_or_die(f, path);
     if(rename(tmp, out)) die("cannot rename %s to %s: %s", tmp, out, strerror(errno));
+    created_tmp = 0;
     printf("%s: converted (%ld training and %ld test scenes)\n", out, ntrain, ntest);
     free(tr_im); free(tr_lb); free(te_im); free(te_lb);
+}
+
+/* An output folder Darknet can use and this tool can write: no white space or control character
+ * (read_data_cfg strips white space from each line, the lists are lines), short enough for every
+ * path under it, not the input folder. */
+static void check_output_name(const char *out, const char *in)
+{
+    const unsigned char *p;
+    char shown[4096];
+    size_t k = 0;
+    int bad = 0;
+    for(p = (const unsigned char *)out; *p && k + 1 < sizeof shown; ++p){
+        bad |= isspace(*p) || iscntrl(*p);
+        shown[k++] = iscntrl(*p) ? '?' : (char)*p;
+    }
+    shown[k] = 0;
+    if(bad){
+        die("output path '%s' holds white space or a control character: Darknet's .data reader strips "
+            "white space and its lists are lines, so choose another folder", shown);
+    }
+    if(!*out) die("the output path is empty");
+    if(strlen(out) > 3900) die("output path %.40s... is too long (at most 3900 bytes)", out);
+    struct stat so, si;
+    if(stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino){
+        die("the output %s is the input folder %s: choose a new folder", out, in);
+    }
 }
 
 static long count_arg(const char *s, const char *what)
@@ -506,6 +616,7 @@ int main(int argc, char **argv)
     size_t len = strlen(out);
     char *o = strdup(out);
     while(len > 1 && o[len - 1] == '/') o[--len] = 0;
+    check_output_name(o, in);
     writer w;
     if(det){
         long ntrain = argc > 4 ? count_arg(argv[4], "train") : 12000;
@@ -514,7 +625,7 @@ int main(int argc, char **argv)
         free(o);
         return 0;
     } else if(!strcmp(argv[1], "fashion-mnist")){
-        if(start(&w, o, "fashion-mnist", FMNIST_LABELS)) return 0;
+        if(start(&w, in, o, "fashion-mnist", FMNIST_LABELS)) return 0;
         fmnist_split(&w, in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "train");
         fmnist_split(&w, in, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "test");
         finish(&w, "fashion-mnist");
@@ -522,7 +633,7 @@ int main(int argc, char **argv)
         static const char *train[] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
                                       "data_batch_4.bin", "data_batch_5.bin"};
         static const char *test[] = {"test_batch.bin"};
-        if(start(&w, o, "cifar10", CIFAR_LABELS)) return 0;
+        if(start(&w, in, o, "cifar10", CIFAR_LABELS)) return 0;
         cifar_split(&w, in, train, 5, "train");
         cifar_split(&w, in, test, 1, "test");
         finish(&w, "cifar10");
