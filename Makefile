@@ -308,3 +308,74 @@ clean:
 
 distclean: clean
 	rm -rf $(BUILD)
+
+# --- 5. Fuzzing (tests/fuzz/README.md) ---------------------------------------------------------
+#:  make fuzz [FUZZ_SECONDS=60 | FUZZ_RUNS=1000000] [FUZZ_TARGETS="cfg weights ..."]
+#:                              libFuzzer harnesses (clang, ASan + UBSan), each from its seeds
+#:  make fuzz-smoke             each harness for FUZZ_SMOKE_SECONDS (20); fails on any crash
+# A copy of the patched tree, built with clang, the sanitizers and the fuzzer's coverage, without
+# OpenMP and OpenBLAS (an exit caught in a worker thread could not return to the harness). The
+# harnesses (tests/fuzz/fuzz_*.c) wrap exit, the allocator and fopen (tests/fuzz/fuzz.h).
+FUZZ_CC ?= $(shell command -v clang-14 >/dev/null 2>&1 && echo clang-14 || echo clang)
+FUZZ_HARNESSES := cfg weights data labels convert image
+FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_VB   := $(BUILD)/fuzz
+FUZZ_TREE := $(FUZZ_VB)/darknet
+# clang's pointer-overflow check reports upstream's `strchr(s, ',') + 1` on NULL (the last item of
+# a list, never dereferenced) in every cfg with steps=; gcc's, in `make check`, does not: left out
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-sanitize=pointer-overflow \
+             -fno-omit-frame-pointer
+FUZZ_WRAP := -Wl,--wrap=exit,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=fopen,--wrap=fclose
+FUZZ_CFLAGS := -O1 -g $(FUZZ_SAN) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+               -I$(FUZZ_TREE)/include -I$(FUZZ_TREE)/src -Itests/fuzz
+# Debian's stb_image compiled into the harnesses, instrumented, where the build uses it (patch 0104)
+FUZZ_STB_OBJ := $(if $(filter 1,$(SYSTEM_STB)),$(FUZZ_VB)/stb_impl.o)
+FUZZ_CONVERT_FLAGS := $(if $(HAVE_STB),,-DTTQ_DARKNET_STB) $(if $(HAVE_ZLIB),,-DTTQ_NO_ZLIB)
+
+.PHONY: fuzz fuzz-smoke fuzz-programs
+
+$(FUZZ_TREE)/.copied: $(STAMP) $(TREE_SRC)
+	@mkdir -p $(FUZZ_TREE)
+	@tar -C $(TREE) --exclude=./obj --exclude='./*.a' --exclude='./*.so' --exclude=./darknet -cf - . \
+	  | tar -C $(FUZZ_TREE) -xf -
+	@touch $@
+
+$(FUZZ_TREE)/libdarknet.a: $(FUZZ_TREE)/.copied $(FUZZ_VB)/.flags
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "error: make fuzz needs clang with libFuzzer" \
+	  "(Debian: clang-14 libclang-rt-14-dev), or FUZZ_CC=..." >&2; exit 1; }
+	@echo "building the fuzz library in $(FUZZ_TREE) ($(FUZZ_CC), ASan + UBSan, libFuzzer coverage)"
+	@$(if $(filter $(FUZZ_VB)/.flags,$?),rm -rf $(FUZZ_TREE)/obj)
+	@$(MAKE) --no-print-directory -C $(FUZZ_TREE) obj >/dev/null
+	@$(MAKE) --no-print-directory -C $(FUZZ_TREE) libdarknet.a \
+	  CC="$(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN)" OPTS="-O1 -g" GPU=0 CUDNN=0 OPENMP=0 OPENBLAS=0 \
+	  SYSTEM_STB=$(SYSTEM_STB) EXTRA_OBJ="$(EXTRA_OBJ)" >$(FUZZ_VB)/build.log 2>&1 || { \
+	  tail -n 20 $(FUZZ_VB)/build.log >&2; echo "error: the fuzz library did not build (log: $(FUZZ_VB)/build.log)" >&2; exit 1; }
+
+# the library is rebuilt when the flags change
+$(FUZZ_VB)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FUZZ_CC) $(FUZZ_SAN) $(SYSTEM_STB) $(EXTRA_OBJ)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_SAN) $(SYSTEM_STB) $(EXTRA_OBJ)' > $@
+FORCE:
+
+$(FUZZ_VB)/stb_impl.o: tests/fuzz/stb_impl.c $(FUZZ_VB)/.flags
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -O1 -g -c $< -o $@
+
+$(FUZZ_VB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h $(FUZZ_TREE)/libdarknet.a $(FUZZ_STB_OBJ)
+	@$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_CFLAGS) $(FUZZ_WRAP) $< tests/fuzz/fuzz.c $(FUZZ_STB_OBJ) \
+	  $(FUZZ_TREE)/libdarknet.a -lm -pthread -o $@
+
+$(FUZZ_VB)/fuzz_convert: tests/fuzz/fuzz_convert.c data/convert.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h $(FUZZ_TREE)/libdarknet.a $(FUZZ_STB_OBJ)
+	@$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_CFLAGS) $(FUZZ_CONVERT_FLAGS) $(FUZZ_WRAP) $< tests/fuzz/fuzz.c \
+	  $(FUZZ_STB_OBJ) $(FUZZ_TREE)/libdarknet.a $(if $(HAVE_ZLIB),-lz) -lm -pthread -o $@
+
+fuzz-programs: $(FUZZ_HARNESSES:%=$(FUZZ_VB)/fuzz_%)
+
+fuzz: fuzz-programs
+	@sh tests/fuzz/run.sh -keep-going $(FUZZ_VB) "$(FUZZ_SECONDS)" "$(FUZZ_RUNS)" $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-programs
+	@sh tests/fuzz/run.sh $(FUZZ_VB) "$(FUZZ_SMOKE_SECONDS)" "" $(FUZZ_HARNESSES)
