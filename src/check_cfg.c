@@ -11,6 +11,8 @@
 #include "check_cfg.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,6 +603,40 @@ int check_cfg_detector_data(const char *datacfg, list *options, network *net, co
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
     if(results) data_folder(datacfg, options, "results", "results", "the result files");
     return l.classes;
+}
+
+/* ---- paths ----------------------------------------------------------------------------------- */
+
+char *check_cfg_path(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(0, 0, fmt, ap);
+    va_end(ap);
+    if(n < 0) check_file_error(fmt, -1, 0, "cannot format a path");
+    char *s = check_malloc((size_t)n + 1, 1, "a file path");
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base)
+{
+    /* the longest name: an iteration or epoch of 10 digits, and the ".tmp" of the atomic save */
+    char *longest = check_cfg_path("%s/%s_%d.weights.tmp", backup, base, INT_MAX);
+    const char *file = strrchr(longest, '/') + 1;
+    size_t len = strlen(longest), flen = strlen(file);
+    char *what = 0;
+    if(len >= PATH_MAX){
+        what = check_cfg_path("a shorter folder: with the file name %s the path is %zu bytes, above "
+                              "the system's limit of %d", file, len, PATH_MAX - 1);
+    }else if(flen > NAME_MAX){
+        what = check_cfg_path("file names the system can open: %s, made from the cfg's name, is %zu "
+                              "bytes, above the limit of %d (a shorter cfg name)", file, flen, NAME_MAX);
+    }
+    if(what) check_cfg_error(datacfg, 0, 0, "backup", backup, what);
+    free(longest);
 }
 
 /* ---- training that diverged ------------------------------------------------------------------ */

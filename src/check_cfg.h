@@ -58,6 +58,18 @@ void check_cfg_truth_readers(network *net, const char *cfgfile);
 int check_cfg_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
                             const char *list_key, int training, int results);
 
+/* A file path joined by a printf format, allocated at its length (free it): no fixed-size buffer
+   to overflow or to cut the path short. */
+char *check_cfg_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Before training: each file training writes in the backup folder (datacfg's key 'backup', the
+   folder `backup`) for the cfg base name `base` ("<backup>/<base>_<N>.weights", "<base>.backup",
+   "<base>_final.weights", "<base>.ttq.csv", each written through "<name>.tmp") has a name the system
+   can open: at most PATH_MAX - 1 bytes, its file name at most NAME_MAX. Else one message naming
+   the .data file, the key and the longest name, before the first step rather than at the first
+   save. */
+void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base);
+
 /* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
    that point is worth saving, and saving it would overwrite good weights. */
 void check_cfg_loss(const char *cfgfile, float loss, long iteration);
