@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "activations.h"
+#include "data.h"
 #include "network.h"
 #include "option_list.h"
 
@@ -466,6 +467,26 @@ static int count_lines(const char *path)
     return n;
 }
 
+/* The number of the first empty line of a list file (1-based; a last line without its newline
+   counts), 0 when there is none. */
+static int empty_line(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if(!fp) return 0;
+    int n = 1, c, len = 0, found = 0;
+    while(!found && (c = fgetc(fp)) != EOF){
+        if(c == '\n'){
+            if(len == 0) found = n;
+            ++n;
+            len = 0;
+        }else{
+            ++len;
+        }
+    }
+    fclose(fp);
+    return found;
+}
+
 static const char *data_file(list *options, const char *datacfg, const char *key, const char *def,
                              int *lines)
 {
@@ -528,6 +549,12 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
             snprintf(buf, sizeof buf, "one label per class: %s has %d lines, classes = %ld", path, n, classes);
             check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
         }
+        int empty = empty_line(path);
+        if(empty){
+            snprintf(buf, sizeof buf, "one label per line, none empty: line %d of %s is empty (an empty "
+                     "label is part of every image's path)", empty, path);
+            check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
+        }
     }
     if(list_key){
         int n;
@@ -545,6 +572,16 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
         check_cfg_error(datacfg, 0, 0, "top", top, buf);
     }
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
+}
+
+int check_cfg_truth_class(char *path, char **labels, int k)
+{
+    float *truth = check_calloc(k, sizeof(float), "an image's truth");
+    fill_truth(path, labels, k, truth);
+    int i, class = -1;
+    for(i = 0; i < k && class < 0; ++i) if(truth[i]) class = i;
+    free(truth);
+    return class;
 }
 
 /* ---- layers that read the truth ---------------------------------------------------------------- */

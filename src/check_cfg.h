@@ -37,11 +37,17 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
 /* A classifier's .data file against the network that reads it; each fault is one message naming
    the .data file and the key. 'classes': an integer equal to the network's outputs (unless a
    'tree' makes them hierarchical); 'labels' ('names' for predict): one line per class; list_key
-   ('train', 'valid', 'test'; NULL for none): a list of at least one image; 'top': 1..classes;
+   ('train', 'valid', 'test'; NULL for none): a list of at least one image; no empty label (it
+   would be part of every path); 'top': 1..classes;
    training: 'backup' an existing, writable folder, checked before the first step so that no
    training is lost at the first save. */
 void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
+
+/* The class of image `path` found as training finds it (fill_truth, data.c): the one label of
+   labels[0..k-1] its path contains; -1 for a one-label list whose label it lacks. A path matching
+   no label (k > 1) or several ends the program with fill_truth's message, as in training. */
+int check_cfg_truth_class(char *path, char **labels, int k);
 
 /* After parsing: a [cost] or [logistic] layer, or a [softmax] without noloss, compares its inputs
    with the network's truth, element for element; one with more inputs per image than the truth
