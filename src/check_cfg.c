@@ -55,6 +55,33 @@ static int parse_float(const char *s, float *v)
     return !(errno || end == s || *end || !check_finite(*v));
 }
 
+void check_cfg_text(const char *filename)
+{
+    FILE *fp = fopen(filename, "rb");
+    if(!fp) return;                     /* the reader's fopen reports it */
+    long line = 1, byte = 0;
+    int c;
+    while((c = fgetc(fp)) != EOF){
+        if(c == '\0'){
+            fclose(fp);
+            check_file_error(filename, -1, 0, "line %ld: a NUL byte (byte %ld): not a text file", line, byte);
+        }
+        if(c == '\r'){
+            int next = fgetc(fp);
+            if(next != '\n'){
+                fclose(fp);
+                check_file_error(filename, -1, 0, "line %ld: a carriage return inside the line (byte %ld): "
+                                 "CR line endings? save the file with LF (or CRLF) line endings", line, byte);
+            }
+            ++byte;
+            c = next;
+        }
+        if(c == '\n') ++line;
+        ++byte;
+    }
+    fclose(fp);
+}
+
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
                     const char *key, float def, const char **raw)
 {

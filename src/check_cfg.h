@@ -10,6 +10,13 @@
 #include "list.h"
 #include "check_error.h"
 
+/* Before a cfg or .data file is read line by line (read_cfg, read_data_cfg): a text file whose
+   lines the reader can split. A NUL byte (the line reader stopped at it and joined the rest to
+   the next line) and a carriage return that does not end a line (CR line endings: the file read
+   as one line) end the program with one message naming the file, the line and the byte. CRLF is
+   accepted; the reader drops the CR. */
+void check_cfg_text(const char *filename);
+
 /* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
    text), a fatal check_cfg_error when it is not one finite number. */
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,

@@ -167,6 +167,13 @@ expect_file_error "the first section must be \\[net\\]" '[convolutional]\nfilter
 expect_file_error "no layer sections after \\[net\\]" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n'
 expect_file_error "no sections" '# nothing\n'
 expect_file_error "\\[dropout\\] cannot be the first layer" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[dropout]\n'
+# lines the reader cannot split (patch 0519): a NUL byte (upstream's reader stopped the line there
+# and joined the next line to it) and CR line endings (the whole file one line); CRLF is read
+expect_file_error "line 5: a NUL byte (byte 35): not a text file" '[net]\nbatch=1\nheight=8\nwidth=8\nchan\0nels=4\n[avgpool]\n'
+expect_file_error "line 1: a carriage return inside the line (byte 5): CR line endings?" '[net]\rbatch=1\rheight=8\rwidth=8\rchannels=4\r[avgpool]\r'
+expect_file_error "line 3: a carriage return inside the line (byte 24)" '[net]\r\nbatch=1\r\nheight=8\rwidth=8\r\nchannels=4\r\n[avgpool]\r\n'
+printf '[net]\r\nbatch=1\r\nheight=8\r\nwidth=8\r\nchannels=4\r\n\r\n[avgpool]\r\n' >"$cfg"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a cfg with CRLF line endings was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then

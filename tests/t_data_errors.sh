@@ -80,6 +80,8 @@ grep -q "classifier predict: -t 4: expected 1 <= top <= the network's 3 outputs"
 # image (or the file, key and line), not an accuracy of 0 and exit 0; an empty label is refused by
 # training too
 cp "$WORK/good.data" "$data"
+cp "$w" "$WORK/valid.weights"       # training's check below wants an empty backup folder
+w="$WORK/valid.weights"
 expect_valid_error() {  # what  needle  labels (printf format)
     printf "$3" >"$WORK/set/labels.txt"
     if "$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1; then
@@ -96,3 +98,10 @@ printf 'vbars\n\nchecker\n' >"$WORK/set/labels.txt"
 rm -f "$WORK"/set/backup/*
 expect_error "set.data: key 'labels' = .*labels.txt, expected one label per line, none empty: line 2 of .*labels.txt is empty"
 printf 'vbars\nhbars\nchecker\n' >"$WORK/set/labels.txt"
+
+# a .data file with CRLF line endings is read (patch 0519; upstream kept the CR in each value:
+# "labels.txt\r" could not be opened)
+sed 's/$/\r/' "$WORK/good.data" >"$data"
+"$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "valid with a CRLF .data file was rejected"; }
+grep -q "top 1: " "$WORK/out" || fail "valid with a CRLF .data file printed no accuracy"
+cp "$WORK/good.data" "$data"
