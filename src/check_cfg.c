@@ -11,6 +11,8 @@
 #include "check_cfg.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -45,14 +47,32 @@ static int parse_int(const char *s, long *v)
     return !(errno || end == s || *end || *v < -INT_CAP || *v > INT_CAP);
 }
 
+/* Whole text one float: 1 and *v set, else 0. A nonzero value below float's smallest normal
+   number (FLT_MIN) is refused too: Darknet builds with -Ofast, which computes such a denormal as 0
+   (1e-40 would fail "0 < t" there and pass it in an -O1 build). */
 static int parse_float(const char *s, float *v)
 {
     char *end;
     errno = 0;
     double d = strtod(s, &end);
+    int underflow = errno == ERANGE && fabs(d) <= DBL_MIN;
     while(*end == ' ' || *end == '\t') ++end;
     *v = (float)d;
-    return !(errno || end == s || *end || !check_finite(*v));
+    if(end == s || *end) return 0;
+    if(underflow || (d != 0 && fabs(d) < FLT_MIN)) return 0;
+    return !errno && check_finite(*v);
+}
+
+/* The whole text a number that float cannot hold but as 0 (a denormal, or an underflow): the
+   message then says so. */
+static int is_tiny(const char *s)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    int underflow = errno == ERANGE && fabs(d) <= DBL_MIN;
+    while(*end == ' ' || *end == '\t') ++end;
+    return end != s && !*end && (underflow || (d != 0 && fabs(d) < FLT_MIN));
 }
 
 void check_cfg_text(const char *filename)
@@ -89,7 +109,16 @@ float check_cfg_float(list *options, const char *cfgfile, const char *section, i
     if(raw) *raw = s;
     if(!s) return def;
     float v;
-    if(!parse_float(s, &v)) check_cfg_error(cfgfile, section, index, key, s, "a finite number");
+    if(!parse_float(s, &v)){
+        char expected[96];
+        if(is_tiny(s)){
+            snprintf(expected, sizeof expected, "0 or a number of magnitude %g to %g (float's normal range)",
+                     FLT_MIN, FLT_MAX);
+        }else{
+            snprintf(expected, sizeof expected, "a finite number");
+        }
+        check_cfg_error(cfgfile, section, index, key, s, expected);
+    }
     return v;
 }
 
@@ -297,7 +326,8 @@ static void check_layer_refs(list *options, const char *cfgfile, const char *sec
     char expected[128];
     snprintf(expected, sizeof expected, "%s of a layer before this one (-1 .. -%d, or 0 .. %d)",
              many ? "comma-separated indices" : "the index", index, index - 1);
-    if(!s || index == 0) check_cfg_error(cfgfile, section, index, key, s, expected);
+    if(index == 0) check_cfg_error(cfgfile, section, index, key, s, "no reference: the first layer has no layer before it");
+    if(!s) check_cfg_error(cfgfile, section, index, key, s, expected);
     const char *p = s;
     char tok[32];
     for(;;){

@@ -36,6 +36,22 @@ expect_error threshold "threshold=1.5"
 expect_error threshold "threshold=-0.1"
 expect_error threshold "threshold=abc"
 expect_error threshold "threshold=nan"
+# a positive number below float's normal range is computed as 0 (-Ofast flushes denormals): the
+# message says so, in every build, rather than "expected 0 < t < 1" (-Ofast) or accepting it (-O1)
+write_cfg "threshold=1e-40"
+if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: threshold=1e-40 was accepted"; failures=$((failures + 1))
+elif ! grep -q "$cfg: section \[ternary\] #1: key 'threshold' = 1e-40, expected 0 or a number of magnitude 1.17549e-38 to 3.40282e+38" "$WORK/out"; then
+    echo "FAIL: threshold=1e-40: message does not say the value is below float's range:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+fi
+# [shortcut] or [route] as the first layer: no "-1 .. -0, or 0 .. -1" range
+layer0_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n%s\n' "$1" >"$cfg"; }
+for l in "[shortcut]${nl}from=-1" "[route]${nl}layers=-1"; do
+    layer0_cfg "$l"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$l' as the first layer was accepted"; failures=$((failures + 1))
+    elif ! grep -q "#0: key '\(from\|layers\)' = -1, expected no reference: the first layer has no layer before it$" "$WORK/out"; then
+        echo "FAIL: '$l' as the first layer: message does not say there is no layer before it:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+    fi
+done
 expect_error sparsity "sparsity=1"
 expect_error sparsity "sparsity=-0.1"
 expect_error sparsity "threshold=0.1${nl}sparsity=0.3"
