@@ -63,6 +63,14 @@ static int parse_float(const char *s, float *v)
     return !errno && check_finite(*v);
 }
 
+/* a x b, saturated at LLONG_MAX (sizes are >= 0; a negative one, refused elsewhere, gives 0) */
+static long long M(long long a, long long b)
+{
+    long long r;
+    if(a <= 0 || b <= 0) return 0;
+    return __builtin_mul_overflow(a, b, &r) ? LLONG_MAX : r;
+}
+
 /* The whole text a number that float cannot hold but as 0 (a denormal, or an underflow): the
    message then says so. */
 static int is_tiny(const char *s)
@@ -192,7 +200,7 @@ void check_cfg_conv(list *options, const char *cfgfile, const char *section, int
         snprintf(buf, sizeof buf, "%d", groups);
         check_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of filters");
     }
-    if(size > h + 2*padding || size > w + 2*padding){
+    if(size > h + 2LL*padding || size > w + 2LL*padding){
         snprintf(buf, sizeof buf, "%d", size);
         check_cfg_error(cfgfile, section, index, "size", buf, "no larger than the padded input");
     }
@@ -241,7 +249,7 @@ static void check_steps(list *options, const char *cfgfile)
 void check_cfg_net(list *options, const char *cfgfile)
 {
     const char *S = "[net]";
-    char buf[64];
+    char buf[256];
     int batch = check_cfg_int(options, cfgfile, S, 0, "batch", 1, 1, INT_CAP, "an integer >= 1");
     int subdivs = check_cfg_int(options, cfgfile, S, 0, "subdivisions", 1, 1, INT_CAP, "an integer >= 1");
     if(batch % subdivs){
@@ -264,6 +272,19 @@ void check_cfg_net(list *options, const char *cfgfile)
                                    "an integer >= 1 (or 'inputs' for a network without an image input)");
     }
     int w = d[1];
+    /* the input buffer: height x width x channels (or inputs) values per image, batch/subdivisions
+       x time_steps images per step, indexed with int */
+    long long per_image = inputs ? inputs : M(M(d[0], d[1]), d[2]);
+    long long per_step = M(batch/subdivs, check_cfg_int(options, cfgfile, S, 0, "time_steps", 1, 1, INT_CAP, "an integer >= 1"));
+    if(per_image > INT_MAX){
+        snprintf(buf, sizeof buf, "an input of at most %d values: height x width x channels = %lld", INT_MAX, per_image);
+        check_cfg_error(cfgfile, S, 0, inputs ? "inputs" : "channels", option_find(options, inputs ? "inputs" : "channels"), buf);
+    }
+    if(M(per_image, per_step) > INT_MAX){
+        snprintf(buf, sizeof buf, "at most %d input values per step: %lld per image x %lld images (batch/subdivisions x time_steps)",
+                 INT_MAX, per_image, per_step);
+        check_cfg_error(cfgfile, S, 0, "batch", option_find(options, "batch"), buf);
+    }
 
     check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate, 0 <= learning_rate <= 1e9");
     check_float(options, cfgfile, S, 0, "momentum", .9, 0, 0, 1, 1, "0 <= momentum < 1");
@@ -504,6 +525,77 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
         snprintf(f, sizeof f, "[iseg] with classes=%d and ids=%d needs %d + %d", classes, ids, classes, ids);
         need_image(cfgfile, type, index, h, w, c);
         need_outputs(cfgfile, type, index, inputs, h, w, c, (long)h*w*(classes + ids), f);
+    }
+}
+
+/* ---- sizes ------------------------------------------------------------------------------------ */
+
+/* One size product against INT_MAX: a cfg error naming key (its value as the cfg gives it, or
+   `value` for a default) when it is larger. */
+static void fits_int(list *options, const char *cfgfile, const char *type, int index, const char *key,
+                     long long n, const char *what)
+{
+    if(n <= INT_MAX) return;
+    char *v = option_find(options, (char *)key);
+    char *expected = check_cfg_path("a layer whose %s fit Darknet's int indices: %lld values, above %d",
+                                    what, n, INT_MAX);
+    check_cfg_error(cfgfile, type, index, key, v, expected);
+}
+
+static long long opt_ll(list *options, const char *key, long long def)
+{
+    char *s = option_find(options, (char *)key);
+    long v;
+    return s && parse_int(s, &v) ? v : def;
+}
+
+void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
+                          int batch, int h, int w, int c, int inputs)
+{
+    long long b = batch > 0 ? batch : 1;
+    if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]") || !strcmp(type, "[ternary]")
+       || !strcmp(type, "[local]")){
+        /* (h + 2 pad - size)/stride + 1 rows; [local]'s pad is size/2 when pad=1, as in parser.c */
+        long long n = opt_ll(options, "filters", 1), size = opt_ll(options, "size", 1);
+        long long stride = opt_ll(options, "stride", 1), groups = opt_ll(options, "groups", 1);
+        long long pad = opt_ll(options, "padding", 0);
+        if(opt_ll(options, "pad", 0)) pad = size/2;
+        int local = !strcmp(type, "[local]");
+        if(local) groups = 1;
+        if(stride < 1 || size < 1 || groups < 1 || n < 1) return;      /* check_cfg_layer's */
+        const char *padkey = option_find(options, "pad") && opt_ll(options, "pad", 0) ? "size" : "padding";
+        long long oh = (h + 2*pad - size)/stride + 1, ow = (w + 2*pad - size)/stride + 1;
+        fits_int(options, cfgfile, type, index, padkey, M(oh, ow), "output rows x columns");
+        fits_int(options, cfgfile, type, index, "filters", M(M(oh, ow), n), "outputs (rows x columns x filters)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(oh, ow), n), b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "size", M(M(M(c/groups, size), size), M(oh, ow)),
+                 "im2col columns (channels/groups x size^2 x rows x columns)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(M(c/groups, n), size), size), local ? M(oh, ow) : 1),
+                 local ? "weights (channels x filters x size^2 x locations)" : "weights (channels/groups x filters x size^2)");
+    }else if(!strcmp(type, "[deconv]") || !strcmp(type, "[deconvolutional]")){
+        long long n = opt_ll(options, "filters", 1), size = opt_ll(options, "size", 1);
+        long long stride = opt_ll(options, "stride", 1);
+        long long pad = opt_ll(options, "padding", 0);
+        if(opt_ll(options, "pad", 0)) pad = size/2;
+        if(stride < 1 || size < 1 || n < 1) return;
+        long long oh = (h - 1)*stride + size - 2*pad, ow = (w - 1)*stride + size - 2*pad;
+        fits_int(options, cfgfile, type, index, "stride", M(M(M(oh, ow), n), b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "size", M(M(M(c, size), size), M(h, w)), "columns (channels x size^2 x rows x columns)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(c, n), size), size), "weights (channels x filters x size^2)");
+    }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
+        long long stride = opt_ll(options, "stride", 1), size = opt_ll(options, "size", stride);
+        long long pad = opt_ll(options, "padding", size - 1);
+        if(stride < 1) return;
+        long long oh = (h + pad - size)/stride + 1, ow = (w + pad - size)/stride + 1;
+        fits_int(options, cfgfile, type, index, "padding", M(M(M(oh, ow), c), b), "outputs x batch");
+    }else if(!strcmp(type, "[upsample]")){
+        long long stride = opt_ll(options, "stride", 2);
+        if(stride < 0) stride = -stride;
+        fits_int(options, cfgfile, type, index, "stride", M(M(M(M(M(h, w), c), stride), stride), b), "outputs x batch");
+    }else if(!strcmp(type, "[conn]") || !strcmp(type, "[connected]")){
+        long long out = opt_ll(options, "output", 1);
+        fits_int(options, cfgfile, type, index, "output", M(out, b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "output", M(out, inputs), "weights (inputs x outputs)");
     }
 }
 

@@ -41,6 +41,14 @@ void check_cfg_net(list *options, const char *cfgfile);
 void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs);
 
+/* After check_cfg_layer, before the layer is made: its buffers, in values, fit Darknet's int
+   indices. Output sizes and the products Darknet computes in int (outputs x batch, weights,
+   im2col's columns) are computed here in 64 bits; one above INT_MAX (upstream: an int overflow,
+   then a short allocation and a segmentation fault) is a cfg error naming the section and the
+   key that sets it. batch is the network's per-step batch (batch / subdivisions x time_steps). */
+void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
+                          int batch, int h, int w, int c, int inputs);
+
 /* A classifier's .data file against the network that reads it; each fault is one message naming
    the .data file and the key. 'classes': an integer equal to the network's outputs (unless a
    'tree' makes them hierarchical); 'labels' ('names' for predict): one line per class; list_key

@@ -191,6 +191,29 @@ expect_file_error "line 3: a carriage return inside the line (byte 24)" '[net]\r
 printf '[net]\r\nbatch=1\r\nheight=8\r\nwidth=8\r\nchannels=4\r\n\r\n[avgpool]\r\n' >"$cfg"
 "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a cfg with CRLF line endings was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 
+# sizes within each key's range whose products overflow Darknet's int indices (upstream: a signed
+# overflow, then a short buffer and a segmentation fault in parser.c or convolutional_layer.c):
+# one message naming the section and the key, computed in 64 bits before anything is allocated
+expect_size_error() {  # section-and-key as in the message, cfg text
+    printf '%b' "$2" >"$cfg"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: sizes '$2' were accepted"; failures=$((failures + 1)); return
+    fi
+    if [ "$(grep -c "^$cfg: section $1 = [0-9]*, expected .*2147483647" "$WORK/out")" -ne 1 ]; then
+        echo "FAIL: sizes '$2': no one message naming '$1' and the int limit:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+    fi
+}
+net8='[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n'
+expect_size_error "\\[net\\] #0: key 'channels'" '[net]\nbatch=1\nheight=100000\nwidth=100000\nchannels=3\n[avgpool]\n'
+expect_size_error "\\[net\\] #0: key 'batch'" '[net]\nbatch=1000\nheight=1000\nwidth=1000\nchannels=3\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'padding'" "$net8"'[convolutional]\nfilters=4\nsize=3\npadding=1000000000\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'filters'" '[net]\nbatch=1\nheight=64\nwidth=64\nchannels=3\n[convolutional]\nfilters=1000000\nsize=1\n[avgpool]\n'
+expect_size_error "\\[ternary\\] #0: key 'filters'" '[net]\nbatch=1\nheight=64\nwidth=64\nchannels=3\n[ternary]\nfilters=1000000\nsize=1\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=512\nwidth=512\nchannels=128\n[convolutional]\nfilters=1\nsize=9\npad=1\n[avgpool]\n'
+expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
+expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
+expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
+
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then
     echo "FAIL: a missing cfg exited 0"; failures=$((failures + 1))
