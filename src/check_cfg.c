@@ -11,6 +11,10 @@
 #include "check_cfg.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include <unistd.h>
 
 #include "activations.h"
+#include "data.h"
 #include "network.h"
 #include "option_list.h"
 
@@ -42,14 +47,67 @@ static int parse_int(const char *s, long *v)
     return !(errno || end == s || *end || *v < -INT_CAP || *v > INT_CAP);
 }
 
+/* Whole text one float: 1 and *v set, else 0. A nonzero value below float's smallest normal
+   number (FLT_MIN) is refused too: Darknet builds with -Ofast, which computes such a denormal as 0
+   (1e-40 would fail "0 < t" there and pass it in an -O1 build). */
 static int parse_float(const char *s, float *v)
 {
     char *end;
     errno = 0;
     double d = strtod(s, &end);
+    int underflow = errno == ERANGE && fabs(d) <= DBL_MIN;
     while(*end == ' ' || *end == '\t') ++end;
     *v = (float)d;
-    return !(errno || end == s || *end || !check_finite(*v));
+    if(end == s || *end) return 0;
+    if(underflow || (d != 0 && fabs(d) < FLT_MIN)) return 0;
+    return !errno && check_finite(*v);
+}
+
+/* a x b, saturated at LLONG_MAX (sizes are >= 0; a negative one, refused elsewhere, gives 0) */
+static long long M(long long a, long long b)
+{
+    long long r;
+    if(a <= 0 || b <= 0) return 0;
+    return __builtin_mul_overflow(a, b, &r) ? LLONG_MAX : r;
+}
+
+/* The whole text a number that float cannot hold but as 0 (a denormal, or an underflow): the
+   message then says so. */
+static int is_tiny(const char *s)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    int underflow = errno == ERANGE && fabs(d) <= DBL_MIN;
+    while(*end == ' ' || *end == '\t') ++end;
+    return end != s && !*end && (underflow || (d != 0 && fabs(d) < FLT_MIN));
+}
+
+void check_cfg_text(const char *filename)
+{
+    FILE *fp = fopen(filename, "rb");
+    if(!fp) return;                     /* the reader's fopen reports it */
+    long line = 1, byte = 0;
+    int c;
+    while((c = fgetc(fp)) != EOF){
+        if(c == '\0'){
+            fclose(fp);
+            check_file_error(filename, -1, 0, "line %ld: a NUL byte (byte %ld): not a text file", line, byte);
+        }
+        if(c == '\r'){
+            int next = fgetc(fp);
+            if(next != '\n'){
+                fclose(fp);
+                check_file_error(filename, -1, 0, "line %ld: a carriage return inside the line (byte %ld): "
+                                 "CR line endings? save the file with LF (or CRLF) line endings", line, byte);
+            }
+            ++byte;
+            c = next;
+        }
+        if(c == '\n') ++line;
+        ++byte;
+    }
+    fclose(fp);
 }
 
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
@@ -59,7 +117,16 @@ float check_cfg_float(list *options, const char *cfgfile, const char *section, i
     if(raw) *raw = s;
     if(!s) return def;
     float v;
-    if(!parse_float(s, &v)) check_cfg_error(cfgfile, section, index, key, s, "a finite number");
+    if(!parse_float(s, &v)){
+        char expected[96];
+        if(is_tiny(s)){
+            snprintf(expected, sizeof expected, "0 or a number of magnitude %g to %g (float's normal range)",
+                     FLT_MIN, FLT_MAX);
+        }else{
+            snprintf(expected, sizeof expected, "a finite number");
+        }
+        check_cfg_error(cfgfile, section, index, key, s, expected);
+    }
     return v;
 }
 
@@ -133,7 +200,7 @@ void check_cfg_conv(list *options, const char *cfgfile, const char *section, int
         snprintf(buf, sizeof buf, "%d", groups);
         check_cfg_error(cfgfile, section, index, "groups", buf, "a divisor of filters");
     }
-    if(size > h + 2*padding || size > w + 2*padding){
+    if(size > h + 2LL*padding || size > w + 2LL*padding){
         snprintf(buf, sizeof buf, "%d", size);
         check_cfg_error(cfgfile, section, index, "size", buf, "no larger than the padded input");
     }
@@ -182,7 +249,7 @@ static void check_steps(list *options, const char *cfgfile)
 void check_cfg_net(list *options, const char *cfgfile)
 {
     const char *S = "[net]";
-    char buf[64];
+    char buf[256];
     int batch = check_cfg_int(options, cfgfile, S, 0, "batch", 1, 1, INT_CAP, "an integer >= 1");
     int subdivs = check_cfg_int(options, cfgfile, S, 0, "subdivisions", 1, 1, INT_CAP, "an integer >= 1");
     if(batch % subdivs){
@@ -205,6 +272,19 @@ void check_cfg_net(list *options, const char *cfgfile)
                                    "an integer >= 1 (or 'inputs' for a network without an image input)");
     }
     int w = d[1];
+    /* the input buffer: height x width x channels (or inputs) values per image, batch/subdivisions
+       x time_steps images per step, indexed with int */
+    long long per_image = inputs ? inputs : M(M(d[0], d[1]), d[2]);
+    long long per_step = M(batch/subdivs, check_cfg_int(options, cfgfile, S, 0, "time_steps", 1, 1, INT_CAP, "an integer >= 1"));
+    if(per_image > INT_MAX){
+        snprintf(buf, sizeof buf, "an input of at most %d values: height x width x channels = %lld", INT_MAX, per_image);
+        check_cfg_error(cfgfile, S, 0, inputs ? "inputs" : "channels", option_find(options, inputs ? "inputs" : "channels"), buf);
+    }
+    if(M(per_image, per_step) > INT_MAX){
+        snprintf(buf, sizeof buf, "at most %d input values per step: %lld per image x %lld images (batch/subdivisions x time_steps)",
+                 INT_MAX, per_image, per_step);
+        check_cfg_error(cfgfile, S, 0, "batch", option_find(options, "batch"), buf);
+    }
 
     check_float(options, cfgfile, S, 0, "learning_rate", .001, 0, 0, 1e9, 0, "a rate, 0 <= learning_rate <= 1e9");
     check_float(options, cfgfile, S, 0, "momentum", .9, 0, 0, 1, 1, "0 <= momentum < 1");
@@ -267,7 +347,8 @@ static void check_layer_refs(list *options, const char *cfgfile, const char *sec
     char expected[128];
     snprintf(expected, sizeof expected, "%s of a layer before this one (-1 .. -%d, or 0 .. %d)",
              many ? "comma-separated indices" : "the index", index, index - 1);
-    if(!s || index == 0) check_cfg_error(cfgfile, section, index, key, s, expected);
+    if(index == 0) check_cfg_error(cfgfile, section, index, key, s, "no reference: the first layer has no layer before it");
+    if(!s) check_cfg_error(cfgfile, section, index, key, s, expected);
     const char *p = s;
     char tok[32];
     for(;;){
@@ -447,6 +528,77 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
     }
 }
 
+/* ---- sizes ------------------------------------------------------------------------------------ */
+
+/* One size product against INT_MAX: a cfg error naming key (its value as the cfg gives it, or
+   `value` for a default) when it is larger. */
+static void fits_int(list *options, const char *cfgfile, const char *type, int index, const char *key,
+                     long long n, const char *what)
+{
+    if(n <= INT_MAX) return;
+    char *v = option_find(options, (char *)key);
+    char *expected = check_cfg_path("a layer whose %s fit Darknet's int indices: %lld values, above %d",
+                                    what, n, INT_MAX);
+    check_cfg_error(cfgfile, type, index, key, v, expected);
+}
+
+static long long opt_ll(list *options, const char *key, long long def)
+{
+    char *s = option_find(options, (char *)key);
+    long v;
+    return s && parse_int(s, &v) ? v : def;
+}
+
+void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
+                          int batch, int h, int w, int c, int inputs)
+{
+    long long b = batch > 0 ? batch : 1;
+    if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]") || !strcmp(type, "[ternary]")
+       || !strcmp(type, "[local]")){
+        /* (h + 2 pad - size)/stride + 1 rows; [local]'s pad is size/2 when pad=1, as in parser.c */
+        long long n = opt_ll(options, "filters", 1), size = opt_ll(options, "size", 1);
+        long long stride = opt_ll(options, "stride", 1), groups = opt_ll(options, "groups", 1);
+        long long pad = opt_ll(options, "padding", 0);
+        if(opt_ll(options, "pad", 0)) pad = size/2;
+        int local = !strcmp(type, "[local]");
+        if(local) groups = 1;
+        if(stride < 1 || size < 1 || groups < 1 || n < 1) return;      /* check_cfg_layer's */
+        const char *padkey = option_find(options, "pad") && opt_ll(options, "pad", 0) ? "size" : "padding";
+        long long oh = (h + 2*pad - size)/stride + 1, ow = (w + 2*pad - size)/stride + 1;
+        fits_int(options, cfgfile, type, index, padkey, M(oh, ow), "output rows x columns");
+        fits_int(options, cfgfile, type, index, "filters", M(M(oh, ow), n), "outputs (rows x columns x filters)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(oh, ow), n), b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "size", M(M(M(c/groups, size), size), M(oh, ow)),
+                 "im2col columns (channels/groups x size^2 x rows x columns)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(M(c/groups, n), size), size), local ? M(oh, ow) : 1),
+                 local ? "weights (channels x filters x size^2 x locations)" : "weights (channels/groups x filters x size^2)");
+    }else if(!strcmp(type, "[deconv]") || !strcmp(type, "[deconvolutional]")){
+        long long n = opt_ll(options, "filters", 1), size = opt_ll(options, "size", 1);
+        long long stride = opt_ll(options, "stride", 1);
+        long long pad = opt_ll(options, "padding", 0);
+        if(opt_ll(options, "pad", 0)) pad = size/2;
+        if(stride < 1 || size < 1 || n < 1) return;
+        long long oh = (h - 1)*stride + size - 2*pad, ow = (w - 1)*stride + size - 2*pad;
+        fits_int(options, cfgfile, type, index, "stride", M(M(M(oh, ow), n), b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "size", M(M(M(c, size), size), M(h, w)), "columns (channels x size^2 x rows x columns)");
+        fits_int(options, cfgfile, type, index, "filters", M(M(M(c, n), size), size), "weights (channels x filters x size^2)");
+    }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
+        long long stride = opt_ll(options, "stride", 1), size = opt_ll(options, "size", stride);
+        long long pad = opt_ll(options, "padding", size - 1);
+        if(stride < 1) return;
+        long long oh = (h + pad - size)/stride + 1, ow = (w + pad - size)/stride + 1;
+        fits_int(options, cfgfile, type, index, "padding", M(M(M(oh, ow), c), b), "outputs x batch");
+    }else if(!strcmp(type, "[upsample]")){
+        long long stride = opt_ll(options, "stride", 2);
+        if(stride < 0) stride = -stride;
+        fits_int(options, cfgfile, type, index, "stride", M(M(M(M(M(h, w), c), stride), stride), b), "outputs x batch");
+    }else if(!strcmp(type, "[conn]") || !strcmp(type, "[connected]")){
+        long long out = opt_ll(options, "output", 1);
+        fits_int(options, cfgfile, type, index, "output", M(out, b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "output", M(out, inputs), "weights (inputs x outputs)");
+    }
+}
+
 /* ---- a classifier's .data file --------------------------------------------------------------- */
 
 /* Lines in a list file (what get_paths/get_labels would return), -1 when it cannot be opened. */
@@ -462,6 +614,26 @@ static int count_lines(const char *path)
     if(last != '\n') ++n;
     fclose(fp);
     return n;
+}
+
+/* The number of the first empty line of a list file (1-based; a last line without its newline
+   counts), 0 when there is none. */
+static int empty_line(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if(!fp) return 0;
+    int n = 1, c, len = 0, found = 0;
+    while(!found && (c = fgetc(fp)) != EOF){
+        if(c == '\n'){
+            if(len == 0) found = n;
+            ++n;
+            len = 0;
+        }else{
+            ++len;
+        }
+    }
+    fclose(fp);
+    return found;
 }
 
 static const char *data_file(list *options, const char *datacfg, const char *key, const char *def,
@@ -526,6 +698,12 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
             snprintf(buf, sizeof buf, "one label per class: %s has %d lines, classes = %ld", path, n, classes);
             check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
         }
+        int empty = empty_line(path);
+        if(empty){
+            snprintf(buf, sizeof buf, "one label per line, none empty: line %d of %s is empty (an empty "
+                     "label is part of every image's path)", empty, path);
+            check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
+        }
     }
     if(list_key){
         int n;
@@ -543,6 +721,16 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
         check_cfg_error(datacfg, 0, 0, "top", top, buf);
     }
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
+}
+
+int check_cfg_truth_class(char *path, char **labels, int k)
+{
+    float *truth = check_calloc(k, sizeof(float), "an image's truth");
+    fill_truth(path, labels, k, truth);
+    int i, class = -1;
+    for(i = 0; i < k && class < 0; ++i) if(truth[i]) class = i;
+    free(truth);
+    return class;
 }
 
 /* ---- layers that read the truth ---------------------------------------------------------------- */
@@ -601,6 +789,40 @@ int check_cfg_detector_data(const char *datacfg, list *options, network *net, co
     if(training) data_folder(datacfg, options, "backup", "/backup/", "the weights");
     if(results) data_folder(datacfg, options, "results", "results", "the result files");
     return l.classes;
+}
+
+/* ---- paths ----------------------------------------------------------------------------------- */
+
+char *check_cfg_path(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(0, 0, fmt, ap);
+    va_end(ap);
+    if(n < 0) check_file_error(fmt, -1, 0, "cannot format a path");
+    char *s = check_malloc((size_t)n + 1, 1, "a file path");
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base)
+{
+    /* the longest name: an iteration or epoch of 10 digits, and the ".tmp" of the atomic save */
+    char *longest = check_cfg_path("%s/%s_%d.weights.tmp", backup, base, INT_MAX);
+    const char *file = strrchr(longest, '/') + 1;
+    size_t len = strlen(longest), flen = strlen(file);
+    char *what = 0;
+    if(len >= PATH_MAX){
+        what = check_cfg_path("a shorter folder: with the file name %s the path is %zu bytes, above "
+                              "the system's limit of %d", file, len, PATH_MAX - 1);
+    }else if(flen > NAME_MAX){
+        what = check_cfg_path("file names the system can open: %s, made from the cfg's name, is %zu "
+                              "bytes, above the limit of %d (a shorter cfg name)", file, flen, NAME_MAX);
+    }
+    if(what) check_cfg_error(datacfg, 0, 0, "backup", backup, what);
+    free(longest);
 }
 
 /* ---- training that diverged ------------------------------------------------------------------ */

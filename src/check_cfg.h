@@ -10,6 +10,13 @@
 #include "list.h"
 #include "check_error.h"
 
+/* Before a cfg or .data file is read line by line (read_cfg, read_data_cfg): a text file whose
+   lines the reader can split. A NUL byte (the line reader stopped at it and joined the rest to
+   the next line) and a carriage return that does not end a line (CR line endings: the file read
+   as one line) end the program with one message naming the file, the line and the byte. CRLF is
+   accepted; the reader drops the CR. */
+void check_cfg_text(const char *filename);
+
 /* A float cfg value: def when the key is absent (*raw, when raw is not NULL, is then NULL, else the
    text), a fatal check_cfg_error when it is not one finite number. */
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,
@@ -34,14 +41,28 @@ void check_cfg_net(list *options, const char *cfgfile);
 void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs);
 
+/* After check_cfg_layer, before the layer is made: its buffers, in values, fit Darknet's int
+   indices. Output sizes and the products Darknet computes in int (outputs x batch, weights,
+   im2col's columns) are computed here in 64 bits; one above INT_MAX (upstream: an int overflow,
+   then a short allocation and a segmentation fault) is a cfg error naming the section and the
+   key that sets it. batch is the network's per-step batch (batch / subdivisions x time_steps). */
+void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
+                          int batch, int h, int w, int c, int inputs);
+
 /* A classifier's .data file against the network that reads it; each fault is one message naming
    the .data file and the key. 'classes': an integer equal to the network's outputs (unless a
    'tree' makes them hierarchical); 'labels' ('names' for predict): one line per class; list_key
-   ('train', 'valid', 'test'; NULL for none): a list of at least one image; 'top': 1..classes;
+   ('train', 'valid', 'test'; NULL for none): a list of at least one image; no empty label (it
+   would be part of every path); 'top': 1..classes;
    training: 'backup' an existing, writable folder, checked before the first step so that no
    training is lost at the first save. */
 void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
                                const char *list_key, int training);
+
+/* The class of image `path` found as training finds it (fill_truth, data.c): the one label of
+   labels[0..k-1] its path contains; -1 for a one-label list whose label it lacks. A path matching
+   no label (k > 1) or several ends the program with fill_truth's message, as in training. */
+int check_cfg_truth_class(char *path, char **labels, int k);
 
 /* After parsing: a [cost] or [logistic] layer, or a [softmax] without noloss, compares its inputs
    with the network's truth, element for element; one with more inputs per image than the truth
@@ -57,6 +78,18 @@ void check_cfg_truth_readers(network *net, const char *cfgfile);
    message naming the .data file and the key. */
 int check_cfg_detector_data(const char *datacfg, list *options, network *net, const char *cfgfile,
                             const char *list_key, int training, int results);
+
+/* A file path joined by a printf format, allocated at its length (free it): no fixed-size buffer
+   to overflow or to cut the path short. */
+char *check_cfg_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Before training: each file training writes in the backup folder (datacfg's key 'backup', the
+   folder `backup`) for the cfg base name `base` ("<backup>/<base>_<N>.weights", "<base>.backup",
+   "<base>_final.weights", "<base>.ttq.csv", each written through "<name>.tmp") has a name the system
+   can open: at most PATH_MAX - 1 bytes, its file name at most NAME_MAX. Else one message naming
+   the .data file, the key and the longest name, before the first step rather than at the first
+   save. */
+void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base);
 
 /* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
    that point is worth saving, and saving it would overwrite good weights. */

@@ -36,6 +36,22 @@ expect_error threshold "threshold=1.5"
 expect_error threshold "threshold=-0.1"
 expect_error threshold "threshold=abc"
 expect_error threshold "threshold=nan"
+# a positive number below float's normal range is computed as 0 (-Ofast flushes denormals): the
+# message says so, in every build, rather than "expected 0 < t < 1" (-Ofast) or accepting it (-O1)
+write_cfg "threshold=1e-40"
+if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: threshold=1e-40 was accepted"; failures=$((failures + 1))
+elif ! grep -q "$cfg: section \[ternary\] #1: key 'threshold' = 1e-40, expected 0 or a number of magnitude 1.17549e-38 to 3.40282e+38" "$WORK/out"; then
+    echo "FAIL: threshold=1e-40: message does not say the value is below float's range:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+fi
+# [shortcut] or [route] as the first layer: no "-1 .. -0, or 0 .. -1" range
+layer0_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n%s\n' "$1" >"$cfg"; }
+for l in "[shortcut]${nl}from=-1" "[route]${nl}layers=-1"; do
+    layer0_cfg "$l"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$l' as the first layer was accepted"; failures=$((failures + 1))
+    elif ! grep -q "#0: key '\(from\|layers\)' = -1, expected no reference: the first layer has no layer before it$" "$WORK/out"; then
+        echo "FAIL: '$l' as the first layer: message does not say there is no layer before it:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+    fi
+done
 expect_error sparsity "sparsity=1"
 expect_error sparsity "sparsity=-0.1"
 expect_error sparsity "threshold=0.1${nl}sparsity=0.3"
@@ -167,6 +183,36 @@ expect_file_error "the first section must be \\[net\\]" '[convolutional]\nfilter
 expect_file_error "no layer sections after \\[net\\]" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n'
 expect_file_error "no sections" '# nothing\n'
 expect_file_error "\\[dropout\\] cannot be the first layer" '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[dropout]\n'
+# lines the reader cannot split (patch 0519): a NUL byte (upstream's reader stopped the line there
+# and joined the next line to it) and CR line endings (the whole file one line); CRLF is read
+expect_file_error "line 5: a NUL byte (byte 35): not a text file" '[net]\nbatch=1\nheight=8\nwidth=8\nchan\0nels=4\n[avgpool]\n'
+expect_file_error "line 1: a carriage return inside the line (byte 5): CR line endings?" '[net]\rbatch=1\rheight=8\rwidth=8\rchannels=4\r[avgpool]\r'
+expect_file_error "line 3: a carriage return inside the line (byte 24)" '[net]\r\nbatch=1\r\nheight=8\rwidth=8\r\nchannels=4\r\n[avgpool]\r\n'
+printf '[net]\r\nbatch=1\r\nheight=8\r\nwidth=8\r\nchannels=4\r\n\r\n[avgpool]\r\n' >"$cfg"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a cfg with CRLF line endings was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+
+# sizes within each key's range whose products overflow Darknet's int indices (upstream: a signed
+# overflow, then a short buffer and a segmentation fault in parser.c or convolutional_layer.c):
+# one message naming the section and the key, computed in 64 bits before anything is allocated
+expect_size_error() {  # section-and-key as in the message, cfg text
+    printf '%b' "$2" >"$cfg"
+    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
+        echo "FAIL: sizes '$2' were accepted"; failures=$((failures + 1)); return
+    fi
+    if [ "$(grep -c "^$cfg: section $1 = [0-9]*, expected .*2147483647" "$WORK/out")" -ne 1 ]; then
+        echo "FAIL: sizes '$2': no one message naming '$1' and the int limit:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+    fi
+}
+net8='[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n'
+expect_size_error "\\[net\\] #0: key 'channels'" '[net]\nbatch=1\nheight=100000\nwidth=100000\nchannels=3\n[avgpool]\n'
+expect_size_error "\\[net\\] #0: key 'batch'" '[net]\nbatch=1000\nheight=1000\nwidth=1000\nchannels=3\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'padding'" "$net8"'[convolutional]\nfilters=4\nsize=3\npadding=1000000000\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'filters'" '[net]\nbatch=1\nheight=64\nwidth=64\nchannels=3\n[convolutional]\nfilters=1000000\nsize=1\n[avgpool]\n'
+expect_size_error "\\[ternary\\] #0: key 'filters'" '[net]\nbatch=1\nheight=64\nwidth=64\nchannels=3\n[ternary]\nfilters=1000000\nsize=1\n[avgpool]\n'
+expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=512\nwidth=512\nchannels=128\n[convolutional]\nfilters=1\nsize=9\npad=1\n[avgpool]\n'
+expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
+expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
+expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
 
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then

@@ -74,3 +74,34 @@ cp "$WORK/good.data" "$data"
 if "$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" -t 4 >"$WORK/out" 2>&1; then fail "predict accepted -t 4 for 3 outputs"; fi
 grep -q "classifier predict: -t 4: expected 1 <= top <= the network's 3 outputs" "$WORK/out" || { tail -n 3 "$WORK/out"; fail "predict -t 4: no clear message"; }
 "$DARKNET" classifier predict "$data" tests/e2e-ttq.cfg "$w" "$(head -n 1 "$WORK/good.list")" -t 3 >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "predict -t 3 was rejected"; }
+
+# validation finds each image's class as training does (patch 0518): a labels file that matches no
+# path, an empty label (part of every path) and labels inside one another are errors naming the
+# image (or the file, key and line), not an accuracy of 0 and exit 0; an empty label is refused by
+# training too
+cp "$WORK/good.data" "$data"
+cp "$w" "$WORK/valid.weights"       # training's check below wants an empty backup folder
+w="$WORK/valid.weights"
+expect_valid_error() {  # what  needle  labels (printf format)
+    printf "$3" >"$WORK/set/labels.txt"
+    if "$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1; then
+        fail "valid accepted $1"
+    fi
+    [ "$(grep -c "$2" "$WORK/out")" -eq 1 ] || { tail -n 3 "$WORK/out"; fail "valid with $1: no one message '$2'"; }
+    ! grep -q "top 1: " "$WORK/out" || fail "valid with $1 printed an accuracy"
+}
+expect_valid_error "labels matching no path" "test_vbars_0000.ppm: the path matches 0 of the 3 labels" 'dog\ncat\nbird\n'
+expect_valid_error "labels inside one another" "test_vbars_0000.ppm: the path matches 2 of the 3 labels" 'vbars\nhbars\nbars\n'
+expect_valid_error "an empty label" "set.data: key 'labels' = .*labels.txt, expected one label per line, none empty: line 2 of .*labels.txt is empty" 'vbars\n\nchecker\n'
+echo "an empty label" >"$WORK/what"
+printf 'vbars\n\nchecker\n' >"$WORK/set/labels.txt"
+rm -f "$WORK"/set/backup/*
+expect_error "set.data: key 'labels' = .*labels.txt, expected one label per line, none empty: line 2 of .*labels.txt is empty"
+printf 'vbars\nhbars\nchecker\n' >"$WORK/set/labels.txt"
+
+# a .data file with CRLF line endings is read (patch 0519; upstream kept the CR in each value:
+# "labels.txt\r" could not be opened)
+sed 's/$/\r/' "$WORK/good.data" >"$data"
+"$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "valid with a CRLF .data file was rejected"; }
+grep -q "top 1: " "$WORK/out" || fail "valid with a CRLF .data file printed no accuracy"
+cp "$WORK/good.data" "$data"
