@@ -83,21 +83,88 @@ static int is_tiny(const char *s)
     return end != s && !*end && (underflow || (d != 0 && fabs(d) < FLT_MIN));
 }
 
+/* One line of the file, as Darknet's read_cfg sees it after strip(): spaces and tabs removed. A
+   key given twice in one section (a .data file is one section) with two different values is an
+   error naming both lines: Darknet's option_find takes the first and silently drops the second,
+   which is rarely what the person who added it meant. The same value twice is harmless. */
+typedef struct { char *key, *value; long line; } cfg_seen;
+
+static void check_duplicate_keys(const char *filename, char *text, size_t n)
+{
+    cfg_seen *seen = 0;
+    size_t nseen = 0, cap = 0, i = 0;
+    long line = 0;
+    char section[64] = "";
+    int index = -1;
+    while(i < n){
+        size_t j = i, k = 0;
+        while(j < n && text[j] != '\n') ++j;
+        ++line;
+        char *l = text + i;
+        size_t m;
+        for(m = i; m < j; ++m){              /* strip, in place: the line's bytes are ours now */
+            char c = text[m];
+            if(c != ' ' && c != '\t' && c != '\r') l[k++] = c;
+        }
+        l[k] = 0;
+        i = j + 1;
+        if(k == 0 || l[0] == '#' || l[0] == ';') continue;
+        if(l[0] == '['){                    /* a new section: keys start afresh */
+            snprintf(section, sizeof section, "%s", l);
+            ++index;
+            nseen = 0;
+            continue;
+        }
+        char *eq = strchr(l, '=');
+        if(!eq) continue;                   /* the reader reports a line without '=' */
+        *eq = 0;
+        size_t s;
+        for(s = 0; s < nseen; ++s){
+            if(strcmp(seen[s].key, l)) continue;
+            if(strcmp(seen[s].value, eq + 1)){
+                char what[512];
+                snprintf(what, sizeof what, "line %ld: key '%s' = %.100s is given again%s%s (line %ld: %.100s); "
+                         "Darknet would use the first: delete one of the two lines", line, l, eq + 1,
+                         section[0] ? " in section " : "", section, seen[s].line, seen[s].value);
+                free(seen);
+                free(text);
+                check_file_error(filename, -1, 0, "%s", what);
+            }
+            break;
+        }
+        if(s < nseen) continue;
+        if(nseen == cap){
+            cap = cap ? 2*cap : 32;
+            seen = check_realloc(seen, cap, sizeof *seen, "the keys of a cfg section");
+        }
+        seen[nseen].key = l;
+        seen[nseen].value = eq + 1;
+        seen[nseen].line = line;
+        ++nseen;
+    }
+    (void)index;
+    free(seen);
+}
+
 void check_cfg_text(const char *filename)
 {
     FILE *fp = fopen(filename, "rb");
     if(!fp) return;                     /* the reader's fopen reports it */
+    size_t n = 0, cap = 0;
+    char *text = 0;
     long line = 1, byte = 0;
     int c;
     while((c = fgetc(fp)) != EOF){
         if(c == '\0'){
             fclose(fp);
+            free(text);
             check_file_error(filename, -1, 0, "line %ld: a NUL byte (byte %ld): not a text file", line, byte);
         }
         if(c == '\r'){
             int next = fgetc(fp);
             if(next != '\n'){
                 fclose(fp);
+                free(text);
                 check_file_error(filename, -1, 0, "line %ld: a carriage return inside the line (byte %ld): "
                                  "CR line endings? save the file with LF (or CRLF) line endings", line, byte);
             }
@@ -106,8 +173,18 @@ void check_cfg_text(const char *filename)
         }
         if(c == '\n') ++line;
         ++byte;
+        if(n + 1 >= cap){
+            cap = cap ? 2*cap : 4096;
+            text = check_realloc(text, cap, 1, "the text of a cfg file");
+        }
+        text[n++] = (char)c;
     }
     fclose(fp);
+    if(text){
+        text[n] = 0;
+        check_duplicate_keys(filename, text, n);
+    }
+    free(text);
 }
 
 float check_cfg_float(list *options, const char *cfgfile, const char *section, int index,

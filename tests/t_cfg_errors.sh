@@ -7,13 +7,21 @@ mkdir -p "$WORK"
 cfg="$WORK/bad.cfg"
 failures=0
 
+# The writers below put the lines under test first, before the section's own lines for the same
+# keys; dedup then keeps the first line of each key in a section (what Darknet used), since a key
+# given twice with two values is itself an error now (checked at the end).
+dedup() {
+    awk '/^\[/ { delete seen } { k = $0; sub(/=.*/, "", k) } /=/ && (k in seen) { next } /=/ { seen[k] = 1 } { print }' \
+        "$cfg" >"$cfg.d" && mv "$cfg.d" "$cfg"
+}
+
 write_cfg() {
-    # the lines under test come first: Darknet uses the first occurrence of a key
     printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n[ternary]\n%s\nfilters=4\nsize=3\npad=1\nactivation=leaky\n' "$1" >"$cfg"
 }
 
 expect_error() {   # key  option-lines  [cfg writer  section as named in the message]
     ${3:-write_cfg} "$2"
+    dedup
     if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
         echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return
     fi
@@ -25,6 +33,7 @@ expect_error() {   # key  option-lines  [cfg writer  section as named in the mes
 
 expect_ok() {
     write_cfg "$1"
+    dedup
     "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$1' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 }
 
@@ -39,7 +48,7 @@ expect_error threshold "threshold=nan"
 # a positive number below float's normal range is computed as 0 (-Ofast flushes denormals): the
 # message says so, in every build, rather than "expected 0 < t < 1" (-Ofast) or accepting it (-O1)
 write_cfg "threshold=1e-40"
-if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: threshold=1e-40 was accepted"; failures=$((failures + 1))
+if dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: threshold=1e-40 was accepted"; failures=$((failures + 1))
 elif ! grep -q "$cfg: section \[ternary\] #1: key 'threshold' = 1e-40, expected 0 or a number of magnitude 1.17549e-38 to 3.40282e+38" "$WORK/out"; then
     echo "FAIL: threshold=1e-40: message does not say the value is below float's range:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
 fi
@@ -47,7 +56,7 @@ fi
 layer0_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n%s\n' "$1" >"$cfg"; }
 for l in "[shortcut]${nl}from=-1" "[route]${nl}layers=-1"; do
     layer0_cfg "$l"
-    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$l' as the first layer was accepted"; failures=$((failures + 1))
+    if dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$l' as the first layer was accepted"; failures=$((failures + 1))
     elif ! grep -q "#0: key '\(from\|layers\)' = -1, expected no reference: the first layer has no layer before it$" "$WORK/out"; then
         echo "FAIL: '$l' as the first layer: message does not say there is no layer before it:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
     fi
@@ -92,7 +101,7 @@ expect_net_error erase_max "erase_min=0.5${nl}erase_max=0.4"
 expect_net_error erase_aspect "erase_aspect=0.5"
 expect_net_error erase_aspect "erase_aspect=3x"
 net_cfg "erase=0.5${nl}erase_min=0.1${nl}erase_max=0.1${nl}erase_aspect=1"
-"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid erase keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid erase keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 if grep -q "Unused field" "$WORK/out"; then echo "FAIL: erase keys reported unused"; failures=$((failures + 1)); fi
 # detector training does not erase, and says so (it then stops on the missing image)
 printf '%s\n' "$WORK/missing.png" >"$WORK/det.list"
@@ -123,7 +132,7 @@ expect_net_error max_batches "max_batches=-1"
 expect_net_error ttq_log_every "ttq_log_every=-5"
 net_cfg "policy=steps${nl}steps=-1,10${nl}scales=2,0.1${nl}height=0${nl}inputs=12"
 sed -i 's/^\[convolutional\]/[connected]\noutput=3/; /^filters=\|^size=\|^pad=/d' "$cfg"
-"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid [net] keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: valid [net] keys were rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 # layers after a 4-channel 8x8 [convolutional] #0
 layer_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n%s\n' "$1" >"$cfg"; }
 expect_layer_error() { expect_error "$1" "$2" layer_cfg "$3"; }
@@ -149,12 +158,12 @@ expect_layer_error stride "[reorg]${nl}stride=4${nl}reverse=1" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=4" '\[reorg\] #1'
 for ok in "[reorg]${nl}stride=2" "[reorg]${nl}stride=2${nl}reverse=1"; do
     layer_cfg "$ok"
-    "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$ok' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+    dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$ok' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 done
 # detection heads: the filters before them must match (the classic [yolo] filters mistake)
 expect_head_error() {  # needle  head-section
     layer_cfg "$2"
-    if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return; fi
+    if dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: '$2' was accepted"; failures=$((failures + 1)); return; fi
     grep -q "$cfg: section $1" "$WORK/out" || { echo "FAIL: '$2': no message '$1':"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 }
 expect_head_error "\[yolo\] #1: the layer before it has 4 filters; \[yolo\] with 3 masks and classes=80 needs 3 x (80 + 5) = 255 (set filters=255" "[yolo]${nl}mask=0,1,2${nl}num=6${nl}classes=80"
@@ -164,7 +173,7 @@ expect_head_error "\[region\] #1: the layer before it has 4 filters; \[region\] 
 expect_head_error "\[iseg\] #1: the layer before it has 4 filters" "[iseg]${nl}classes=2${nl}ids=8"
 layer_cfg "[yolo]${nl}mask=0${nl}num=2${nl}classes=1${nl}anchors=10,14,23,27"   # 1 x (1 + 5) = 6 != 4 filters
 sed -i 's/^filters=4/filters=6/' "$cfg"
-"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a matching [yolo] head was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
+dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: a matching [yolo] head was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 
 # whole-file faults, each one message naming the file
 expect_file_error() {  # what-the-message-says  cfg-text
@@ -213,6 +222,16 @@ expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=5
 expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
 expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
 expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
+
+# a key given twice in one section with two values: an error naming both lines (Darknet used the
+# first and dropped the second silently); the same value twice, or the key in two sections, is fine
+printf '[net]\nbatch=1\n subdivisions = 1\nheight=8\nwidth=8\nchannels=4\n# batch=2\nbatch = 2\n[convolutional]\nfilters=4\nsize=3\n' >"$cfg"
+if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: batch given twice was accepted"; failures=$((failures + 1))
+elif ! grep -q "^$cfg: line 8: key 'batch' = 2 is given again in section \[net\] (line 2: 1); Darknet would use the first: delete one of the two lines$" "$WORK/out"; then
+    echo "FAIL: batch given twice: not the duplicate-key message:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+fi
+printf '[net]\nbatch=1\nbatch=1\nheight=8\nwidth=8\nchannels=4\n[convolutional]\nfilters=4\nsize=3\n[convolutional]\nfilters=4\nsize=3\n' >"$cfg"
+"$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: the same value twice, or a key in two sections, was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 
 # a cfg or weights file that does not exist is an error, not a silent success
 if "$DARKNET" ops "$WORK/missing.cfg" >"$WORK/out" 2>&1; then
