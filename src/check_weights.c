@@ -101,8 +101,10 @@ int check_weights_layer(FILE *fp, const char *filename, int index, layer l, long
     if(ferror(fp)) check_load_error(filename, index, type, "read error at byte %ld (%ld)", end, (long)errno);
     if(feof(fp)){
         if(end == start){
-            fprintf(stderr, "\nnote: %s holds weights for layers 0..%d only; the rest keep their "
-                    "initial values\n", filename, index - 1);
+            if(index == 0) fprintf(stderr, "\nnote: %s holds no layer's weights (a header only); every layer "
+                                   "keeps its initial values\n", filename);
+            else fprintf(stderr, "\nnote: %s holds weights for layers 0..%d only; the rest keep their "
+                         "initial values\n", filename, index - 1);
             return 1;
         }
         check_load_error(filename, index, type, "file is truncated: the record starts at byte %ld but "

@@ -384,6 +384,16 @@ static void read_record_scales(layer l, FILE *fp, const char *filename, int inde
 /* A packed record (check_weights.h): Wp, Wn, biases, batch norm, and the codes, which become the
  * latent weights +1, 0, -1; the forward ternarises those to the saved {+Wp, 0, -Wn} in either
  * threshold mode (delta < 1 in threshold mode; in sparsity mode the zeros are the smallest). */
+/* The packed record does not say whether it holds batch norm (it holds it when the cfg it was
+ * packed from has batch_normalize=1): a cfg that differs there reads the codes at the wrong offset,
+ * which shows as a cut or corrupt record. The message names that cause too. */
+static const char *bn_hint(layer l)
+{
+    return l.batch_normalize ? " (or the file was packed from a cfg without batch_normalize=1 in this layer)"
+                             : " (or the file was packed from a cfg with batch_normalize=1 in this layer, "
+                               "this cfg has none)";
+}
+
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
     ttq_packed_head head;
@@ -404,7 +414,8 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
     unsigned char *codes = check_calloc(np, 1, "a [ternary] layer's packed codes");
     if(fread(l.biases, sizeof(float), l.n, fp) != (size_t)l.n || fread(bn, sizeof(float), nb, fp) != nb ||
        fread(codes, 1, np, fp) != np){
-        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record");
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record%s",
+                         bn_hint(l));
     }
     if(nb && !l.dontloadscales){
         memcpy(l.scales, bn, l.n*sizeof(float));
@@ -416,7 +427,7 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
     free(codes);
     if(bad >= 0){
         check_load_error(filename, index, "ternary", "corrupt packed TTQ record: byte %ld of the weight codes is "
-                         "not a valid code", bad);
+                         "not a valid code%s", bad, bn_hint(l));
     }
     if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
 #ifdef GPU

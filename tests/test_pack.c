@@ -201,6 +201,28 @@ static void test_errors(void)
     rc = t_run_child(child_load, &(pload_args){asconv, packed}, buf, sizeof buf);
     expect("packed record, [convolutional] section", rc, buf, "layer 1 (convolutional): the file holds a packed [ternary] record");
 
+    /* the cfg with layer 1 without batch norm: the packed record does not say whether it holds batch
+       norm, so the codes are read at the wrong offset; the message names that cause, not only a cut */
+    const char *bn = strstr(second, "batch_normalize=1\n");
+    snprintf(text, sizeof text, "%.*s%s", (int)(bn - mix_cfg), mix_cfg, bn + strlen("batch_normalize=1\n"));
+    t_write_file(asconv, text);
+    rc = t_run_child(child_load, &(pload_args){asconv, packed}, buf, sizeof buf);
+    expect("packed with batch norm, cfg without", rc, buf,
+           "layer 1 (ternary): corrupt packed TTQ record: byte");
+    CHECK(strstr(buf, "or the file was packed from a cfg with batch_normalize=1 in this layer") != 0,
+          "packed with batch norm, cfg without: the message does not name batch_normalize: %s", buf);
+
+    /* a weights file that is a header only: a note that no layer was loaded (not "layers 0..-1") */
+    FILE *h = fopen(v, "wb");
+    int32_t head[3] = {0, 2, 0};
+    uint64_t seen = 0;
+    fwrite(head, 4, 3, h);
+    fwrite(&seen, 8, 1, h);
+    fclose(h);
+    rc = t_run_child(child_load, &(pload_args){cfg, v}, buf, sizeof buf);
+    CHECK(rc == 0 && strstr(buf, "holds no layer's weights") && !strstr(buf, "0..-1"),
+          "a header-only weights file: exit %d, %s", rc, buf);
+
     rc = t_run_child(child_pack, &(pack_args){cfg, wts, wts}, buf, sizeof buf);
     expect("pack onto its input", rc, buf, "must be a new file");
     rc = t_run_child(child_pack, &(pack_args){cfg, wts, cfg}, buf, sizeof buf);
