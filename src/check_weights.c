@@ -156,7 +156,16 @@ void check_weights_saved_layer(FILE *fp, const char *tmpname, const char *filena
                      index, get_layer_string(l.type));
 }
 
-void check_weights_written(FILE *fp, const char *filename)
+void check_weights_written(FILE *fp, const char *tmpname)
 {
-    if(ferror(fp)) check_file_error(filename, -1, 0, "error writing weights: %s", strerror(errno));
+    /* Flushed here, so that an error of the last buffered writes (a full disk shows there, at
+       the flush) is seen while the temporary file can still be removed; fsync, so that the file
+       renamed over the previous weights is on the disk. */
+    if(fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0){
+        int e = errno;
+        fclose(fp);
+        remove(tmpname);
+        check_file_error(tmpname, -1, 0, "error writing weights: %s (removed; the previous weights file is "
+                         "kept)", strerror(e ? e : EIO));
+    }
 }

@@ -291,9 +291,12 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 
 /* ---- weights record ------------------------------------------------------------------------ */
 
-static void write_or_die(const void *p, size_t size, size_t n, FILE *fp, const char *filename)
+/* A failed write sets the stream's error flag; save_weights_upto then reports it through
+   check_weights_written, which also removes the temporary file (the previous weights are kept).
+   Ending the program here would leave NAME.tmp behind. */
+static void record_write(const void *p, size_t size, size_t n, FILE *fp)
 {
-    if(fwrite(p, size, n, fp) != n) check_file_error(filename, -1, 0, "error writing weights: %s", strerror(errno));
+    if(!ferror(fp)) fwrite(p, size, n, fp);
 }
 
 int ttq_save_packed = 0;
@@ -317,16 +320,16 @@ static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
     const float *q = t ? t : l.ternary_weights;
     unsigned char *codes = check_calloc(ttq_packed_size(l.nweights), 1, "a [ternary] layer's packed codes");
     ttq_pack_ref(codes, q, l.nweights);
-    write_or_die(&head, sizeof head, 1, fp, filename);
-    write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
-    write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
-    write_or_die(l.biases, sizeof(float), l.n, fp, filename);
+    record_write(&head, sizeof head, 1, fp);
+    record_write(l.wp, sizeof(float), l.ttq_nscales, fp);
+    record_write(l.wn, sizeof(float), l.ttq_nscales, fp);
+    record_write(l.biases, sizeof(float), l.n, fp);
     if(l.batch_normalize){
-        write_or_die(l.scales, sizeof(float), l.n, fp, filename);
-        write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
-        write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
+        record_write(l.scales, sizeof(float), l.n, fp);
+        record_write(l.rolling_mean, sizeof(float), l.n, fp);
+        record_write(l.rolling_variance, sizeof(float), l.n, fp);
     }
-    write_or_die(codes, 1, ttq_packed_size(l.nweights), fp, filename);
+    record_write(codes, 1, ttq_packed_size(l.nweights), fp);
     free(codes);
     free(t);
 }
@@ -341,18 +344,18 @@ void save_ternary_weights(layer l, FILE *fp, const char *filename)
         save_ternary_weights_packed(l, fp, filename);
         return;
     }
-    write_or_die(l.biases, sizeof(float), l.n, fp, filename);
+    record_write(l.biases, sizeof(float), l.n, fp);
     if(l.batch_normalize){
-        write_or_die(l.scales, sizeof(float), l.n, fp, filename);
-        write_or_die(l.rolling_mean, sizeof(float), l.n, fp, filename);
-        write_or_die(l.rolling_variance, sizeof(float), l.n, fp, filename);
+        record_write(l.scales, sizeof(float), l.n, fp);
+        record_write(l.rolling_mean, sizeof(float), l.n, fp);
+        record_write(l.rolling_variance, sizeof(float), l.n, fp);
     }
     float *t = l.flipped ? file_order(l, l.weights) : 0;
-    write_or_die(t ? t : l.weights, sizeof(float), l.nweights, fp, filename);
+    record_write(t ? t : l.weights, sizeof(float), l.nweights, fp);
     free(t);
-    write_or_die(&head, sizeof head, 1, fp, filename);
-    write_or_die(l.wp, sizeof(float), l.ttq_nscales, fp, filename);
-    write_or_die(l.wn, sizeof(float), l.ttq_nscales, fp, filename);
+    record_write(&head, sizeof head, 1, fp);
+    record_write(l.wp, sizeof(float), l.ttq_nscales, fp);
+    record_write(l.wn, sizeof(float), l.ttq_nscales, fp);
 }
 
 /* Wp and Wn of a TTQ record (k of each; k = 1 sets every scale group), checked: the number of
