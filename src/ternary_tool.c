@@ -217,7 +217,8 @@ static void check_outputs(const char *cmd, const char *const *in, int nin, const
     for(i = 0; i < nout; ++i){
         if(!out[i][0]) check_file_error(cmd, -1, 0, "an output name is empty");
         if(stat(out[i], &st) == 0 && !S_ISREG(st.st_mode)){
-            check_file_error(out[i], -1, 0, "exists and is not a regular file; %s", what);
+            check_file_error(out[i], -1, 0, "exists and is not a regular file (a folder, FIFO or device): the output "
+                             "must be a file of its own, which is replaced only when complete");
         }
         for(j = 0; j < nin; ++j){
             if(same_file(out[i], in[j])) check_file_error(cmd, -1, 0, "%s is the input %s: %s", out[i], in[j], what);
