@@ -1,0 +1,368 @@
+/* Exact resume (ttq_state.h): the optimiser state beside each weights file training saves, and
+ * the seeded data order of -seed. Darknet's weights files hold the parameters and the images seen;
+ * the momentum SGD keeps in *_updates (after an update they hold momentum times the step), Adam's
+ * moments m and v and its step count t were lost at each save, so a resumed run restarted them at
+ * zero. This file saves them and reads them back. */
+#include "ttq_state.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_cfg.h"
+#include "check_error.h"
+#include "cuda.h"
+#include "data.h"
+#include "network.h"
+
+#define STATE_TAG "TTQS"
+#define STATE_VERSION 1
+#define STATE_HEAD_BYTES 24     /* tag, version, layers, t, seen */
+
+static const char *kind_names[TTQ_STATE_KINDS] = {
+    "?", "weight updates (momentum)", "bias updates (momentum)", "scale updates (momentum)",
+    "Adam m", "Adam v", "bias Adam m", "bias Adam v", "scale Adam m", "scale Adam v",
+    "Wp updates (momentum)", "Wn updates (momentum)", "Wp Adam m", "Wp Adam v", "Wn Adam m", "Wn Adam v"
+};
+
+/* One array of optimiser state: its kind, host copy, device copy (GPU builds), and length. */
+typedef struct {
+    int kind;
+    float *cpu;
+    float *gpu;
+    int n;
+} state_array;
+
+static int add(state_array *a, int k, int kind, float *cpu, float *gpu, int n)
+{
+    if(!cpu && !gpu) return k;
+    a[k].kind = kind;
+    a[k].cpu = cpu;
+    a[k].gpu = gpu;
+    a[k].n = n;
+    return k + 1;
+}
+
+#ifdef GPU
+#define DEV(l, f) ((l)->f##_gpu)
+#else
+#define DEV(l, f) ((float *)0)
+#endif
+
+/* The optimiser state layer l keeps, in kind order; the number of arrays. Layers whose update
+ * keeps no state (or none of those listed) have none; *covered is 0 for a layer that updates
+ * parameters this file does not know ([local], the recurrent layers). */
+static int layer_arrays(layer *l, state_array *a, int *covered)
+{
+    int nw, nb, k = 0;
+    *covered = 1;
+    switch(l->type){
+        case CONVOLUTIONAL: case TERNARY: case DECONVOLUTIONAL:
+            nw = l->nweights; nb = l->n; break;
+        case CONNECTED:
+            nw = l->inputs*l->outputs; nb = l->outputs; break;
+        case BATCHNORM:
+            nw = 0; nb = l->c; break;
+        default:
+            *covered = !l->update;
+            return 0;
+    }
+    if(nw) k = add(a, k, TTQ_STATE_WEIGHT_UPDATES, l->weight_updates, DEV(l, weight_updates), nw);
+    k = add(a, k, TTQ_STATE_BIAS_UPDATES, l->bias_updates, DEV(l, bias_updates), nb);
+    k = add(a, k, TTQ_STATE_SCALE_UPDATES, l->scale_updates, DEV(l, scale_updates), nb);
+    if(nw){
+        k = add(a, k, TTQ_STATE_M, l->m, DEV(l, m), nw);
+        k = add(a, k, TTQ_STATE_V, l->v, DEV(l, v), nw);
+    }
+    k = add(a, k, TTQ_STATE_BIAS_M, l->bias_m, DEV(l, bias_m), nb);
+    k = add(a, k, TTQ_STATE_BIAS_V, l->bias_v, DEV(l, bias_v), nb);
+    k = add(a, k, TTQ_STATE_SCALE_M, l->scale_m, DEV(l, scale_m), nb);
+    k = add(a, k, TTQ_STATE_SCALE_V, l->scale_v, DEV(l, scale_v), nb);
+    if(l->type == TERNARY){
+        int s = l->ttq_nscales;
+        k = add(a, k, TTQ_STATE_WP_UPDATES, l->wp_updates, DEV(l, wp_updates), s);
+        k = add(a, k, TTQ_STATE_WN_UPDATES, l->wn_updates, DEV(l, wn_updates), s);
+        k = add(a, k, TTQ_STATE_WP_M, l->wp_m, DEV(l, wp_m), s);
+        k = add(a, k, TTQ_STATE_WP_V, l->wp_v, DEV(l, wp_v), s);
+        k = add(a, k, TTQ_STATE_WN_M, l->wn_m, DEV(l, wn_m), s);
+        k = add(a, k, TTQ_STATE_WN_V, l->wn_v, DEV(l, wn_v), s);
+    }
+    return k;
+}
+
+/* FNV-1a, 64 bits */
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i;
+    for(i = 0; i < n; ++i){
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* A growing byte buffer: the file is built in memory, hashed, and written in one go. */
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} buf;
+
+/* n more bytes at the end of b, to fill */
+static void *reserve(buf *b, size_t n)
+{
+    if(b->n + n > b->cap){
+        while(b->n + n > b->cap) b->cap = b->cap ? 2*b->cap : 4096;
+        b->p = check_realloc(b->p, b->cap, 1, "the optimiser state");
+    }
+    b->n += n;
+    return b->p + b->n - n;
+}
+
+static void put(buf *b, const void *p, size_t n)
+{
+    memcpy(reserve(b, n), p, n);
+}
+
+static void put_i32(buf *b, int32_t v) { put(b, &v, sizeof v); }
+
+char *ttq_state_path(const char *weightfile)
+{
+    return check_cfg_path("%s.state", weightfile);
+}
+
+void ttq_state_save(network *net, const char *weightfile)
+{
+    static int warned = 0;
+    state_array a[TTQ_STATE_KINDS];
+    buf b = {0};
+    int i, j;
+#ifdef GPU
+    if(net->gpu_index >= 0) cuda_set_device(net->gpu_index);
+#endif
+    put(&b, STATE_TAG, 4);
+    put_i32(&b, STATE_VERSION);
+    put_i32(&b, net->n);
+    put_i32(&b, *net->t);
+    uint64_t seen = *net->seen;
+    put(&b, &seen, sizeof seen);
+    for(i = 0; i < net->n; ++i){
+        layer *l = net->layers + i;
+        int covered, k = layer_arrays(l, a, &covered);
+        if(!covered && !warned){
+            fprintf(stderr, "%s: layer %d (%s) keeps optimiser state that the state file does not hold: "
+                    "a resume from it is not exact\n", weightfile, i, get_layer_string(l->type));
+            warned = 1;
+        }
+        put_i32(&b, l->type);
+        put_i32(&b, k);
+        for(j = 0; j < k; ++j){
+            put_i32(&b, a[j].kind);
+            put_i32(&b, a[j].n);
+            float *dst = reserve(&b, a[j].n*sizeof(float));
+#ifdef GPU
+            if(a[j].gpu && net->gpu_index >= 0) cuda_pull_array(a[j].gpu, dst, a[j].n);
+            else
+#endif
+            memcpy(dst, a[j].cpu, a[j].n*sizeof(float));
+        }
+    }
+    uint64_t h = fnv1a(b.p, b.n);
+    put(&b, &h, sizeof h);
+
+    char *path = ttq_state_path(weightfile);
+    char *tmp = check_cfg_path("%s.tmp", path);
+    FILE *fp = fopen(tmp, "wb");
+    if(!fp) check_file_error(tmp, -1, 0, "cannot write the optimiser state: %s", strerror(errno));
+    int bad = fwrite(b.p, 1, b.n, fp) != b.n;
+    int err = errno;
+    if(fclose(fp) != 0 && !bad){
+        bad = 1;
+        err = errno;
+    }
+    if(bad){
+        remove(tmp);
+        check_file_error(tmp, -1, 0, "error writing the optimiser state: %s", strerror(err));
+    }
+    if(rename(tmp, path) != 0){
+        err = errno;
+        remove(tmp);
+        check_file_error(path, -1, 0, "cannot rename %s to it: %s", tmp, strerror(err));
+    }
+    fprintf(stderr, "Saving optimiser state to %s\n", path);
+    free(tmp);
+    free(path);
+    free(b.p);
+}
+
+void ttq_state_check_names(const char *datacfg, const char *backup, const char *base)
+{
+    char *longest = check_cfg_path("%s/%s_%d.weights.state.tmp", backup, base, INT_MAX);
+    const char *slash = strrchr(longest, '/');
+    const char *file = slash ? slash + 1 : longest;
+    size_t len = strlen(longest), flen = strlen(file);
+    char *what = 0;
+    if(len >= PATH_MAX){
+        what = check_cfg_path("a shorter folder: with the optimiser state file name %s the path is %zu "
+                              "bytes, above the system's limit of %d", file, len, PATH_MAX - 1);
+    }else if(flen > NAME_MAX){
+        what = check_cfg_path("file names the system can open: %s, made from the cfg's name, is %zu "
+                              "bytes, above the limit of %d (a shorter cfg name)", file, flen, NAME_MAX);
+    }
+    if(what) check_cfg_error(datacfg, 0, 0, "backup", backup, what);
+    free(longest);
+}
+
+/* A reader over the file's bytes; `end` excludes the hash. */
+typedef struct {
+    const unsigned char *p;
+    size_t at, end;
+} rd;
+
+static int get(rd *r, void *dst, size_t n)
+{
+    if(r->end - r->at < n) return 0;
+    memcpy(dst, r->p + r->at, n);
+    r->at += n;
+    return 1;
+}
+
+/* One pass over the layers' records: checks them against the network (apply = 0), or copies them
+ * into it (apply = 1, after a checking pass found nothing wrong). */
+static void read_layers(network *net, rd r, const char *path, int apply)
+{
+    state_array a[TTQ_STATE_KINDS];
+    int i, j;
+    for(i = 0; i < net->n; ++i){
+        layer *l = net->layers + i;
+        const char *type = get_layer_string(l->type);
+        int covered, k = layer_arrays(l, a, &covered);
+        int32_t ftype, fk;
+        if(!get(&r, &ftype, 4) || !get(&r, &fk, 4)){
+            check_file_error(path, i, type, "file is truncated at this layer's record");
+        }
+        if(ftype != (int32_t)l->type){
+            check_file_error(path, i, type, "the state file has a layer of another type here (type %d): "
+                             "it was saved for another cfg (delete it, or train with -clear)", (int)ftype);
+        }
+        if(fk != k){
+            check_file_error(path, i, type, "the state file holds %d optimiser arrays for this layer, the cfg's "
+                             "layer keeps %d (momentum and adam= of the cfg and of the saved run differ?)", (int)fk, k);
+        }
+        for(j = 0; j < k; ++j){
+            int32_t kind, n;
+            if(!get(&r, &kind, 4) || !get(&r, &n, 4)){
+                check_file_error(path, i, type, "file is truncated inside this layer's record");
+            }
+            if(kind != a[j].kind || n != a[j].n){
+                const char *fname = (kind > 0 && kind < TTQ_STATE_KINDS) ? kind_names[kind] : "an unknown array";
+                check_file_error(path, i, type, "the state file holds %s (%d values) where the cfg's layer keeps %s "
+                                 "(%d values): it was saved for another cfg (delete it, or train with -clear)",
+                                 fname, (int)n, kind_names[a[j].kind], a[j].n);
+            }
+            size_t bytes = (size_t)n*sizeof(float);
+            if(r.end - r.at < bytes) check_file_error(path, i, type, "file is truncated inside the %s", kind_names[kind]);
+            const float *v = (const float *)(r.p + r.at);
+            if(!apply){
+                float x;
+                int q;
+                for(q = 0; q < n; ++q){
+                    memcpy(&x, v + q, sizeof x);
+                    if(!check_finite(x)) check_file_error(path, i, type, "corrupt %s: value %d is not finite", kind_names[kind], q);
+                }
+            } else {
+                if(a[j].cpu) memcpy(a[j].cpu, v, bytes);
+#ifdef GPU
+                if(a[j].gpu && net->gpu_index >= 0) cuda_push_array(a[j].gpu, (float *)v, n);
+#endif
+            }
+            r.at += bytes;
+        }
+    }
+    if(r.at != r.end) check_file_error(path, -1, 0, "%zu bytes after the last layer's record: not a state file of this cfg", r.end - r.at);
+}
+
+int ttq_state_load(network *net, const char *weightfile)
+{
+    char *path = ttq_state_path(weightfile);
+    FILE *fp = fopen(path, "rb");
+    if(!fp){
+        if(errno != ENOENT) check_file_error(path, -1, 0, "cannot read the optimiser state: %s", strerror(errno));
+        fprintf(stderr, "%s: no optimiser state beside the weights: momentum and Adam moments start at zero "
+                "(the resume is not exact)\n", path);
+        free(path);
+        return 0;
+    }
+    buf b = {0};
+    unsigned char chunk[65536];
+    size_t got;
+    while((got = fread(chunk, 1, sizeof chunk, fp)) > 0) put(&b, chunk, got);
+    if(ferror(fp)) check_file_error(path, -1, 0, "error reading the optimiser state: %s", strerror(errno));
+    fclose(fp);
+
+    if(b.n < 4 || memcmp(b.p, STATE_TAG, 4) != 0){
+        check_file_error(path, -1, 0, "not an optimiser state file (no %s tag)", STATE_TAG);
+    }
+    if(b.n < STATE_HEAD_BYTES + sizeof(uint64_t)) check_file_error(path, -1, 0, "file is truncated inside the header");
+    int32_t version, nlayers, t;
+    uint64_t seen, h;
+    memcpy(&version, b.p + 4, 4);
+    if(version != STATE_VERSION) check_file_error(path, -1, 0, "optimiser state of an unknown version %d (newer software?)", (int)version);
+    memcpy(&h, b.p + b.n - sizeof h, sizeof h);
+    if(fnv1a(b.p, b.n - sizeof h) != h){
+        check_file_error(path, -1, 0, "corrupt or truncated: its checksum does not match its contents");
+    }
+    memcpy(&nlayers, b.p + 8, 4);
+    memcpy(&t, b.p + 12, 4);
+    memcpy(&seen, b.p + 16, 8);
+    if(nlayers != net->n){
+        check_file_error(path, -1, 0, "holds %d layers, the cfg's network has %d: it was saved for another cfg "
+                         "(delete it, or train with -clear)", (int)nlayers, net->n);
+    }
+    if(t < 0) check_file_error(path, -1, 0, "corrupt: Adam's step count is %d", (int)t);
+    if(seen != (uint64_t)*net->seen){
+        check_file_error(path, -1, 0, "saved at %llu images seen, %s at %llu: not the state of these weights "
+                         "(delete it, or train with -clear)", (unsigned long long)seen, weightfile,
+                         (unsigned long long)*net->seen);
+    }
+    rd r = {b.p, STATE_HEAD_BYTES, b.n - sizeof h};
+#ifdef GPU
+    if(net->gpu_index >= 0) cuda_set_device(net->gpu_index);
+#endif
+    read_layers(net, r, path, 0);
+    read_layers(net, r, path, 1);
+    *net->t = t;
+    fprintf(stderr, "Loaded optimiser state from %s (%d updates)\n", path, (int)t);
+    free(b.p);
+    free(path);
+    return 1;
+}
+
+unsigned ttq_seed_mix(int seed, size_t batch)
+{
+    uint64_t z = ((uint64_t)(unsigned)seed << 32) ^ (uint64_t)batch;
+    z += 0x9e3779b97f4a7c15ULL;                    /* splitmix64's finaliser */
+    z = (z ^ (z >> 30))*0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27))*0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (unsigned)(z >> 32);
+}
+
+static void *nothing_left(void *arg)
+{
+    return arg;
+}
+
+pthread_t ttq_load_data_seeded(load_args args, int seed, size_t batch)
+{
+    if(seed < 0) return load_data(args);
+    args.threads = 1;
+    srand(ttq_seed_mix(seed, batch));
+    pthread_t t = load_data(args);
+    pthread_join(t, 0);
+    if(pthread_create(&t, 0, nothing_left, 0)) check_file_error("-seed", -1, 0, "cannot start a thread: %s", strerror(errno));
+    return t;
+}

@@ -1,0 +1,57 @@
+/* Exact resume of training: the optimiser state saved beside each weights file that training
+ * writes, and a seeded, reproducible data order (`classifier train` / `detector train` -seed N). */
+#ifndef TTQ_STATE_H
+#define TTQ_STATE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include "darknet.h"
+
+/* The optimiser state file of the weights file `weightfile`: "<weightfile>.state" (free it). */
+char *ttq_state_path(const char *weightfile);
+
+/* Writes the optimiser state of `net` to "<weightfile>.state", through "<weightfile>.state.tmp"
+ * renamed when complete (removed on failure; a write error ends the program naming the file):
+ * the momentum (weight, bias and scale updates; Wp/Wn updates of [ternary]), the Adam moments
+ * and Adam's step count, and the images seen, which tie it to the weights saved beside it.
+ * Layout (host byte order, as the weights files):
+ *   char tag[4] "TTQS"; int32 version (1); int32 layers; int32 t (Adam's step); uint64 seen;
+ *   per layer: int32 type (LAYER_TYPE), int32 arrays; per array: int32 kind (TTQ_STATE_*),
+ *              int32 count, float values[count];
+ *   uint64 FNV-1a hash of every byte before it. */
+void ttq_state_save(network *net, const char *weightfile);
+
+/* Reads "<weightfile>.state" into `net` (CPU and, under GPU, the device copies), after load_network
+ * read `weightfile`. A missing file prints a one-line notice and returns 0 (training goes on with
+ * the state at zero, as before); a file that is not a state file, is damaged, or does not match
+ * the network or the weights (layer count, a layer's type, its arrays and their sizes, the images
+ * seen) ends the program with one message naming the file (and the layer) before anything is
+ * changed. Returns 1 when the state was loaded. */
+int ttq_state_load(network *net, const char *weightfile);
+
+/* Before training, as check_cfg_backup_names: the longest state file training writes in the
+ * backup folder, "<backup>/<base>_<N>.weights.state.tmp", has a name the system can open; else one
+ * message naming the .data file and its key 'backup'. */
+void ttq_state_check_names(const char *datacfg, const char *backup, const char *base);
+
+/* The array kinds of a state file (numbers stable across versions). */
+enum {
+    TTQ_STATE_WEIGHT_UPDATES = 1, TTQ_STATE_BIAS_UPDATES, TTQ_STATE_SCALE_UPDATES,
+    TTQ_STATE_M, TTQ_STATE_V, TTQ_STATE_BIAS_M, TTQ_STATE_BIAS_V, TTQ_STATE_SCALE_M, TTQ_STATE_SCALE_V,
+    TTQ_STATE_WP_UPDATES, TTQ_STATE_WN_UPDATES, TTQ_STATE_WP_M, TTQ_STATE_WP_V, TTQ_STATE_WN_M,
+    TTQ_STATE_WN_V, TTQ_STATE_KINDS
+};
+
+/* The data loader for training batch `batch` (the value get_current_batch will have when the
+ * batch is trained). seed < 0: Darknet's load_data(args), unchanged (its loader threads draw from
+ * rand() in a racy order). seed >= 0: srand(ttq_seed_mix(seed, batch)), then the batch is loaded
+ * in one loader thread and joined before this returns, so that neither the order of rand() draws
+ * among loader threads nor their interleaving with the training thread's own draws (dropout,
+ * random resizing) depends on timing; the returned thread has nothing left to do and is joined
+ * as load_data's would be. A batch's data thus depends on the seed and the batch number only, and
+ * a run resumed at batch k loads what the uninterrupted run loaded. */
+pthread_t ttq_load_data_seeded(load_args args, int seed, size_t batch);
+/* The srand() seed of batch `batch` under -seed `seed`: a hash of the two. */
+unsigned ttq_seed_mix(int seed, size_t batch);
+
+#endif

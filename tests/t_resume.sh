@@ -1,0 +1,167 @@
+#!/bin/sh
+# Exact resume (patches 0521, 0522): `classifier train -seed 7` for N = 6 steps in one go writes the
+# same weights file, byte for byte, as k = 3 steps, a save, and a resume from those weights and their
+# optimiser state (<weights>.state) for the N - k others: with momentum (SGD) and with adam=1, with
+# per_filter=0 and 1, on a net of [convolutional] and [ternary] layers with batch norm. Without the
+# state file the resume is not exact (the check that the comparison can fail). Two seeded runs are
+# equal; `detector train -seed` resumes exactly too. A state file that is corrupt, truncated, not
+# a state file, stale (another save's) or of another cfg is an error naming it: exit 1, before any
+# step, the weights untouched; -clear ignores it; a missing one is a notice.
+set -eu
+: "${WORK:?}" "${DARKNET:?}" "${VB:?}"
+dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
+cfgdir="$(cd "$(dirname "$0")" && pwd)"
+genimages="$(cd "$VB" && pwd)/tools/genimages"
+mkdir -p "$WORK"
+cd "$WORK"
+fail() { echo "FAIL t_resume: $*"; exit 1; }
+"$genimages" set 12 4 16 7 >/dev/null
+data=set/set.data
+B=set/backup
+
+# make_cfgs NAME SED: NAME-N.cfg (6 steps), NAME-k.cfg (3 steps), NAME-r.cfg (the resume, 6 steps)
+make_cfgs() {
+    sed "s/^batch=.*/batch=8/; s/^max_batches=.*/max_batches=6/; $2" "$cfgdir/e2e-ttq.cfg" >"$1-N.cfg"
+    sed 's/^max_batches=.*/max_batches=3/' "$1-N.cfg" >"$1-k.cfg"
+    cp "$1-N.cfg" "$1-r.cfg"
+}
+train() {   # train LOG ARGS...: classifier train, exit status checked
+    log=$1; shift
+    "$dn" classifier train "$data" "$@" >"$log" 2>&1 || { tail -n 5 "$log"; fail "classifier train $* exited non-zero"; }
+}
+
+for v in sgd adam sgd-pf adam-pf; do
+    case $v in
+        sgd)     make_cfgs $v '';;
+        adam)    make_cfgs $v 's/^\[net\]$/[net]\nadam=1/; s/^learning_rate=.*/learning_rate=0.002/';;
+        sgd-pf)  make_cfgs $v 's/^\[ternary\]$/[ternary]\nper_filter=1/';;
+        adam-pf) make_cfgs $v 's/^\[net\]$/[net]\nadam=1/; s/^learning_rate=.*/learning_rate=0.002/; s/^\[ternary\]$/[ternary]\nper_filter=1/';;
+    esac
+    train N.log $v-N.cfg -seed 7
+    train k.log $v-k.cfg -seed 7
+    [ -s $B/$v-k.weights.state ] || fail "$v: no optimiser state saved beside $B/$v-k.weights"
+    [ ! -e $B/$v-k.weights.state.tmp ] || fail "$v: the state's .tmp file was left behind"
+    train r.log $v-r.cfg $B/$v-k.weights -seed 7
+    grep -q "^Loaded optimiser state from $B/$v-k.weights.state" r.log || { tail -n 3 r.log; fail "$v: the resume did not read the state"; }
+    cmp -s $B/$v-N.weights $B/$v-r.weights || fail "$v: 6 steps and 3 + resume + 3 steps differ (cmp $B/$v-N.weights $B/$v-r.weights)"
+    cmp -s $B/$v-N.weights.state $B/$v-r.weights.state || fail "$v: the final optimiser states differ"
+    # without the state the resume restarts the momentum / moments: the weights must differ
+    mv $B/$v-k.weights.state nostate
+    train r.log $v-r.cfg $B/$v-k.weights -seed 7
+    grep -q "$B/$v-k.weights.state: no optimiser state beside the weights" r.log || fail "$v: no notice of the missing state"
+    cmp -s $B/$v-N.weights $B/$v-r.weights && fail "$v: the resume without the state equals the run: the test cannot see the state"
+    mv nostate $B/$v-k.weights.state
+done
+cp $B/sgd-N.weights first.weights
+train N.log sgd-N.cfg -seed 7
+cmp -s first.weights $B/sgd-N.weights || fail "two runs with -seed 7 differ"
+
+# ---- bad state files: one message naming the file, exit 1, nothing trained or written -------------
+w=$B/sgd-k.weights
+st=$w.state
+cp "$st" good.state
+before=$(cksum <$B/sgd-r.weights; cksum <$w)
+expect_bad() {   # expect_bad WHAT PATTERN CFG: the resume from $w fails naming $st and PATTERN
+    set +e; "$dn" classifier train "$data" "$3" "$w" -seed 7 >bad.log 2>&1; rc=$?; set -e
+    [ $rc -eq 1 ] || { tail -n 3 bad.log; fail "$1: exit $rc, expected 1"; }
+    grep -q "^$st: .*$2" bad.log || { tail -n 3 bad.log; fail "$1: no message naming $st and '$2'"; }
+    ! grep -q '^Loaded: ' bad.log || fail "$1: training started"
+    [ "$before" = "$(cksum <$B/sgd-r.weights; cksum <$w)" ] || fail "$1: a weights file changed"
+    cp good.state "$st"
+}
+size=$(wc -c <good.state)
+printf '\001' | dd of="$st" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect_bad "a changed byte" "checksum does not match" sgd-r.cfg
+head -c $((size - 9)) good.state >"$st"
+expect_bad "a truncated file" "checksum does not match" sgd-r.cfg
+head -c 12 good.state >"$st"
+expect_bad "a file cut in the header" "truncated inside the header" sgd-r.cfg
+head -c 100 /dev/zero >"$st"
+expect_bad "not a state file" "not an optimiser state file" sgd-r.cfg
+cp $B/sgd-N.weights.state "$st"
+expect_bad "another save's state" "saved at 48 images seen, $w at 24" sgd-r.cfg
+cp $B/adam-k.weights.state "$st"
+expect_bad "an Adam state for a momentum cfg" "layer 0 (convolutional): the state file holds 9 optimiser arrays for this layer, the cfg.s layer keeps 3" sgd-r.cfg
+cp $B/sgd-pf-k.weights.state "$st"
+expect_bad "a per-filter state for a per-layer cfg" "layer 1 (ternary): the state file holds Wp updates (momentum) (16 values) where the cfg.s layer keeps Wp updates (momentum) (1 values)" sgd-r.cfg
+sed '/^\[avgpool\]$/i [maxpool]\nsize=1\nstride=1\n' sgd-r.cfg >more.cfg
+expect_bad "a state of fewer layers" "holds 6 layers, the cfg's network has 7" more.cfg
+head -c 100 /dev/zero >"$st"
+"$dn" classifier train "$data" sgd-r.cfg "$w" -clear -seed 7 >clear.log 2>&1 || { tail -n 3 clear.log; fail "-clear did not ignore a bad state file"; }
+cp good.state "$st"
+set +e; "$dn" classifier train "$data" sgd-r.cfg "$w" -seed -1 >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "option -seed = '-1', expected an integer >= 0" bad.log || fail "-seed -1: exit $rc"
+
+# ---- detector train -seed: 4 steps = 2 + resume + 2, and a stale state named -------------------------
+mkdir -p det/backup
+i=0
+while [ $i -lt 8 ]; do
+    f=$(sed -n "$((i + 1))p" set/train.list)
+    cp "$f" det/$i.png
+    echo "$((i % 2)) 0.5 0.5 0.6 0.6" >det/$i.txt
+    echo "$PWD/det/$i.png" >>det/train.list
+    i=$((i + 1))
+done
+printf 'classes=2\ntrain=%s/det/train.list\nbackup=%s/det/backup\n' "$PWD" "$PWD" >det.data
+cat >detN.cfg <<'EOF'
+[net]
+batch=4
+subdivisions=1
+height=32
+width=32
+channels=3
+momentum=0.9
+decay=0.0005
+learning_rate=0.01
+policy=constant
+max_batches=4
+
+[convolutional]
+filters=8
+size=3
+stride=2
+pad=1
+batch_normalize=1
+activation=leaky
+
+[ternary]
+filters=16
+size=3
+stride=2
+pad=1
+batch_normalize=1
+activation=leaky
+
+[convolutional]
+filters=14
+size=1
+stride=1
+pad=0
+activation=linear
+
+[region]
+anchors=1,1
+classes=2
+coords=4
+num=2
+softmax=1
+jitter=.2
+rescore=1
+object_scale=5
+noobject_scale=1
+class_scale=1
+coord_scale=1
+random=0
+EOF
+sed 's/^max_batches=.*/max_batches=2/' detN.cfg >detk.cfg
+cp detN.cfg detr.cfg
+dtrain() { log=$1; shift; "$dn" detector train det.data "$@" >"$log" 2>&1 || { tail -n 5 "$log"; fail "detector train $* exited non-zero"; }; }
+dtrain dN.log detN.cfg -seed 3
+dtrain dk.log detk.cfg -seed 3
+dtrain dr.log detr.cfg det/backup/detk_final.weights -seed 3
+cmp -s det/backup/detN_final.weights det/backup/detr_final.weights || fail "detector: 4 steps and 2 + resume + 2 differ"
+cp det/backup/detN_final.weights.state det/backup/detk_final.weights.state
+set +e; "$dn" detector train det.data detr.cfg det/backup/detk_final.weights -seed 3 >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^det/backup/detk_final.weights.state: saved at 16 images seen" bad.log ||
+    { tail -n 3 bad.log; fail "detector: a stale state file: exit $rc, expected 1 and a message naming it"; }
+exit 0
