@@ -2,6 +2,7 @@
  * its NaN/Inf test, and its checked allocator. Every exit() of src/ is in this file. */
 #include "check_error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,4 +103,19 @@ void *check_realloc(void *p, size_t n, size_t size, const char *what)
     void *q = realloc(p, bytes);
     if(!q) out_of_memory(n, size, bytes, 0, what);
     return q;
+}
+
+long long check_image_pixel_cap(void)
+{
+    const char *s = getenv("DARKNET_MAX_IMAGE_PIXELS");
+    if(!s) return CHECK_IMAGE_PIXELS_DEFAULT;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if(end == s || *end || errno || v < 1 || v > 536870911LL){
+        fprintf(stderr, "DARKNET_MAX_IMAGE_PIXELS = '%s': expected a whole number from 1 to 536870911 "
+                "(the largest image to decode, in pixels)\n", s);
+        exit(EXIT_FAILURE);
+    }
+    return v;
 }

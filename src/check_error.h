@@ -42,4 +42,12 @@ void *check_calloc(size_t n, size_t size, const char *what);
 void *check_malloc(size_t n, size_t size, const char *what);
 void *check_realloc(void *p, size_t n, size_t size, const char *what);
 
+/* The largest image, in pixels (width x height), that Darknet decodes: 67 108 864 (8192 x 8192)
+ * unless the environment sets DARKNET_MAX_IMAGE_PIXELS (a whole number from 1 to 536 870 911, so
+ * that width x height x 4 channels stays within Darknet's int indexing); another value of the
+ * variable ends the program naming it. A file's header is checked against it before decoding: a
+ * small file can claim an image of gigabytes. */
+#define CHECK_IMAGE_PIXELS_DEFAULT 67108864LL
+long long check_image_pixel_cap(void);
+
 #endif

@@ -53,6 +53,45 @@ done
 "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$WORK/cut.pgm" >"$WORK/out" 2>&1 || true
 grep -q "its header asks for 6 bytes of pixels, it holds 2" "$WORK/out" || fail "cut.pgm: message does not say what is missing"
 
+# The size cap (patch 0523): a grey PNG whose header claims 20000 x 20000 pixels (400 MB for stb,
+# 1.6 GB of floats; stb itself refuses an RGB one of that size) is refused before
+# decoding, naming its size and the limit; DARKNET_MAX_IMAGE_PIXELS lowers or raises the limit (a
+# bad value is an error naming it); an image whose floats cannot be allocated (a memory limit) ends
+# in one "out of memory" line, not a segmentation fault.
+printf '\211PNG\r\n\032\n\000\000\000\015IHDR\000\000\116\040\000\000\116\040\010\000\000\000\000\000\000\000\000\000\000\000\000IEND\256B`\202' >"$WORK/claims.png"
+set +e
+"$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$WORK/claims.png" >"$WORK/out" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "Reason: 20000 x 20000 pixels, more than the limit of 67108864 (DARKNET_MAX_IMAGE_PIXELS)" "$WORK/out" ||
+    fail "a PNG claiming 20000 x 20000 pixels: exit $rc, not refused by the size cap"
+set +e
+DARKNET_MAX_IMAGE_PIXELS=100 "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" tests/images/ok.jpg >"$WORK/out" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "more than the limit of 100 (DARKNET_MAX_IMAGE_PIXELS)" "$WORK/out" ||
+    fail "DARKNET_MAX_IMAGE_PIXELS=100 did not refuse tests/images/ok.jpg (exit $rc)"
+DARKNET_MAX_IMAGE_PIXELS=1000000 "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" tests/images/ok.jpg >"$WORK/out" 2>&1 ||
+    fail "DARKNET_MAX_IMAGE_PIXELS=1000000 refused tests/images/ok.jpg"
+set +e
+DARKNET_MAX_IMAGE_PIXELS=lots "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" tests/images/ok.jpg >"$WORK/out" 2>&1; rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "DARKNET_MAX_IMAGE_PIXELS = 'lots': expected a whole number" "$WORK/out" ||
+    fail "DARKNET_MAX_IMAGE_PIXELS=lots: exit $rc, not an error naming it"
+case "$DARKNET" in
+*/asan/*) ;;   # the sanitizer's shadow memory needs more address space than the limit leaves
+*)
+    # a whole 6000 x 6000 PGM: 36 MB of pixels for stb, 144 MB of floats for Darknet, under a 400 MB
+    # address-space limit that leaves room for the first and not for the second with its copy
+    { printf 'P5\n6000 6000\n255\n'; head -c 36000000 /dev/zero; } >"$WORK/big.pgm"
+    set +e
+    (ulimit -v 400000; exec "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$WORK/big.pgm") >"$WORK/out" 2>&1; rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then
+        [ "$rc" -eq 1 ] && grep -q "out of memory: [0-9]* bytes for " "$WORK/out" ||
+            fail "a 6000 x 6000 image under a memory limit: exit $rc, not one 'out of memory' error"
+    fi
+    rm -f "$WORK/big.pgm";;
+esac
+
 # The same in a training list: stops before anything is saved.
 rm -f "$WORK"/set/backup/*
 cp tests/images/corrupt-huffman.jpg "$WORK/set/imgs/corrupt_vbars.jpg"
