@@ -5,9 +5,7 @@
  * .data file; check_cfg_classifier_data (src/check_cfg.c, patch 0506) checks it against a
  * 2-output network (the whole list, 'labels', 'classes', 'top', 'backup'); then, as
  * train_classifier and its loader do, get_labels, get_paths and fill_truth for each listed path
- * (the label found in the path; patch 0504). Upstream's hierarchy reader, read_tree (a 'tree'
- * key), is unchecked and crashes on the first malformed or missing tree file, which would stop
- * every run: it is called only in a build with -DFUZZ_TREE (README.md, "Known crashes"). */
+ * (the label found in the path; patch 0504), and read_tree for a 'tree' key (patch 0425). */
 #include "fuzz.h"
 #include "darknet.h"
 #include "check_cfg.h"
@@ -25,10 +23,8 @@ static void read_data(void *arg)
     net.outputs = 2;
     list *options = read_data_cfg("in.data");
     check_cfg_classifier_data("in.data", options, &net, "train", 1);
-#ifdef FUZZ_TREE
     char *tree_file = option_find_str(options, "tree", 0);
     if(tree_file) net.hierarchy = read_tree(tree_file);
-#endif
     int classes = option_find_int(options, "classes", 2);
     char **labels = get_labels(option_find_str(options, "labels", "data/labels.list"));
     list *plist = get_paths(option_find_str(options, "train", "data/train.list"));
