@@ -3,17 +3,19 @@
  * Debian's stb_image where installed, compiled into this harness with the sanitizers, stb_impl.c;
  * patch 0515: PNM files cut short), then as a grey image resized to 13x11 as the loaders do.
  *
- * Two bugs of Debian's stb_image 2.27 (libstb-dev 0.0~git20220908), not of Darknet, end a run within
+ * Three bugs of Debian's stb_image 2.27 (libstb-dev 0.0~git20220908), not of Darknet, end a run within
  * seconds and would hide everything else; until Darknet refuses these files before stb_image sees
  * them (README.md, "Known crashes"), such inputs are skipped here, unless TTQ_FUZZ_KNOWN=1 is set
  * (to reproduce them: crashes/image/):
  *  - a JPEG DHT segment whose 16 code-length counts add up to more than 256 symbols:
  *    stbi__build_huffman and stbi__process_dht write past size[257] and values[256];
- *  - a 16-bit binary PNM (P5/P6 with maxval above 255): the pixels are read as 16-bit values from
- *    an allocation of one byte per value (heap overflow in stbi__convert_16_to_8). */
+ *  - a 16-bit binary PNM (P5/P6 with maxval above 255) loaded with another number of channels: the
+ *    pixels converted to 8 bits are read as 16-bit values (heap overflow in stbi__convert_16_to_8);
+ *  - (a third, UB only) a PNM header number above INT_MAX: signed overflow in stbi__pnm_getinteger. */
 #include "fuzz.h"
 #include "darknet.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 static void load(void *path)
@@ -44,8 +46,9 @@ static int jpeg_dht_too_large(const uint8_t *d, size_t size)
     return 0;
 }
 
-/* 1 for a binary PGM/PPM header with a maxval above 255 (stb_image's 16-bit PNM path). */
-static int pnm_16_bit(const uint8_t *d, size_t size)
+/* 1 for a binary PGM/PPM header with a maxval above 255 (stb_image's 16-bit PNM path) or a number
+ * above INT_MAX (stbi__pnm_getinteger overflows int). */
+static int pnm_known_bug(const uint8_t *d, size_t size)
 {
     size_t p = 2;
     long v = 0;
@@ -57,7 +60,10 @@ static int pnm_16_bit(const uint8_t *d, size_t size)
             if(p >= size || d[p] != '#') break;
             while(p < size && d[p] != '\n' && d[p] != '\r') ++p;
         }
-        for(v = 0; p < size && d[p] >= '0' && d[p] <= '9'; ++p) if(v < 100000000) v = 10*v + (d[p] - '0');
+        for(v = 0; p < size && d[p] >= '0' && d[p] <= '9'; ++p){
+            v = 10*v + (d[p] - '0');
+            if(v > INT_MAX) return 1;
+        }
     }
     return v > 255;
 }
@@ -66,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int known = -1;
     if(known < 0) known = getenv("TTQ_FUZZ_KNOWN") && atoi(getenv("TTQ_FUZZ_KNOWN")) == 1;
-    if(!known && (jpeg_dht_too_large(data, size) || pnm_16_bit(data, size))) return 0;
+    if(!known && (jpeg_dht_too_large(data, size) || pnm_known_bug(data, size))) return 0;
     fuzz_write("in.img", data, size);
     fuzz_guard(load, (void *)fuzz_path("in.img"));
     return 0;
