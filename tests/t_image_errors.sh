@@ -2,7 +2,7 @@
 # Images that cannot be read stop `classifier predict` and `classifier train` with exit 1 and a
 # message naming the image, never a signal or an assertion: an empty file, a text file, a JPEG cut
 # after 300 bytes, a PPM whose header asks for 100000 x 100000 pixels, a PPM and a PGM cut inside
-# their pixels (whole ones load), a file that does not exist, and
+# their pixels (whole ones load), a PGM of height 0, a file that does not exist, and
 # tests/images/corrupt-huffman.jpg (tests/images/ok.jpg, written by stb_image_write, with 3 bytes
 # changed and the end cut off: Darknet's bundled stb_image 2.19 fails an assertion on it).
 # Where Debian's libstb is installed the build must use it (patch 0104; `pkg-config stb`), and
@@ -38,10 +38,12 @@ printf 'P6\n100000 100000\n255\n\001\002\003' >"$WORK/huge.ppm"
 { printf 'P5 3\n2 255\n'; yes | head -c 6; } >"$WORK/ok.pgm"
 { printf 'P6\n# a comment\n4 4\n255\n'; yes | head -c 47; } >"$WORK/cut.ppm"
 { printf 'P5 3\n2 255\n'; yes | head -c 2; } >"$WORK/cut.pgm"
+# a PGM of height 0: stb_image returns it, resize_image failed an assertion (patch 0428)
+printf 'P5 2 0 255\n' >"$WORK/flat.pgm"
 for img in "$WORK/ok.ppm" "$WORK/ok.pgm"; do
     "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$img" >"$WORK/out" 2>&1 || fail "$img did not load"
 done
-cases="$WORK/empty.ppm $WORK/text.jpg $WORK/short.jpg $WORK/huge.ppm $WORK/cut.ppm $WORK/cut.pgm $WORK/missing.png"
+cases="$WORK/empty.ppm $WORK/text.jpg $WORK/short.jpg $WORK/huge.ppm $WORK/cut.ppm $WORK/cut.pgm $WORK/flat.pgm $WORK/missing.png"
 [ "$corrupt_jpeg" -eq 1 ] && cases="$cases tests/images/corrupt-huffman.jpg"
 for img in $cases; do
     set +e
@@ -52,6 +54,8 @@ for img in $cases; do
 done
 "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$WORK/cut.pgm" >"$WORK/out" 2>&1 || true
 grep -q "its header asks for 6 bytes of pixels, it holds 2" "$WORK/out" || fail "cut.pgm: message does not say what is missing"
+"$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$WORK/flat.pgm" >"$WORK/out" 2>&1 || true
+grep -q "it has no pixels (2 x 0)" "$WORK/out" || fail "flat.pgm: message does not say it has no pixels"
 
 # The size cap (patch 0523): a grey PNG whose header claims 20000 x 20000 pixels (400 MB for stb,
 # 1.6 GB of floats; stb itself refuses an RGB one of that size) is refused before

@@ -8,7 +8,9 @@
  *  - 0410 a 1x1 convolution with stride 2 or padding equals its definition;
  *  - 0412 [normalization] equals its definition (window sizes, few channels, large inputs);
  *  - 0414 [l2norm] on the CPU leaves an all-zero vector at zero;
- *  - 0415 resizing an image to a side of 1 pixel.
+ *  - 0415 resizing an image to a side of 1 pixel;
+ *  - 0424 fgetl on lines holding NUL bytes; 0425 read_tree's checks; 0426 fill_truth_region with a
+ *    box at (0, 0) (inputs of the fuzz harnesses, tests/fuzz/).
  * (0401 batch norm is covered by test_gradcheck, 0501 exit status by t_cfg_errors.) */
 #include "testutil.h"
 
@@ -20,6 +22,13 @@
 #include "normalization_layer.h"
 #include "blas.h"
 #include "image.h"
+#include "utils.h"
+#include "tree.h"
+
+#include <sys/stat.h>
+
+void fill_truth_region(char *path, float *truth, int classes, int num_boxes, int flip,
+                       float dx, float dy, float sx, float sy);   /* data.c's, not in data.h */
 
 static float ref_pixel(const float *im, int h, int w, int row, int col, int ch, int pad)
 {
@@ -338,6 +347,97 @@ static void test_activations_large_inputs(void)
     }
 }
 
+/* Patch 0424: fgetl returns each line once, cut at a NUL byte (upstream read the byte before the
+ * buffer for a line starting with NUL, and joined the next line to a line holding one). */
+static void test_fgetl_nul(void)
+{
+    static const char text[] = "\0abc\nline2\nab\0cd\n\n" "last";
+    static const char *want[] = {"", "line2", "ab", "", "last"};
+    FILE *f = tmpfile();
+    if(!f){ perror("tmpfile"); exit(2); }
+    fwrite(text, 1, sizeof text - 1, f);
+    rewind(f);
+    int i;
+    char *line;
+    for(i = 0; (line = fgetl(f)) != 0; ++i){
+        if(i < 5) CHECK(strcmp(line, want[i]) == 0, "fgetl line %d: '%s', want '%s'", i + 1, line, want[i]);
+        free(line);
+    }
+    CHECK(i == 5, "fgetl read %d lines, want 5", i);
+    fclose(f);
+}
+
+static char tree_dir[] = "/tmp/ttq-upstream-XXXXXX";
+
+static void child_read_tree(void *path)
+{
+    read_tree((char *)path);
+}
+
+/* Patch 0425: read_tree ends in one error naming the file for a missing file, a parent that is not
+ * an earlier line and a name too long for its buffer (upstream: a segfault, or writes out of
+ * bounds); a valid tree reads. */
+static void test_read_tree(void)
+{
+    char path[300], buf[4096], name[301];
+    static const struct { const char *what, *text, *needle; } bad[] = {
+        {"missing file", 0, "Couldn't open file"},
+        {"parent after its line", "a -1\nb 5\nc 0\n", "line 2"},
+        {"parent is its own line", "a -1\nb 1\n", "line 2"},
+        {"empty line", "a -1\n\nb 0\n", "line 2"},
+    };
+    size_t k;
+    snprintf(path, sizeof path, "%s/t.tree", tree_dir);
+    for(k = 0; k < sizeof bad/sizeof *bad; ++k){
+        unlink(path);
+        if(bad[k].text) t_write_file(path, bad[k].text);
+        int rc = t_run_child(child_read_tree, path, buf, sizeof buf);
+        CHECK(rc == 1, "read_tree, %s: exit status %d, want 1:\n%s", bad[k].what, rc, buf);
+        CHECK(strstr(buf, path) && strstr(buf, bad[k].needle), "read_tree, %s: message lacks the file or '%s':\n%s",
+              bad[k].what, bad[k].needle, buf);
+    }
+    memset(name, 'n', 300);
+    name[300] = 0;
+    FILE *f = fopen(path, "w");
+    fprintf(f, "a -1\n%s 0\n", name);
+    fclose(f);
+    int rc = t_run_child(child_read_tree, path, buf, sizeof buf);
+    CHECK(rc == 1 && strstr(buf, "line 2"), "read_tree, a name of 300 bytes: exit status %d, want 1 naming line 2:\n%s", rc, buf);
+
+    t_write_file(path, "a -1\nb -1\nc 0\nd 0\ne 2\n");
+    tree *t = read_tree(path);
+    CHECK(t->n == 5 && t->groups == 3, "read_tree: %d nodes in %d groups, want 5 in 3", t->n, t->groups);
+    CHECK(t->parent[4] == 2 && t->child[0] == 1 && t->child[2] == 2 && t->leaf[4] && !t->leaf[2] && strcmp(t->name[3], "d") == 0,
+          "read_tree: parent[4] %d, child[0] %d, leaf[4] %d, leaf[2] %d, name[3] '%s'",
+          t->parent[4], t->child[0], t->leaf[4], t->leaf[2], t->name[3]);
+    unlink(path);
+}
+
+/* Patch 0426: a box centred at (0, 0), which correct_boxes drops (x = y = 999999), is not written
+ * into fill_truth_region's grid (upstream wrote at cell 6999993 of a 7x7 grid); the other box is. */
+static void test_fill_truth_region(void)
+{
+    char path[300], label[300];
+    snprintf(path, sizeof path, "%s/images", tree_dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/labels", tree_dir);
+    mkdir(path, 0700);
+    snprintf(label, sizeof label, "%s/labels/x.txt", tree_dir);
+    t_write_file(label, "1 0 0 0.5 0.5\n2 0.5 0.5 0.2 0.2\n");
+    snprintf(path, sizeof path, "%s/images/x.jpg", tree_dir);
+    enum { side = 7, classes = 3, per = 5 + classes };
+    float grid[side*side*per];
+    memset(grid, 0, sizeof grid);
+    fill_truth_region(path, grid, classes, side, 0, 0, 0, 1, 1);
+    int cell, objects = 0;
+    for(cell = 0; cell < side*side; ++cell) objects += grid[cell*per] != 0;
+    int mid = (3 + 3*side)*per;
+    CHECK(objects == 1 && grid[mid] == 1 && grid[mid + 1 + 2] == 1,
+          "fill_truth_region: %d objects, centre cell %g class 2 %g; want the one box at (3, 3)",
+          objects, grid[mid], grid[mid + 3]);
+    unlink(label);
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
@@ -351,6 +451,11 @@ int main(int argc, char **argv)
     test_activations_large_inputs();
     test_l2norm_zero();
     test_resize_one_pixel();
+    test_fgetl_nul();
+    if(!mkdtemp(tree_dir)){ perror("mkdtemp"); return 2; }
+    test_read_tree();
+    test_fill_truth_region();
+    t_done_with_dir(tree_dir);
     test_normalization(8, 5, 1.f);
     test_normalization(8, 4, 1.f);
     test_normalization(2, 6, 1.f);

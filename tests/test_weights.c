@@ -388,6 +388,10 @@ static void test_errors(void)
     expect_error("negative Wp", path_t, bad, "Wp/Wn", child_load);
     expect_error("TTQ file into a [convolutional] cfg", path_c, good, "make that section [ternary]", child_load);
     expect_error("missing file", path_t, "/nonexistent/ttq.weights", "Couldn't open", child_load);
+    /* a version field near INT_MIN: major*10 overflowed (patch 0427) */
+    int version[3] = {-1560281088, 2, 0};
+    copy_prefix(good, bad, size, 0, 0, 0, version, sizeof version);
+    expect_error("negative header version", path_t, bad, "is not a Darknet weights version", child_load);
 
     /* a partial file that ends between records (like darknet53.conv.74) still loads */
     save_weights_upto(n, bad, 1);

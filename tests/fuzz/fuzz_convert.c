@@ -6,6 +6,7 @@
  *   odd:  CIFAR-10, cifar_split on one batch file (the rest of the input, plain), its records
  *         checked and turned into images (written nowhere).
  * The idx seeds (corpus/convert/) come from tests/idx.sh's layouts: small, whole files. */
+#define _XOPEN_SOURCE 700      /* convert.c's nftw: before the first system header */
 #include "fuzz.h"
 
 #ifndef TTQ_NO_ZLIB

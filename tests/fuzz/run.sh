@@ -4,8 +4,8 @@
 # Each NAME runs BUILD_DIR/fuzz_NAME for SECONDS (or, when RUNS is set, for RUNS executions) on
 # its seeds (tests/fuzz/corpus/NAME) and the corpus it grew before (BUILD_DIR/corpus/NAME); a
 # crash, sanitizer report, timeout or out-of-memory is saved in BUILD_DIR/crashes/NAME/ and
-# fails the run. Without -keep-going the first one stops the harness (the smoke); with it
-# libFuzzer's fork mode runs on past crashes and collects them all (the campaign). One summary
+# fails the run (files left there by an earlier run are not counted). Without -keep-going the
+# first one stops the harness (the smoke); with it libFuzzer's fork mode runs on past crashes and collects them all (the campaign). One summary
 # line per harness; exit status: the number of harnesses that failed.
 set -u
 fork=
@@ -31,6 +31,7 @@ for name in "$@"; do
     mkdir -p "$corpus" "$dir/crashes/$name" "$dir/log"
     if [ -n "$runs" ]; then limit="-runs=$runs"; else limit="-max_total_time=$secs"; fi
     start=$(date +%s)
+    : >"$dir/log/$name.start"     # crash files older than this are an earlier run's
     # shellcheck disable=SC2086
     "$bin" $fork -close_fd_mask=3 -timeout=10 -rss_limit_mb=3072 -malloc_limit_mb=4096 -detect_leaks=0 \
         -print_final_stats=1 -artifact_prefix="$crashes/" $limit "$corpus" "$seeds" >"$log" 2>&1
@@ -46,7 +47,7 @@ for name in "$@"; do
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     corp=$(ls "$corpus" | wc -l)
-    found=$(ls "$crashes" | wc -l)
+    found=$(find "$crashes" -type f -newer "$dir/log/$name.start" | wc -l)
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status="FAIL (exit $rc; log $log)"
         fails=$((fails + 1))
