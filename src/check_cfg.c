@@ -771,7 +771,8 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
         const char *key = (!list_key && option_find(options, "names")) ? "names" : "labels";
         int n;
         const char *path = data_file(options, datacfg, key, "data/labels.list", &n);
-        if(!hierarchical && n != classes){
+        /* also with a tree: fill_truth reads `classes` labels, and a shorter file was read past */
+        if(n != classes){
             snprintf(buf, sizeof buf, "one label per class: %s has %d lines, classes = %ld", path, n, classes);
             check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
         }
@@ -780,6 +781,15 @@ void check_cfg_classifier_data(const char *datacfg, list *options, network *net,
             snprintf(buf, sizeof buf, "one label per line, none empty: line %d of %s is empty (an empty "
                      "label is part of every image's path)", empty, path);
             check_cfg_error(datacfg, 0, 0, key, option_find(options, (char *)key), buf);
+        }
+    }
+    if(option_find(options, "tree")){
+        /* fill_hierarchy walks the tree's parents for each of the `classes` truths */
+        int n;
+        const char *path = data_file(options, datacfg, "tree", 0, &n);
+        if(n != classes){
+            snprintf(buf, sizeof buf, "one tree node per class: %s has %d lines, classes = %ld", path, n, classes);
+            check_cfg_error(datacfg, 0, 0, "tree", option_find(options, "tree"), buf);
         }
     }
     if(list_key){

@@ -52,6 +52,16 @@ expect_error "set.data: key 'classes' = three, expected an integer >= 1"
 with "more labels than classes" "s|^labels=.*|labels=$WORK/four.txt|"
 printf 'vbars\nhbars\nchecker\nstripes\n' >"$WORK/four.txt"
 expect_error "set.data: key 'labels' = .*four.txt, expected one label per class: .*four.txt has 4 lines, classes = 3"
+# with a tree (a hierarchical classifier) the labels were not compared with classes: fill_truth
+# read past a shorter labels file (heap overflow, found by fuzz_data); the tree must have a node per
+# class too (fill_hierarchy walks it for each)
+printf 'vbars -1\nhbars -1\nchecker -1\n' >"$WORK/tree3.txt"
+printf 'vbars -1\nhbars -1\n' >"$WORK/tree2.txt"
+printf 'vbars\nhbars\n' >"$WORK/two.txt"
+with "a tree and fewer labels than classes" "s|^labels=.*|labels=$WORK/two.txt\ntree=$WORK/tree3.txt|"
+expect_error "set.data: key 'labels' = .*two.txt, expected one label per class: .*two.txt has 2 lines, classes = 3"
+with "a tree of fewer nodes than classes" "s|^labels=.*|&\ntree=$WORK/tree2.txt|"
+expect_error "set.data: key 'tree' = .*tree2.txt, expected one tree node per class: .*tree2.txt has 2 lines, classes = 3"
 with "empty train list" "s|^train=.*|train=$WORK/empty.list|"
 : >"$WORK/empty.list"
 expect_error "set.data: key 'train' = .*empty.list, expected a list of at least one image"

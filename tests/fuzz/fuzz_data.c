@@ -6,10 +6,9 @@
  * 2-output network (the whole list, 'labels', 'classes', 'top', 'backup'); then, as
  * train_classifier and its loader do, get_labels, get_paths and fill_truth for each listed path
  * (the label found in the path; patch 0504), and read_tree for a 'tree' key (patch 0425).
- *
- * Known, not fixed here (README.md, "Known crashes"): with a 'tree' key check_cfg_classifier_data
- * does not compare the labels file with 'classes', and fill_truth reads past the labels array when
- * it has fewer lines. Such inputs stop before fill_truth unless TTQ_FUZZ_KNOWN=1 is set. */
+ * (Found here: with a 'tree' key check_cfg_classifier_data did not compare the labels file with
+ * 'classes', and fill_truth read past a shorter one; now the labels and the tree must both have
+ * 'classes' lines: corpus/data/tree-fewer-labels.) */
 #include "fuzz.h"
 #include "darknet.h"
 #include "check_cfg.h"
@@ -20,8 +19,6 @@
 #include <sys/stat.h>
 
 void fill_truth(char *path, char **labels, int k, float *truth);   /* data.c's, not in data.h */
-
-static int known;
 
 static void read_data(void *arg)
 {
@@ -39,7 +36,6 @@ static void read_data(void *arg)
     float truth[4096];
     int i;
     if(classes > 4096) return;
-    if(tree_file && !known && get_paths(option_find_str(options, "labels", "data/labels.list"))->size < classes) return;
     for(i = 0; i < plist->size && i < 64; ++i) fill_truth(paths[i], labels, classes, truth);
 }
 
@@ -49,7 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *part[4];
     size_t len[4];
     if(!init){
-        known = getenv("TTQ_FUZZ_KNOWN") && atoi(getenv("TTQ_FUZZ_KNOWN")) == 1;
         mkdir(fuzz_path("backup"), 0755);
         init = 1;
     }
