@@ -96,6 +96,19 @@ case "$DARKNET" in
     rm -f "$WORK/big.pgm";;
 esac
 
+# Files that Debian's stb_image 2.27 itself mishandles (found by fuzz_image; patch 0526) are refused
+# before it reads them, naming the reason: a JPEG Huffman table of more than 256 codes, a 16-bit
+# PGM, a PNM header number above INT_MAX.
+for f in ubsan-stb-jpeg-dht-overflow.jpg:"a JPEG Huffman table (DHT) of more than 256 codes" \
+         asan-stb-pnm-16-bit.pgm:"a PNM with more than 8 bits per sample" \
+         ubsan-stb-pnm-integer-overflow.pgm:"a PNM header number does not fit an int"; do
+    img=tests/fuzz/corpus/image/${f%%:*}
+    set +e
+    "$DARKNET" classifier predict "$data" "$WORK/n.cfg" "$w" "$img" >"$WORK/out" 2>&1; rc=$?
+    set -e
+    [ "$rc" -eq 1 ] && grep -q "Reason: ${f#*:}" "$WORK/out" || fail "$img: exit $rc, not refused with '${f#*:}'"
+done
+
 # The same in a training list: stops before anything is saved.
 rm -f "$WORK"/set/backup/*
 cp tests/images/corrupt-huffman.jpg "$WORK/set/imgs/corrupt_vbars.jpg"
