@@ -894,22 +894,29 @@ char *check_cfg_path(const char *fmt, ...)
     return s;
 }
 
-void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base)
+void check_cfg_backup_file_names(const char *datacfg, const char *backup, const char *base,
+                                 const char *suffix, const char *kind)
 {
-    /* the longest name: an iteration or epoch of 10 digits, and the ".tmp" of the atomic save */
-    char *longest = check_cfg_path("%s/%s_%d.weights.tmp", backup, base, INT_MAX);
-    const char *file = strrchr(longest, '/') + 1;
+    /* the longest name: an iteration or epoch of 10 digits, then the suffix */
+    char *longest = check_cfg_path("%s/%s_%d%s", backup, base, INT_MAX, suffix);
+    const char *slash = strrchr(longest, '/');
+    const char *file = slash ? slash + 1 : longest;
     size_t len = strlen(longest), flen = strlen(file);
     char *what = 0;
     if(len >= PATH_MAX){
-        what = check_cfg_path("a shorter folder: with the file name %s the path is %zu bytes, above "
-                              "the system's limit of %d", file, len, PATH_MAX - 1);
+        what = check_cfg_path("a shorter folder: with the %s %s the path is %zu bytes, above "
+                              "the system's limit of %d", kind, file, len, PATH_MAX - 1);
     }else if(flen > NAME_MAX){
         what = check_cfg_path("file names the system can open: %s, made from the cfg's name, is %zu "
                               "bytes, above the limit of %d (a shorter cfg name)", file, flen, NAME_MAX);
     }
     if(what) check_cfg_error(datacfg, 0, 0, "backup", backup, what);
     free(longest);
+}
+
+void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base)
+{
+    check_cfg_backup_file_names(datacfg, backup, base, ".weights.tmp", "file name");   /* the atomic save's */
 }
 
 /* ---- training that diverged ------------------------------------------------------------------ */

@@ -90,6 +90,9 @@ char *check_cfg_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
    the .data file, the key and the longest name, before the first step rather than at the first
    save. */
 void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base);
+/* The same check for "<backup>/<base>_<N><suffix>", the message naming the file as `kind`. */
+void check_cfg_backup_file_names(const char *datacfg, const char *backup, const char *base,
+                                 const char *suffix, const char *kind);
 
 /* Ends training with a message naming the cfg when the loss is NaN or infinite: nothing after
    that point is worth saving, and saving it would overwrite good weights. */

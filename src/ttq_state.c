@@ -200,20 +200,7 @@ void ttq_state_save(network *net, const char *weightfile)
 
 void ttq_state_check_names(const char *datacfg, const char *backup, const char *base)
 {
-    char *longest = check_cfg_path("%s/%s_%d.weights.state.tmp", backup, base, INT_MAX);
-    const char *slash = strrchr(longest, '/');
-    const char *file = slash ? slash + 1 : longest;
-    size_t len = strlen(longest), flen = strlen(file);
-    char *what = 0;
-    if(len >= PATH_MAX){
-        what = check_cfg_path("a shorter folder: with the optimiser state file name %s the path is %zu "
-                              "bytes, above the system's limit of %d", file, len, PATH_MAX - 1);
-    }else if(flen > NAME_MAX){
-        what = check_cfg_path("file names the system can open: %s, made from the cfg's name, is %zu "
-                              "bytes, above the limit of %d (a shorter cfg name)", file, flen, NAME_MAX);
-    }
-    if(what) check_cfg_error(datacfg, 0, 0, "backup", backup, what);
-    free(longest);
+    check_cfg_backup_file_names(datacfg, backup, base, ".weights.state.tmp", "optimiser state file name");
 }
 
 /* A reader over the file's bytes; `end` excludes the hash. */
