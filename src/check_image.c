@@ -24,6 +24,7 @@ static long long pnm_number(FILE *fp)
         if(v > INT_MAX) return -2;
         c = fgetc(fp);
     }
+    if(c != EOF) ungetc(c, fp);     /* "2#..." : the '#' after a number starts a comment */
     return v;
 }
 
