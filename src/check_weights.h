@@ -62,6 +62,21 @@ typedef struct {
 } ttq_packed_head;
 _Static_assert(sizeof(ttq_packed_head) == 16, "the packed record's head is 16 bytes on disk");
 
+/* Version 2 of the packed record (`ternary pack -calib`): version 1's fields, then the activation
+ * scale of the layer's input, for the integer path (ternary_int8.h):
+ *   4            int32      nact               the number of scales: 1 (one per layer)
+ *   4            int32      zero               the code of 0: 0 (an input never negative) or 128
+ *   4            float32    scale              the value of one code step, finite and > 0
+ * An input value x is coded as clamp(round(x/scale) + zero, 0, 255). Version 1 records still load
+ * (the float path). */
+#define TTQ_PACKED_VERSION_SCALES 2
+typedef struct {
+    int32_t nact;
+    int32_t zero;
+    float   scale;
+} ttq_packed_act;
+_Static_assert(sizeof(ttq_packed_act) == 12, "the packed record's activation scale is 12 bytes on disk");
+
 /* 1 when the record starting at byte `start` is a packed [ternary] record; the stream's position
  * and end-of-file state are kept. */
 int  check_weights_record_is_packed(FILE *fp, long start);

@@ -20,6 +20,7 @@
 #include "convolutional_layer.h"
 #include "cuda.h"
 #include "option_list.h"
+#include "ternary_int8.h"
 #include "ttq.h"
 #include "parser.h"
 #include "utils.h"
@@ -58,6 +59,7 @@ layer make_ternary_layer(int batch, int h, int w, int c, int n, int groups, int 
     }
     l.ternary_weights = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
     l.ternary_updates = check_calloc(l.nweights, sizeof(float), "a [ternary] layer's ternary weights");
+    l.ttq_int = ternary_int_new();
 
     l.forward = forward_ternary_layer;
     l.backward = backward_ternary_layer;
@@ -100,6 +102,7 @@ void free_ternary_layer(layer l)
     free(l.ttq_delta);
     free(l.ternary_weights);
     free(l.ternary_updates);
+    ternary_int_free(l.ttq_int);
 #ifdef GPU
     float *dev[] = {l.wp_gpu, l.wn_gpu, l.wp_updates_gpu, l.wn_updates_gpu, l.wp_m_gpu, l.wp_v_gpu,
                     l.wn_m_gpu, l.wn_v_gpu, l.ternary_weights_gpu, l.ternary_updates_gpu,
@@ -130,8 +133,12 @@ void ternarize_ternary_layer(layer l)
     }
 }
 
+/* In inference, a layer with activation scales runs on the integer path (ternary_int8.h); in
+ * training, the prepared integer weights become stale. */
 void forward_ternary_layer(layer l, network net)
 {
+    if(net.train) ternary_int_stale(l);
+    else if(ternary_int_forward(l, net)) return;
     ternarize_ternary_layer(l);
     layer c = l;
     c.weights = l.ternary_weights;
@@ -314,7 +321,10 @@ static float *file_order(layer l, const float *w)
 /* the packed record (check_weights.h): the ternary weights the forward uses, as base-3 codes */
 static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
 {
-    ttq_packed_head head = {TTQ_PACKED_TAG, TTQ_PACKED_VERSION, l.ttq_nscales, l.nweights};
+    ttq_packed_act act = {TERNARY_INT_NSCALES, 0, 0};
+    int scaled = ternary_int_get_scale(l, &act.scale, &act.zero);
+    ttq_packed_head head = {TTQ_PACKED_TAG, scaled ? TTQ_PACKED_VERSION_SCALES : TTQ_PACKED_VERSION, l.ttq_nscales,
+                            l.nweights};
     ternarize_ternary_layer(l);
     float *t = l.flipped ? file_order(l, l.ternary_weights) : 0;
     const float *q = t ? t : l.ternary_weights;
@@ -330,6 +340,7 @@ static void save_ternary_weights_packed(layer l, FILE *fp, const char *filename)
         record_write(l.rolling_variance, sizeof(float), l.n, fp);
     }
     record_write(codes, 1, ttq_packed_size(l.nweights), fp);
+    if(scaled) record_write(&act, sizeof act, 1, fp);
     free(codes);
     free(t);
 }
@@ -397,13 +408,44 @@ static const char *bn_hint(layer l)
                                "this cfg has none)";
 }
 
+/* The activation scale of a version 2 packed record (check_weights.h), checked. */
+static void read_activation_scale(layer l, FILE *fp, const char *filename, int index)
+{
+    ttq_packed_act act;
+    if(fread(&act, sizeof act, 1, fp) != 1){
+        check_load_error(filename, index, "ternary", "file is truncated inside the packed record's activation scale");
+    }
+    if(act.nact != TERNARY_INT_NSCALES){
+        check_load_error(filename, index, "ternary", "the packed record holds %d activation scales; a layer takes %d "
+                         "(the scales do not match the cfg)", act.nact, TERNARY_INT_NSCALES);
+    }
+    if(act.zero != 0 && act.zero != 128){
+        check_load_error(filename, index, "ternary", "corrupt activation scale: the code of 0 is %d, not 0 or 128", act.zero);
+    }
+    if(!check_finite(act.scale) || !(act.scale > 0) || !check_finite(1.0f/act.scale)){
+        check_load_error(filename, index, "ternary", "corrupt activation scale %g: it must be finite and > 0 "
+                         "(and its inverse finite)", act.scale);
+    }
+    ternary_int_set_scale(l, act.scale, act.zero);
+}
+
+/* DARKNET_TTQ_INT8=1 asks for the integer path: a record without activation scales is an error. */
+static void check_int_required(layer l, const char *filename, int index)
+{
+    if(ternary_int_mode() == 1 && !ternary_int_get_scale(l, 0, 0)){
+        check_load_error(filename, index, "ternary", "DARKNET_TTQ_INT8=1 asks for the integer path, but this record "
+                         "holds no activation scales (write them with `darknet ternary pack CFG WEIGHTS OUT -calib "
+                         "DATA`)");
+    }
+}
+
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
     ttq_packed_head head;
     if(fread(&head, sizeof head, 1, fp) != 1){
         check_load_error(filename, index, "ternary", "file is truncated inside the packed TTQ record header");
     }
-    if(head.version != TTQ_PACKED_VERSION){
+    if(head.version != TTQ_PACKED_VERSION && head.version != TTQ_PACKED_VERSION_SCALES){
         check_load_error(filename, index, "ternary", "packed TTQ record of an unknown version (newer software?)");
     }
     if(head.nweights != l.nweights){
@@ -433,6 +475,8 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
                          "not a valid code%s", bad, bn_hint(l));
     }
     if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
+    ternary_int_clear_scale(l);
+    if(head.version == TTQ_PACKED_VERSION_SCALES) read_activation_scale(l, fp, filename, index);
 #ifdef GPU
     if(gpu_index >= 0) push_ternary_layer(l);
 #endif
@@ -447,8 +491,11 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
 {
     if(check_weights_record_is_packed(fp, ftell(fp))){
         load_ternary_weights_packed(l, fp, filename, index);
+        check_int_required(l, filename, index);
         return;
     }
+    ternary_int_clear_scale(l);
+    check_int_required(l, filename, index);
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
     if(!check_weights_next_is_ternary(fp)) return;

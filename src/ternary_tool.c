@@ -15,7 +15,7 @@
  *       [convolutional] holding the ternary weights {+Wp, 0, -Wn} that the layer's forward uses
  *       (stock Darknet, OpenCV's DNN module). See ternary_tool.h.
  *
- *   darknet ternary pack <cfg> <weights> <out.weights>
+ *   darknet ternary pack <cfg> <weights> <out.weights> [-calib <data> [-n N]]
  *       the same weights file with each [ternary] layer's weights as base-3 codes, five to a byte
  *       (1.6 bits per weight) beside Wp/Wn; it loads wherever the original does (our build).
  *
@@ -38,8 +38,10 @@
 
 #include "darknet.h"
 #include "check_error.h"
+#include "ternary_int8.h"
 #include "ternary_layer.h"
 #include "ttq.h"
+#include "ttq_int8.h"
 #include "ternary_tool.h"
 #include "utils.h"
 
@@ -52,8 +54,9 @@ static void ternary_info(char *cfgfile, char *weightfile)
     network *net = load_network(cfgfile, weightfile, 0);
     int i, nt = 0, nf = 0;
     double fp_bytes = 0, tern_bytes = 0;
-    printf("%5s %-8s %7s %9s %10s %10s %10s %9s %10s\n", "layer", "type", "filters", "weights",
-           "Wp", "Wn", "delta", "zeros", "max|w|");
+    int nint = 0;
+    printf("%5s %-8s %7s %9s %10s %10s %10s %9s %10s %10s %4s %7s %5s\n", "layer", "type", "filters", "weights",
+           "Wp", "Wn", "delta", "zeros", "max|w|", "in-scale", "zero", "lvl-err", "path");
     for(i = 0; i < net->n; ++i){
         layer l = net->layers[i];
         if(l.type == TERNARY){
@@ -61,9 +64,19 @@ static void ternary_info(char *cfgfile, char *weightfile)
             size_t z = ttq_count_zeros_ref(l.ternary_weights, l.nweights);
             float m = ttq_threshold_ref(l.weights, l.nweights, 1);
             int k = l.ttq_nscales;
-            printf("%5d %-8s %7d %9d %10.5f %10.5f %10.6f %8.2f%% %10.6f\n", i,
+            float sc;
+            int zero;
+            char scs[32] = "-", zs[8] = "-";
+            if(ternary_int_get_scale(l, &sc, &zero)){
+                snprintf(scs, sizeof scs, "%.4g", sc);
+                snprintf(zs, sizeof zs, "%d", zero);
+            }
+            const char *path = ternary_int_path(l);
+            nint += !strcmp(path, "int8");
+            printf("%5d %-8s %7d %9d %10.5f %10.5f %10.6f %8.2f%% %10.6f %10s %4s %6.3f%% %5s\n", i,
                    k > 1 ? "ternaryF" : "ternary", l.n, l.nweights, ternary_mean(l.wp, k),
-                   ternary_mean(l.wn, k), ternary_mean(l.ttq_delta, k), 100.0*z/l.nweights, m);
+                   ternary_mean(l.wn, k), ternary_mean(l.ttq_delta, k), 100.0*z/l.nweights, m, scs, zs,
+                   100.0*ternary_int_level_error(l), path);
             ++nt;
             nf += k > 1;
             fp_bytes += 4.0*l.nweights;
@@ -78,6 +91,10 @@ static void ternary_info(char *cfgfile, char *weightfile)
     }
     if(nf) printf("ternaryF: per_filter=1, a Wp, Wn and delta for each filter; the table shows their "
                   "means\n");
+    printf("in-scale, zero: the activation scale of the layer's input (`ternary pack -calib`), '-' for none; "
+           "lvl-err: the relative error of Wp, Wn as integer levels (ttq_int8.h); path: where inference runs. "
+           "%d of %d [ternary] layers on the integer path, kernels %s%s\n", nint, nt, ternary_int_kernels(),
+           ternary_int_mode() == 0 ? " (DARKNET_TTQ_INT8=0: the float path)" : "");
     printf("%d [ternary] layers; weights (biases and BN excluded): %.1f KiB as FP32, "
            "%.1f KiB with ternary layers packed as `ternary pack` writes them (base-3 codes, 1.6 "
            "bits per weight, + Wp/Wn) (%.1fx smaller)\n",
@@ -718,7 +735,115 @@ static long size_of(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
+/* The calibration images: n paths spread over the `train` list of the .data file. */
+static char **calib_paths(const char *datafile, int *n)
+{
+    list *options = read_data_cfg((char *)datafile);
+    char *train = option_find_str(options, "train", 0);
+    if(!train) check_file_error(datafile, -1, 0, "key 'train' is missing: the list of images to calibrate on");
+    list *plist = get_paths(train);
+    int m = plist->size, i;
+    if(m == 0) check_file_error(train, -1, 0, "the list is empty: no image to calibrate on (from %s, key 'train')", datafile);
+    char **all = (char **)list_to_array(plist);
+    if(*n > m) *n = m;
+    char **paths = check_calloc(*n, sizeof(char *), "ternary pack: the calibration list");
+    for(i = 0; i < *n; ++i){
+        int j = (int)((long long)i*m / *n);
+        paths[i] = all[j];
+        all[j] = 0;
+    }
+    for(i = 0; i < m; ++i) free(all[i]);
+    free(all);
+    free_list(plist);
+    free_list(options);  /* its strings stay: option_find_str's results point into them */
+    return paths;
+}
+
+/* One image as the commands that run a network see it: letterboxed to the network's size. */
+static image calib_image(network *net, const char *path)
+{
+    image im = load_image_color((char *)path, 0, 0);
+    image r = letterbox_image(im, net->w, net->h);
+    free_image(im);
+    return r;
+}
+
+/* Runs the calibration images through the float network, recording each [ternary] layer's input
+ * range, and sets the layers' activation scales from the ranges. */
+static void calibrate(network *net, char **paths, int n, const char *datafile)
+{
+    int i, j;
+    set_batch_network(net, 1);
+    for(j = 0; j < net->n; ++j) if(net->layers[j].type == TERNARY) ternary_int_reset_range(net->layers[j]);
+    ternary_int_calibrating = 1;
+    for(i = 0; i < n; ++i){
+        image im = calib_image(net, paths[i]);
+        network_predict(net, im.data);
+        free_image(im);
+    }
+    ternary_int_calibrating = 0;
+    for(j = 0; j < net->n; ++j){
+        layer l = net->layers[j];
+        if(l.type != TERNARY) continue;
+        float lo, hi, scale;
+        int zero;
+        if(!ternary_int_range(l, &lo, &hi, 0)){
+            check_file_error(datafile, j, "ternary", "calibration saw no finite input value of this layer");
+        }
+        if(lo == 0 && hi == 0){
+            scale = 1.0f/255;   /* an input that is always 0: any scale codes it exactly */
+            zero = 0;
+        } else if(ttq_int8_act_params(lo, hi, &scale, &zero)){
+            check_file_error(datafile, j, "ternary", "calibration gives no scale for the input range [%g, %g]", lo, hi);
+        }
+        ternary_int_set_scale(l, scale, zero);
+    }
+}
+
+/* The integer path against the float path on the calibration images: the top-1 agreement (when
+ * the network ends in a softmax) and the largest difference of the network's output. */
+static void report_int_agreement(network *net, char **paths, int n)
+{
+    int i, j, agree = 0, top = net->layers[net->n - 1].type == SOFTMAX;
+    double maxd = 0, maxy = 0;
+    int no = net->outputs;
+    float *yf = check_malloc(no, sizeof(float), "ternary pack: the float outputs");
+    set_batch_network(net, 1);
+    for(i = 0; i < n; ++i){
+        image im = calib_image(net, paths[i]);
+        ternary_int_force_float = 1;
+        memcpy(yf, network_predict(net, im.data), no*sizeof(float));
+        ternary_int_force_float = 0;
+        float *yi = network_predict(net, im.data);
+        int af = 0, ai = 0;
+        for(j = 0; j < no; ++j){
+            double d = fabs((double)yi[j] - yf[j]);
+            if(d > maxd) maxd = d;
+            if(fabs(yf[j]) > maxy) maxy = fabs(yf[j]);
+            if(yf[j] > yf[af]) af = j;
+            if(yi[j] > yi[ai]) ai = j;
+        }
+        agree += af == ai;
+        free_image(im);
+    }
+    free(yf);
+    if(top){
+        fprintf(stderr, "  integer path (kernels %s) on the %d calibration images: top-1 equal to the float path's on "
+                "%d (%.2f%%); largest difference of a probability %.3g\n", ternary_int_kernels(), n, agree,
+                100.0*agree/n, maxd);
+    } else {
+        fprintf(stderr, "  integer path (kernels %s) on the %d calibration images: largest difference of an output "
+                "%.3g (largest output %.3g)\n", ternary_int_kernels(), n, maxd, maxy);
+    }
+}
+
 int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
+{
+    return ternary_pack_calibrated(cfgfile, weightfile, out, 0, 0);
+}
+
+int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const char *out,
+                            const char *calib_data, int calib_n)
 {
     if(!cfgfile || !weightfile || !out){
         check_file_error("ternary pack", -1, 0, "needs a cfg, its weights and an output file");
@@ -744,6 +869,18 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
     }
     if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to pack");
     load_weights(net, (char *)weightfile);
+    char **paths = 0;
+    int ncal = calib_n;
+    if(calib_data){
+        /* the float network calibrated before anything is written: an error leaves no file */
+        paths = calib_paths(calib_data, &ncal);
+        ternary_int_force_float = 1;
+        calibrate(net, paths, ncal, calib_data);
+        ternary_int_force_float = 0;
+    } else {
+        /* without -calib no scales are written, even if the weights file held some */
+        for(i = 0; i < net->n; ++i) if(net->layers[i].type == TERNARY) ternary_int_clear_scale(net->layers[i]);
+    }
 
     begin_outputs();
     add_pending("ternary pack", stage);
@@ -754,16 +891,29 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
 
     /* check: the packed file gives the network the same ternary weights, so the same outputs */
     int na, nb;
+    ternary_int_force_float = 1;
     float *ya = fold_probe(net, &na);
     network *pnet = load_network((char *)cfgfile, stage, 0);
     float *yb = fold_probe(pnet, &nb);
+    ternary_int_force_float = 0;
     int same = na == nb && !memcmp(ya, yb, na*sizeof(float));
-    free_network(pnet);
+    /* and the scales came back as they were set */
+    for(i = 0; i < net->n && same; ++i){
+        float sa = 0, sb = 0;
+        int za = 0, zb = 0;
+        if(net->layers[i].type != TERNARY) continue;
+        int ha = ternary_int_get_scale(net->layers[i], &sa, &za), hb = ternary_int_get_scale(pnet->layers[i], &sb, &zb);
+        same = ha == hb && sa == sb && za == zb;
+    }
     free(ya);
     free(yb);
     free_network(net);
+    if(!same){
+        check_file_error(out, -1, 0, "the packed file does not give the network's outputs and scales; nothing written");
+    }
+    if(paths && ternary_int_mode() != 0) report_int_agreement(pnet, paths, ncal);
+    free_network(pnet);
     gpu_index = gpu;
-    if(!same) check_file_error(out, -1, 0, "the packed file does not give the network's outputs; nothing written");
     commit_output(stage, out);
     end_outputs();
     long in_bytes = size_of(weightfile), out_bytes = size_of(out);
@@ -773,9 +923,43 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out)
             "biases and batch norm included)\n",
             nt, out, out_bytes, in_bytes, out_bytes > 0 ? (double)in_bytes/out_bytes : 0,
             tern, tern_bits/tern, 8.0*out_bytes/all, all);
+    if(paths){
+        fprintf(stderr, "  activation scales of %d [ternary] layers from %d images of %s (record version 2: the "
+                "integer path)\n", nt, ncal, calib_data);
+        for(i = 0; i < ncal; ++i) free(paths[i]);
+        free(paths);
+    }
     free(stage);
     free(tmp);
     return nt;
+}
+
+/* pack's options after the three names: [-calib DATA [-n N]] */
+static void run_pack(int argc, char **argv)
+{
+    const char *data = 0;
+    int i, n = 512;
+    for(i = 6; i < argc; ++i){
+        if(!strcmp(argv[i], "-calib") && i + 1 < argc && !data){
+            data = argv[++i];
+        } else if(!strcmp(argv[i], "-n") && i + 1 < argc){
+            char *end;
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if(errno || end == argv[i] || *end || v < 1 || v > 100000000){
+                check_file_error("ternary pack", -1, 0, "-n %s: expected a whole number of images from 1 to 100000000",
+                                 argv[i]);
+            }
+            n = (int)v;
+        } else {
+            check_file_error("ternary pack", -1, 0, "unknown or incomplete option '%s' (usage: %s ternary pack <cfg> "
+                             "<weights> <out.weights> [-calib <data> [-n N]])", argv[i], argv[0]);
+        }
+    }
+    if(!data && argc > 6){
+        check_file_error("ternary pack", -1, 0, "-n without -calib: the number of calibration images needs -calib <data>");
+    }
+    ternary_pack_calibrated(argv[3], argv[4], argv[5], data, n);
 }
 
 void run_ternary(int argc, char **argv)
@@ -786,13 +970,13 @@ void run_ternary(int argc, char **argv)
         ternary_plot(argv[3], argv[4]);
     } else if(argc == 7 && !strcmp(argv[2], "fold")){
         ternary_fold(argv[3], argv[4], argv[5], argv[6]);
-    } else if(argc == 6 && !strcmp(argv[2], "pack")){
-        ternary_pack(argv[3], argv[4], argv[5]);
+    } else if(argc >= 6 && !strcmp(argv[2], "pack")){
+        run_pack(argc, argv);
     } else {
         check_file_error("usage", -1, 0, "%s ternary info <cfg> [weights]\n"
                          "       %s ternary plot <telemetry.csv> <out.png>\n"
                          "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n"
-                         "       %s ternary pack <cfg> <weights> <out.weights>",
+                         "       %s ternary pack <cfg> <weights> <out.weights> [-calib <data> [-n N]]",
                          argv[0], argv[0], argv[0], argv[0]);
     }
 }

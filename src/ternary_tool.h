@@ -16,5 +16,12 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
  * weights, so the same outputs (checked before it returns; the latent weights become +1, 0, -1).
  * Exits with a message naming the file on any error. Returns the number of layers packed. */
 int ternary_pack(const char *cfgfile, const char *weightfile, const char *out);
+/* The same, and with calib_data (a classifier or detector .data file) the activation scales of the
+ * integer path: calib_n images of its `train` list (spread over the list), letterboxed to the
+ * network's size, run through the float network; each [ternary] layer's input range gives its
+ * scale (ttq_int8_act_params), stored in version 2 packed records. Reports how the integer path
+ * agrees with the float path on those images. */
+int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const char *out,
+                            const char *calib_data, int calib_n);
 
 #endif

@@ -1,0 +1,631 @@
+/* The integer inference path of [ternary] layers (W2A8), see ttq_int8.h.
+ *
+ * The arithmetic. A [ternary] layer's weights are q in {+Wp, 0, -Wn} per scale group. Here each
+ * group's values become integers {+p, 0, -n} times one float s (ttq_int8_levels), and the input x
+ * of the layer becomes 8-bit codes u with x ~ (u - zero) * scale (ttq_int8_act_params). Then
+ *   conv(x, q)[o] ~ scale * s * sum w[o][k] (u_k - zero) = scale * s * (sum w u - zero * sum w)
+ * where the sums are exact in int32 (|w| <= 64, u <= 255: one product is < 2^14, a layer of up to
+ * 2^17 weights per filter stays < 2^31). Batch norm, bias and the scales fold into one multiply-add
+ * per output (mul, add); the activation follows in the same pass (the epilogue).
+ *
+ * Error. The integers are exact; what differs from the float path is (1) the input coding, at most
+ * scale/2 per activation inside the calibrated range (and clipping outside it) and (2) the levels,
+ * a relative error of the weights of at most the value ttq_int8_levels returns (0 when Wp/Wn is a
+ * ratio of integers up to 64).
+ *
+ * The layout the kernels read. The coded input of one image is, per group, per phase of the
+ * stride (stride^2 phases: the padded input's rows and columns taken every stride-th, starting at
+ * 0 .. stride-1), per quad of channels, a plane of positions, each 4 bytes (4 channels):
+ * xq[group][phase][quad][position][4]. A plane is the phase's rows one after the other, hq rows of
+ * wq positions, filled with `zero` (the code of 0) outside the image. Output (y, x) is computed at
+ * the flattened position f = y wq + x, and tap (ky, kx) reads phase (ky % s, kx % s) at f + (ky/s)
+ * wq + kx/s: consecutive outputs read consecutive positions, so a vector of outputs is one load.
+ * The wq - out_w positions of each row past the output are computed and dropped (padding, 2 of 34
+ * columns for a 32x32 map with a 3x3 kernel). The weights are [group][block of OB outputs][ky][kx]
+ * [quad][OB] words of 4 int8 weights, so that one block's taps are read in order, one word per
+ * output broadcast to every position of a vector.
+ *
+ * The kernels compute, for a block of OB outputs and a run of flattened positions, the sums
+ * sum w u (not yet centred); the epilogue subtracts zero * sum w and applies mul, add and the
+ * activation while copying the valid positions to Darknet's [n][out_h][out_w]. */
+#include "ttq_int8.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_error.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define TTQ_INT8_X86 1
+#include <immintrin.h>
+#endif
+#if defined(__GNUC__) && defined(__aarch64__)
+#define TTQ_INT8_ARM64 1
+#include <arm_neon.h>
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+#define OB TTQ_INT8_OB
+
+/* ---- kernel sets -------------------------------------------------------------------------------- */
+
+static const char *const kset_names[TTQ_KSET_COUNT] = {"scalar", "avx2", "avx512-vnni", "neon-dotprod"};
+
+const char *ttq_int8_kset_name(ttq_kset k)
+{
+    return (unsigned)k < TTQ_KSET_COUNT ? kset_names[k] : "?";
+}
+
+int ttq_int8_kset_parse(const char *name)
+{
+    int k;
+    for(k = 0; k < TTQ_KSET_COUNT; ++k) if(name && !strcmp(name, kset_names[k])) return k;
+    return -1;
+}
+
+int ttq_int8_kset_available(ttq_kset k)
+{
+    switch(k){
+    case TTQ_KSET_SCALAR: return 1;
+#ifdef TTQ_INT8_X86
+    case TTQ_KSET_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2");
+    case TTQ_KSET_VNNI:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vnni");
+#endif
+#ifdef TTQ_INT8_ARM64
+    case TTQ_KSET_NEON:
+        return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
+    default: return 0;
+    }
+}
+
+ttq_kset ttq_int8_kset_best(void)
+{
+    if(ttq_int8_kset_available(TTQ_KSET_VNNI)) return TTQ_KSET_VNNI;
+    if(ttq_int8_kset_available(TTQ_KSET_AVX2)) return TTQ_KSET_AVX2;
+    if(ttq_int8_kset_available(TTQ_KSET_NEON)) return TTQ_KSET_NEON;
+    return TTQ_KSET_SCALAR;
+}
+
+/* ---- the weights ---------------------------------------------------------------------------- */
+
+/* The error of representing (wp, wn) by s (p, n) with the least-squares s. */
+static double levels_error(double wp, double wn, int p, int n, double *s)
+{
+    *s = (wp*p + wn*n)/((double)p*p + (double)n*n);
+    double ep = fabs(*s*p - wp)/wp, en = fabs(*s*n - wn)/wn;
+    return ep > en ? ep : en;
+}
+
+float ttq_int8_levels(float wp, float wn, int *p, int *n, float *s)
+{
+    int bp = 1, bn = 1, i, j;
+    double bs, best = levels_error(wp, wn, 1, 1, &bs);
+    /* every pair: 64 x 64, once per scale group when a layer is prepared; ties keep the pair
+     * found first (smallest n, then smallest p), so the choice is the same on every machine */
+    for(j = 1; j <= TTQ_INT8_WMAX; ++j){
+        for(i = 1; i <= TTQ_INT8_WMAX; ++i){
+            double si, e = levels_error(wp, wn, i, j, &si);
+            if(e < best - 1e-12){
+                best = e;
+                bp = i;
+                bn = j;
+                bs = si;
+            }
+        }
+    }
+    *p = bp;
+    *n = bn;
+    *s = (float)bs;
+    return (float)best;
+}
+
+/* ---- the activations ------------------------------------------------------------------------ */
+
+int ttq_int8_act_params(float lo, float hi, float *scale, int *zero)
+{
+    if(!check_finite(lo) || !check_finite(hi) || lo > hi) return -1;
+    float sc;
+    int z;
+    if(lo >= 0){
+        z = 0;
+        sc = hi/255.0f;
+    } else {
+        z = 128;
+        float a = -lo/128.0f, b = hi/127.0f;
+        sc = a > b ? a : b;
+    }
+    if(!(sc > 0) || !check_finite(sc) || !check_finite(1.0f/sc)) return -1;
+    *scale = sc;
+    *zero = z;
+    return 0;
+}
+
+/* x/scale rounded to the nearest integer (ties to even), plus zero, clamped to 0 .. 255. The float
+ * is bounded first, so that a huge value (or NaN, which fails both tests and becomes -256) converts
+ * to an int defined. */
+static inline uint8_t quantize(float x, float inv_scale, int zero)
+{
+    float v = x*inv_scale;
+    if(!(v > -256.0f)) v = -256.0f;
+    if(v > 256.0f) v = 256.0f;
+    int u = (int)lrintf(v) + zero;
+    return (uint8_t)(u < 0 ? 0 : u > 255 ? 255 : u);
+}
+
+uint8_t ttq_int8_quantize_ref(float x, float inv_scale, int zero)
+{
+    return quantize(x, inv_scale, zero);
+}
+
+/* ---- the reference --------------------------------------------------------------------------- */
+
+const char *ttq_int8_shape_check(const ttq_int8_shape *s)
+{
+    if(s->c < 1 || s->h < 1 || s->w < 1 || s->n < 1 || s->groups < 1 || s->size < 1 || s->stride < 1 ||
+       s->pad < 0) return "a size below 1";
+    if(s->c % s->groups || s->n % s->groups) return "channels not divisible by groups";
+    if(s->out_h != (s->h + 2*s->pad - s->size)/s->stride + 1 || s->out_w != (s->w + 2*s->pad - s->size)/s->stride + 1 ||
+       s->out_h < 1 || s->out_w < 1) return "an output size other than the convolution's";
+    if((double)(s->c/s->groups)*s->size*s->size*255.0*TTQ_INT8_WMAX > 2147483647.0) return "too many weights per filter for int32 sums";
+    if((double)(s->h + 2*s->pad + s->stride)*(s->w + 2*s->pad + s->stride)*4 > 1e9) return "an input too large";
+    return 0;
+}
+
+void ttq_int8_conv_ref(int32_t *acc, const int8_t *w, const uint8_t *u, int zero, const ttq_int8_shape *s)
+{
+    int cg = s->c/s->groups, ng = s->n/s->groups, o, c, ky, kx, y, x;
+    for(o = 0; o < s->n; ++o){
+        int g = o/ng;
+        for(y = 0; y < s->out_h; ++y){
+            for(x = 0; x < s->out_w; ++x){
+                int32_t sum = 0;
+                for(c = 0; c < cg; ++c){
+                    for(ky = 0; ky < s->size; ++ky){
+                        int iy = y*s->stride + ky - s->pad;
+                        if(iy < 0 || iy >= s->h) continue;
+                        for(kx = 0; kx < s->size; ++kx){
+                            int ix = x*s->stride + kx - s->pad;
+                            if(ix < 0 || ix >= s->w) continue;
+                            int uv = u[((size_t)(g*cg + c)*s->h + iy)*s->w + ix];
+                            sum += w[(((size_t)o*cg + c)*s->size + ky)*s->size + kx]*(uv - zero);
+                        }
+                    }
+                }
+                acc[((size_t)o*s->out_h + y)*s->out_w + x] = sum;
+            }
+        }
+    }
+}
+
+static inline float activate(float v, int act)
+{
+    if(act == TTQ_INT8_RELU) return v > 0 ? v : 0;
+    if(act == TTQ_INT8_LEAKY) return v > 0 ? v : 0.1f*v;
+    return v;
+}
+
+void ttq_int8_epilogue_ref(float *y, const int32_t *acc, const float *mul, const float *add, int act,
+                           const ttq_int8_shape *s)
+{
+    size_t i, m = (size_t)s->out_h*s->out_w;
+    int o;
+    for(o = 0; o < s->n; ++o){
+        for(i = 0; i < m; ++i) y[o*m + i] = activate(mul[o]*(float)acc[o*m + i] + add[o], act);
+    }
+}
+
+/* ---- the kernels ------------------------------------------------------------------------------
+ * kern(cv, pl, wk, acc, nout, f0, f1): for the OB outputs of one block (nout of them real), the
+ * sums sum w u at the flattened positions f0 .. f1-1 (multiples of TTQ_INT8_FQ), into acc[o*fr + f].
+ * pl: the group's planes; wk: the block's weights. */
+typedef void (*kern_fn)(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                        int nout, size_t f0, size_t f1);
+
+/* The tap's phase plane and offset. */
+static inline size_t tap_offset(const ttq_int8_conv *cv, int ky, int kx)
+{
+    int s = cv->s.stride, ph = (ky % s)*s + kx % s;
+    return (size_t)ph*cv->c4*cv->plane + (size_t)(ky/s)*cv->wq + (size_t)(kx/s);
+}
+
+static void kern_scalar(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                        int nout, size_t f0, size_t f1)
+{
+    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o;
+    size_t f, plane = cv->plane, fr = cv->fr;
+    for(f = f0; f < f1; ++f){
+        int32_t sum[OB] = {0};
+        const int8_t *wb = (const int8_t *)wk;
+        for(ky = 0; ky < k; ++ky){
+            for(kx = 0; kx < k; ++kx){
+                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
+                for(q = 0; q < c4; ++q, a += plane*4, wb += OB*4){
+                    for(o = 0; o < OB; ++o){
+                        const int8_t *b = wb + 4*o;
+                        sum[o] += a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3];
+                    }
+                }
+            }
+        }
+        for(o = 0; o < nout; ++o) acc[(size_t)o*fr + f] = sum[o];
+    }
+}
+
+#ifdef TTQ_INT8_X86
+#define TGT_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define TGT_AVX2 __attribute__((target("avx2")))
+
+/* 8 outputs x NV vectors of 16 positions: vpdpbusd adds, in each int32 lane, the 4 products of a
+ * position's 4 channel codes (unsigned) with the output's 4 weights (signed, broadcast). */
+#define VNNI_BLOCK(NV)                                                                                   \
+static TGT_VNNI inline void vnni_block##NV(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, \
+                                           int32_t *acc, int nout, size_t f)                            \
+{                                                                                                        \
+    __m512i s[OB][NV];                                                                                   \
+    int o, v, ky, kx, q, k = cv->s.size, c4 = cv->c4;                                                    \
+    size_t step = cv->plane*4;                                                                           \
+    for(o = 0; o < OB; ++o) for(v = 0; v < NV; ++v) s[o][v] = _mm512_setzero_si512();                   \
+    const int32_t *wp = wk;                                                                              \
+    for(ky = 0; ky < k; ++ky){                                                                           \
+        for(kx = 0; kx < k; ++kx){                                                                       \
+            const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;                                      \
+            for(q = 0; q < c4; ++q, a += step, wp += OB){                                                \
+                __m512i x[NV];                                                                           \
+                for(v = 0; v < NV; ++v) x[v] = _mm512_loadu_si512((const void *)(a + 64*v));            \
+                for(o = 0; o < OB; ++o){                                                                 \
+                    __m512i b = _mm512_set1_epi32(wp[o]);                                                \
+                    for(v = 0; v < NV; ++v) s[o][v] = _mm512_dpbusd_epi32(s[o][v], x[v], b);             \
+                }                                                                                        \
+            }                                                                                            \
+        }                                                                                                \
+    }                                                                                                    \
+    for(o = 0; o < nout; ++o){                                                                           \
+        for(v = 0; v < NV; ++v) _mm512_storeu_si512((void *)(acc + (size_t)o*cv->fr + f + 16*v), s[o][v]); \
+    }                                                                                                    \
+}
+VNNI_BLOCK(1)
+VNNI_BLOCK(2)
+
+static TGT_VNNI void kern_vnni(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                               int nout, size_t f0, size_t f1)
+{
+    size_t f = f0;
+    for(; f + 32 <= f1; f += 32) vnni_block2(cv, pl, wk, acc, nout, f);
+    for(; f < f1; f += 16) vnni_block1(cv, pl, wk, acc, nout, f);
+}
+
+/* 8 outputs x 8 positions: vpmaddubsw multiplies the codes (unsigned) by the weights (signed) and
+ * adds pairs into int16, which cannot saturate (|w| <= 64: 2 x 255 x 64 < 32768); vpmaddwd by 1
+ * adds those pairs into int32. */
+static TGT_AVX2 void kern_avx2(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                               int nout, size_t f0, size_t f1)
+{
+    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o;
+    size_t f, step = cv->plane*4;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for(f = f0; f < f1; f += 8){
+        __m256i s[OB];
+        for(o = 0; o < OB; ++o) s[o] = _mm256_setzero_si256();
+        const int32_t *wp = wk;
+        for(ky = 0; ky < k; ++ky){
+            for(kx = 0; kx < k; ++kx){
+                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
+                for(q = 0; q < c4; ++q, a += step, wp += OB){
+                    __m256i x = _mm256_loadu_si256((const __m256i *)a);
+                    for(o = 0; o < OB; ++o){
+                        __m256i t = _mm256_maddubs_epi16(x, _mm256_set1_epi32(wp[o]));
+                        s[o] = _mm256_add_epi32(s[o], _mm256_madd_epi16(t, ones));
+                    }
+                }
+            }
+        }
+        for(o = 0; o < nout; ++o) _mm256_storeu_si256((__m256i *)(acc + (size_t)o*cv->fr + f), s[o]);
+    }
+}
+#endif
+
+#ifdef TTQ_INT8_ARM64
+/* 8 outputs x 2 vectors of 4 positions: sdot adds, in each int32 lane, the 4 products of a
+ * position's 4 channel codes with the output's 4 weights, both signed: the codes are shifted to
+ * u - 128 (an exclusive or of the top bit) and 128 x sum w is added back at the end. */
+#define SDOT(o, v) s[o][v] = vdotq_laneq_s32(s[o][v], x[v], (o) < 4 ? w0 : w1, (o) & 3)
+static __attribute__((target("arch=armv8.2-a+dotprod"))) void
+kern_neon(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc, int nout, size_t f0,
+          size_t f1)
+{
+    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o, v;
+    size_t f, step = cv->plane*4;
+    const uint8x16_t top = vdupq_n_u8(0x80);
+    int32_t bias[OB];
+    for(o = 0; o < OB; ++o){
+        /* 128 x the block's filter sums, from the weights themselves */
+        const int8_t *wb = (const int8_t *)wk;
+        int32_t sum = 0;
+        int t, j, taps = k*k*c4;
+        for(t = 0; t < taps; ++t) for(j = 0; j < 4; ++j) sum += wb[(t*OB + o)*4 + j];
+        bias[o] = 128*sum;
+    }
+    for(f = f0; f < f1; f += 8){
+        int32x4_t s[OB][2];
+        for(o = 0; o < OB; ++o) for(v = 0; v < 2; ++v) s[o][v] = vdupq_n_s32(bias[o]);
+        const int32_t *wp = wk;
+        for(ky = 0; ky < k; ++ky){
+            for(kx = 0; kx < k; ++kx){
+                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
+                for(q = 0; q < c4; ++q, a += step, wp += OB){
+                    int8x16_t x[2];
+                    x[0] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(a), top));
+                    x[1] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(a + 16), top));
+                    int8x16_t w0 = vld1q_s8((const int8_t *)wp), w1 = vld1q_s8((const int8_t *)(wp + 4));
+                    SDOT(0, 0); SDOT(0, 1); SDOT(1, 0); SDOT(1, 1);
+                    SDOT(2, 0); SDOT(2, 1); SDOT(3, 0); SDOT(3, 1);
+                    SDOT(4, 0); SDOT(4, 1); SDOT(5, 0); SDOT(5, 1);
+                    SDOT(6, 0); SDOT(6, 1); SDOT(7, 0); SDOT(7, 1);
+                }
+            }
+        }
+        for(o = 0; o < nout; ++o){
+            vst1q_s32(acc + (size_t)o*cv->fr + f, s[o][0]);
+            vst1q_s32(acc + (size_t)o*cv->fr + f + 4, s[o][1]);
+        }
+    }
+}
+#undef SDOT
+#endif
+
+static kern_fn kernel_of(ttq_kset k)
+{
+    switch(k){
+#ifdef TTQ_INT8_X86
+    case TTQ_KSET_VNNI: return kern_vnni;
+    case TTQ_KSET_AVX2: return kern_avx2;
+#endif
+#ifdef TTQ_INT8_ARM64
+    case TTQ_KSET_NEON: return kern_neon;
+#endif
+    default: return kern_scalar;
+    }
+}
+
+/* ---- preparing a convolution ---------------------------------------------------------------- */
+
+void ttq_int8_conv_free(ttq_int8_conv *cv)
+{
+    free(cv->wk);
+    free(cv->wsum);
+    free(cv->zw);
+    free(cv->mul);
+    free(cv->add);
+    free(cv->xq);
+    free(cv->acc);
+    memset(cv, 0, sizeof *cv);
+}
+
+int ttq_int8_conv_init(ttq_int8_conv *cv, const ttq_int8_shape *s, const int8_t *w, const float *mul,
+                       const float *add, float scale, int zero, int act, ttq_kset kset)
+{
+    memset(cv, 0, sizeof *cv);
+    if(ttq_int8_shape_check(s) || !ttq_int8_kset_available(kset) || !(scale > 0)) return -1;
+    cv->s = *s;
+    cv->kset = kset;
+    cv->zero = zero;
+    cv->act = act;
+    cv->scale = scale;
+    cv->inv_scale = 1.0f/scale;
+    int st = s->stride, k = s->size;
+    cv->cg = s->c/s->groups;
+    cv->c4 = (cv->cg + 3)/4;
+    cv->ng = s->n/s->groups;
+    cv->nob = (cv->ng + OB - 1)/OB;
+    cv->phases = st*st;
+    cv->hq = (s->h + 2*s->pad + st - 1)/st;
+    cv->wq = (s->w + 2*s->pad + st - 1)/st;
+    size_t f = (size_t)s->out_h*cv->wq;
+    cv->fr = (f + TTQ_INT8_FQ - 1)/TTQ_INT8_FQ*TTQ_INT8_FQ;
+    size_t reach = cv->fr + (size_t)((k - 1)/st)*cv->wq + (size_t)((k - 1)/st);
+    size_t plane = (size_t)cv->hq*cv->wq;
+    if(plane < reach) plane = reach;
+    cv->plane = (plane + TTQ_INT8_FQ - 1)/TTQ_INT8_FQ*TTQ_INT8_FQ;
+
+    size_t nwk = (size_t)s->groups*cv->nob*k*k*cv->c4*OB;
+    cv->wk = calloc(nwk, sizeof(int32_t));
+    cv->wsum = calloc(s->n, sizeof(int32_t));
+    cv->zw = calloc(s->n, sizeof(int32_t));
+    cv->mul = malloc(s->n*sizeof(float));
+    cv->add = malloc(s->n*sizeof(float));
+    if(!cv->wk || !cv->wsum || !cv->zw || !cv->mul || !cv->add){
+        ttq_int8_conv_free(cv);
+        return -1;
+    }
+    memcpy(cv->mul, mul, s->n*sizeof(float));
+    memcpy(cv->add, add, s->n*sizeof(float));
+    int8_t *wb = (int8_t *)cv->wk;   /* bytes: char-typed access to the words */
+    int g, b, o, c, ky, kx;
+    for(g = 0; g < s->groups; ++g){
+        for(b = 0; b < cv->nob; ++b){
+            for(ky = 0; ky < k; ++ky){
+                for(kx = 0; kx < k; ++kx){
+                    for(c = 0; c < cv->c4*4; ++c){
+                        for(o = 0; o < OB; ++o){
+                            int oo = b*OB + o;
+                            if(oo >= cv->ng || c >= cv->cg) continue;
+                            int og = g*cv->ng + oo;
+                            int8_t v = w[(((size_t)og*cv->cg + c)*k + ky)*k + kx];
+                            size_t at = (((((size_t)g*cv->nob + b)*k + ky)*k + kx)*cv->c4 + c/4)*OB + o;
+                            wb[at*4 + c % 4] = v;
+                            cv->wsum[og] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for(o = 0; o < s->n; ++o) cv->zw[o] = zero*cv->wsum[o];
+    return 0;
+}
+
+static int workspace(ttq_int8_conv *cv, int batch)
+{
+    if(batch <= cv->ws_batch) return 0;
+    size_t nx = (size_t)cv->s.groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)cv->s.n*cv->fr;
+    uint8_t *xq = realloc(cv->xq, nx*batch);
+    if(!xq) return -1;
+    cv->xq = xq;
+    int32_t *acc = realloc(cv->acc, na*batch*sizeof(int32_t));
+    if(!acc) return -1;
+    cv->acc = acc;
+    cv->ws_batch = batch;
+    return 0;
+}
+
+/* One image's quad q of group g into its phase planes: the codes of 4 channels (or fewer: the rest
+ * coded as `zero`, their weights are 0), `zero` outside the image. Either from floats (x, coded
+ * here) or from codes (u, for the tests); x or u is the image. */
+static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, const uint8_t *u, int g, int q)
+{
+    const ttq_int8_shape *s = &cv->s;
+    int st = s->stride, py, px, j, yq, xq;
+    size_t hw = (size_t)s->h*s->w;
+    for(py = 0; py < st; ++py){
+        for(px = 0; px < st; ++px){
+            uint8_t *pl = img + (((size_t)g*cv->phases + py*st + px)*cv->c4 + q)*cv->plane*4;
+            memset(pl, cv->zero, cv->plane*4);
+            /* the phase's columns inside the image: xq*st + px - pad in [0, w) */
+            int x0 = s->pad > px ? (s->pad - px + st - 1)/st : 0;
+            int last = s->w - 1 + s->pad - px, x1 = last < 0 ? 0 : last/st + 1;
+            if(x1 > cv->wq) x1 = cv->wq;
+            for(j = 0; j < 4; ++j){
+                int c = q*4 + j;
+                if(c >= cv->cg) break;
+                size_t ch = (size_t)(g*cv->cg + c)*hw;
+                for(yq = 0; yq < cv->hq; ++yq){
+                    int iy = yq*st + py - s->pad;
+                    if(iy < 0 || iy >= s->h) continue;
+                    uint8_t *d = pl + ((size_t)yq*cv->wq)*4 + j;
+                    size_t row = ch + (size_t)iy*s->w;
+                    if(x){
+                        const float *r = x + row - s->pad + px;
+                        float inv = cv->inv_scale;
+                        int z = cv->zero;
+                        for(xq = x0; xq < x1; ++xq) d[4*xq] = quantize(r[(size_t)xq*st], inv, z);
+                    } else {
+                        const uint8_t *r = u + row - s->pad + px;
+                        for(xq = x0; xq < x1; ++xq) d[4*xq] = r[(size_t)xq*st];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* One output channel of one image: the valid positions of acc, centred, through mul, add and the
+ * activation, to Darknet's layout. */
+static void epilogue(const ttq_int8_conv *cv, float *y, const int32_t *acc, int o)
+{
+    const ttq_int8_shape *s = &cv->s;
+    float m = cv->mul[o], a = cv->add[o];
+    int32_t z = cv->zw[o];
+    int yy, xx, ow = s->out_w;
+    for(yy = 0; yy < s->out_h; ++yy){
+        const int32_t *r = acc + (size_t)o*cv->fr + (size_t)yy*cv->wq;
+        float *d = y + ((size_t)o*s->out_h + yy)*ow;
+        if(cv->act == TTQ_INT8_RELU){
+            for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
+        } else if(cv->act == TTQ_INT8_LEAKY){
+            for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0.1f*v; }
+        } else {
+            for(xx = 0; xx < ow; ++xx) d[xx] = m*(float)(r[xx] - z) + a;
+        }
+    }
+}
+
+/* The kernel tasks of `batch` images: (image, group, block, chunk of positions), chunks made small
+ * enough that every thread has work when the images are fewer than the threads. */
+static void run_kernels(const ttq_int8_conv *cv, int batch, int nthreads)
+{
+    kern_fn kern = kernel_of(cv->kset);
+    size_t nx = (size_t)cv->s.groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)cv->s.n*cv->fr;
+    long blocks = (long)batch*cv->s.groups*cv->nob;
+    size_t chunks = 1;
+    if(blocks < 2L*nthreads){
+        chunks = (size_t)((2L*nthreads + blocks - 1)/blocks);
+        if(chunks > cv->fr/64) chunks = cv->fr/64 ? cv->fr/64 : 1;
+    }
+    size_t len = (cv->fr/TTQ_INT8_FQ + chunks - 1)/chunks*TTQ_INT8_FQ;
+    long t, ntasks = blocks*(long)chunks;
+    #pragma omp for schedule(static)
+    for(t = 0; t < ntasks; ++t){
+        long blk = t/(long)chunks;
+        size_t ch = (size_t)(t % (long)chunks), f0 = ch*len, f1 = f0 + len;
+        if(f1 > cv->fr) f1 = cv->fr;
+        if(f0 >= f1) continue;
+        int b = (int)(blk/((long)cv->s.groups*cv->nob)), r = (int)(blk % ((long)cv->s.groups*cv->nob));
+        int g = r/cv->nob, ob = r % cv->nob;
+        int nout = cv->ng - ob*OB < OB ? cv->ng - ob*OB : OB;
+        const uint8_t *pl = cv->xq + nx*b + (size_t)g*cv->phases*cv->c4*cv->plane*4;
+        const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*cv->s.size*cv->s.size*cv->c4*OB;
+        int32_t *acc = cv->acc + na*b + ((size_t)g*cv->ng + (size_t)ob*OB)*cv->fr;
+        kern(cv, pl, wk, acc, nout, f0, f1);
+    }
+}
+
+int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch)
+{
+    if(workspace(cv, batch)) return -1;
+    const ttq_int8_shape *s = &cv->s;
+    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)s->n*cv->fr;
+    size_t in = (size_t)s->c*s->h*s->w, out = (size_t)s->n*s->out_h*s->out_w;
+    long t, nq = (long)batch*s->groups*cv->c4, ne = (long)batch*s->n;
+    int nthreads = 1;
+#ifdef _OPENMP
+    nthreads = omp_get_max_threads();
+#endif
+    #pragma omp parallel
+    {
+        #pragma omp for schedule(static)
+        for(t = 0; t < nq; ++t){
+            int b = (int)(t/((long)s->groups*cv->c4)), r = (int)(t % ((long)s->groups*cv->c4));
+            fill_quad(cv, cv->xq + nx*b, x + in*b, 0, r/cv->c4, r % cv->c4);
+        }
+        run_kernels(cv, batch, nthreads);
+        #pragma omp for schedule(static)
+        for(t = 0; t < ne; ++t){
+            int b = (int)(t/s->n), o = (int)(t % s->n);
+            epilogue(cv, y + out*b, cv->acc + na*b, o);
+        }
+    }
+    return 0;
+}
+
+int ttq_int8_conv_acc(ttq_int8_conv *cv, const uint8_t *u, int32_t *acc)
+{
+    if(workspace(cv, 1)) return -1;
+    const ttq_int8_shape *s = &cv->s;
+    int g, q, o, yy, xx;
+    for(g = 0; g < s->groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq, 0, u, g, q);
+    #pragma omp parallel
+    run_kernels(cv, 1, 1);
+    for(o = 0; o < s->n; ++o){
+        for(yy = 0; yy < s->out_h; ++yy){
+            for(xx = 0; xx < s->out_w; ++xx){
+                acc[((size_t)o*s->out_h + yy)*s->out_w + xx] =
+                    cv->acc[(size_t)o*cv->fr + (size_t)yy*cv->wq + xx] - cv->zw[o];
+            }
+        }
+    }
+    return 0;
+}
