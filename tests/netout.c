@@ -8,6 +8,9 @@
  *                                   logits: a softmax saturates and would hide differences)
  *   netout randw CFG OUT SEED       (our build only) saves weights with every weight, bias, BN
  *                                   statistic and Wp/Wn drawn at random, deterministic in SEED
+ *   netout top CFG WEIGHTS LIST     for each image of LIST (one path a line), letterboxed to the
+ *                                   network's size as `classifier predict` does: one line, the
+ *                                   index of the largest output, then every output (%.9g)
  *
  * tests/netout_opencv.cpp makes the same input for OpenCV's DNN module. */
 #include <stdio.h>
@@ -60,12 +63,36 @@ int main(int argc, char **argv)
         free_network(net);
         return 0;
     }
+    if(argc == 5 && !strcmp(argv[1], "top")){
+        network *net = load_network(argv[2], argv[3], 0);
+        set_batch_network(net, 1);
+        FILE *f = fopen(argv[4], "r");
+        char path[4096];
+        if(!f){ perror(argv[4]); return 1; }
+        while(fgets(path, sizeof path, f)){
+            path[strcspn(path, "\r\n")] = 0;
+            if(!path[0]) continue;
+            image im = load_image_color(path, 0, 0);
+            image r = letterbox_image(im, net->w, net->h);
+            float *y = network_predict(net, r.data);
+            int j, best = 0;
+            for(j = 1; j < net->outputs; ++j) if(y[j] > y[best]) best = j;
+            printf("%d", best);
+            for(j = 0; j < net->outputs; ++j) printf(" %.9g", y[j]);
+            printf("\n");
+            free_image(im);
+            free_image(r);
+        }
+        fclose(f);
+        free_network(net);
+        return 0;
+    }
 #ifndef STOCK_DARKNET
     if(argc == 5 && !strcmp(argv[1], "randw")){
         randw(argv[2], argv[3], strtoull(argv[4], 0, 10));
         return 0;
     }
 #endif
-    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED\n");
+    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED | netout top CFG WEIGHTS LIST\n");
     return 2;
 }
