@@ -492,6 +492,67 @@ static int workspace(ttq_int8_conv *cv, int batch)
     return 0;
 }
 
+/* The row helpers below have an AVX2 version, chosen by the CPU alone (never by the kernel set),
+ * so that every kernel set gives the same floats on a machine: the vector code computes exactly
+ * what the scalar code does (the same rounding, clamping and NaN handling; multiply then add, no
+ * fused multiply-add). */
+static int use_avx2_rows(void)
+{
+    static int v = -1;
+    if(v < 0) v = ttq_int8_kset_available(TTQ_KSET_AVX2);
+    return v;
+}
+
+#ifdef TTQ_INT8_X86
+/* 4 channel rows r[0..3] (NULL: a channel past the group's, coded `zero`), n positions from each
+ * (stride 1) coded and interleaved into d (4 bytes a position). Per 8 positions: x/scale bounded,
+ * rounded to even (cvtps2dq), plus zero, saturated to 0 .. 255 by the two packs; the packs leave,
+ * in each 128-bit half, 4 positions of channel 0, then of 1, 2, 3, which one byte shuffle turns
+ * into 4 positions of 4 channels. */
+static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, float inv, int zero)
+{
+    const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-256.0f), hi = _mm256_set1_ps(256.0f);
+    const __m256i z = _mm256_set1_epi32(zero);
+    const __m256i tr = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+                                        0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    int x, j;
+    for(x = 0; x + 8 <= n; x += 8){
+        __m256i c[4];
+        for(j = 0; j < 4; ++j){
+            if(!r[j]){
+                c[j] = z;
+                continue;
+            }
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(r[j] + x), vi);
+            v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);   /* max(NaN, lo) is lo */
+            c[j] = _mm256_add_epi32(_mm256_cvtps_epi32(v), z);
+        }
+        __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(c[0], c[1]), _mm256_packs_epi32(c[2], c[3]));
+        _mm256_storeu_si256((__m256i *)(d + 4*x), _mm256_shuffle_epi8(b, tr));
+    }
+    for(; x < n; ++x){
+        for(j = 0; j < 4; ++j) d[4*x + j] = r[j] ? quantize(r[j][x], inv, zero) : (uint8_t)zero;
+    }
+}
+
+/* the epilogue of one row: y = m (acc - z) + a, then the activation, 8 at a time */
+static TGT_AVX2 void epilogue_row_avx2(float *d, const int32_t *r, int n, float m, int32_t z, float a, int act)
+{
+    const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a), zero = _mm256_setzero_ps(),
+                 tenth = _mm256_set1_ps(0.1f);
+    const __m256i vz = _mm256_set1_epi32(z);
+    int x;
+    for(x = 0; x + 8 <= n; x += 8){
+        __m256i q = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(r + x)), vz);
+        __m256 v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
+        if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
+        else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(d + x, v);
+    }
+    for(; x < n; ++x) d[x] = activate(m*(float)(r[x] - z) + a, act);
+}
+#endif
+
 /* One image's quad q of group g into its phase planes: the codes of 4 channels (or fewer: the rest
  * coded as `zero`, their weights are 0), `zero` outside the image. Either from floats (x, coded
  * here) or from codes (u, for the tests); x or u is the image. */
@@ -508,6 +569,22 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
             int x0 = s->pad > px ? (s->pad - px + st - 1)/st : 0;
             int last = s->w - 1 + s->pad - px, x1 = last < 0 ? 0 : last/st + 1;
             if(x1 > cv->wq) x1 = cv->wq;
+#ifdef TTQ_INT8_X86
+            if(x && st == 1 && use_avx2_rows()){
+                /* stride 1: the 4 channels' rows coded and interleaved together */
+                for(yq = 0; yq < cv->hq; ++yq){
+                    int iy = yq - s->pad;
+                    if(iy < 0 || iy >= s->h || x1 <= x0) continue;
+                    const float *r[4];
+                    for(j = 0; j < 4; ++j){
+                        int c = q*4 + j;
+                        r[j] = c < cv->cg ? x + ((size_t)(g*cv->cg + c)*s->h + iy)*s->w + (x0 - s->pad) : 0;
+                    }
+                    code_rows_avx2(pl + ((size_t)yq*cv->wq + x0)*4, r, x1 - x0, cv->inv_scale, cv->zero);
+                }
+                continue;
+            }
+#endif
             for(j = 0; j < 4; ++j){
                 int c = q*4 + j;
                 if(c >= cv->cg) break;
@@ -543,6 +620,12 @@ static void epilogue(const ttq_int8_conv *cv, float *y, const int32_t *acc, int 
     for(yy = 0; yy < s->out_h; ++yy){
         const int32_t *r = acc + (size_t)o*cv->fr + (size_t)yy*cv->wq;
         float *d = y + ((size_t)o*s->out_h + yy)*ow;
+#ifdef TTQ_INT8_X86
+        if(use_avx2_rows()){
+            epilogue_row_avx2(d, r, ow, m, z, a, cv->act);
+            continue;
+        }
+#endif
         if(cv->act == TTQ_INT8_RELU){
             for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
         } else if(cv->act == TTQ_INT8_LEAKY){

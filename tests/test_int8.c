@@ -216,6 +216,9 @@ static void test_forward(void)
               *got = malloc(nout*batch*sizeof(float));
         float scale = 0.02f;
         for(j = 0; j < nin*batch; ++j) x[j] = zero ? rfloat(-3, 3) : rfloat(0, 6);  /* some beyond the range */
+        /* and values the coding must clamp the same way in every implementation: NaN, huge, ties */
+        float odd[] = {NAN, 1e30f, -1e30f, INFINITY, -INFINITY, 0.5f*scale, 1.5f*scale, -2.5f*scale, 255.5f*scale};
+        for(j = 0; j < 9 && j*7 < nin*batch; ++j) x[j*7] = odd[j];
         uint8_t *u = malloc(nin);
         int32_t *acc = malloc(nout*sizeof(int32_t));
         act = i % 3;
