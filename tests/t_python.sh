@@ -2,9 +2,10 @@
 # python/darknet.py (patch 0606) under Python 3, on networks with [ternary] layers packed by
 # `ternary pack`, against what the darknet commands print for the same files:
 #  - classify(): a tiny classifier trained 40 steps, with a softmax temperature of 10 so that the
-#    probabilities are not all 0 or 1; on each of 6 test images the classes come in the order of
-#    `classifier predict -t 3` and each probability is within 5e-5 of the percentage it prints (to
-#    0.01 %). Both letterbox the image to the network's size (network_predict_image; predict).
+#    probabilities are not all 0 or 1; on each of 6 test images, classify()'s list printed as
+#    `classifier predict -t 3` prints (%5.2f of the percentage, then the name) is its output line
+#    for line: the same classes in the same order, each probability within the 5e-5 of that
+#    rounding. Both letterbox the image to the network's size (network_predict_image; predict).
 #  - detect(): a tiny YOLO with random weights (netout randw) on a generated scene: the class
 #    names and percentages equal those `detector test -thresh 0.2` prints, and every box and
 #    probability is one that `detector valid` writes (its corners to 1e-5 pixel, its probability
@@ -68,12 +69,11 @@ def classify(data, cfg, weights, pairs):
         im = dn.load_image(img, 0, 0)
         r = dn.classify(net, meta, im)
         dn.free_image(im)
-        c = [line.split("%: ") for line in open(printed).read().splitlines()]
-        if [name for name, p in r] != [name for pct, name in c]:
+        c = open(printed).read().splitlines()
+        if ["%5.2f%%: %s" % (c_float(p*100).value, name) for name, p in r] != c:
             fail("%s: classify %s, predict %s" % (img, r, c))
-        for (name, p), (pct, _) in zip(r, c):
-            if not isinstance(name, str) or abs(p - float(pct)/100) > 5e-5:
-                fail("%s: classify %r, predict %s%%" % (img, (name, p), pct))
+        if not all(isinstance(name, str) for name, p in r):
+            fail("names %r are not str" % r)
 
 def detect(data, cfg, weights, img, thresh, printed, results):
     net = dn.load_net(os.fsencode(cfg), os.fsencode(weights), 0)
