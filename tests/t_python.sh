@@ -1,6 +1,7 @@
 #!/bin/sh
 # python/darknet.py (patch 0606) under Python 3, on networks with [ternary] layers packed by
-# `ternary pack`, against what the darknet commands print for the same files:
+# `ternary pack -calib` (the integer path, in Python as in the commands), against what the darknet
+# commands print for the same files:
 #  - classify(): a tiny classifier trained 40 steps, with a softmax temperature of 10 so that the
 #    probabilities are not all 0 or 1; on each of 6 test images, classify()'s list printed as
 #    `classifier predict -t 3` prints (%5.2f of the percentage, then the name) is its output line
@@ -122,7 +123,9 @@ EOF
 sed 's/^batch=.*/batch=16/; s/^max_batches=.*/max_batches=40/' "$tests/e2e-ttq.cfg" >t.cfg
 "$dn" classifier train set/set.data t.cfg -seed 1 >log 2>&1 || { tail -n 5 log; fail "classifier training failed"; }
 awk '{ print } /^\[softmax\]$/ { print "temperature=10" }' t.cfg >c.cfg
-"$dn" ternary pack c.cfg set/backup/t.weights packed.weights >log 2>&1 || { tail -n 5 log; fail "ternary pack (classifier) failed"; }
+# packed with activation scales: Python and the commands both run the [ternary] layers on the
+# integer path (ternary_int8.h), which each says
+"$dn" ternary pack c.cfg set/backup/t.weights packed.weights -calib set/set.data -n 8 >log 2>&1 || { tail -n 5 log; fail "ternary pack (classifier) failed"; }
 set --
 for img in set/imgs/test_*.ppm; do
     "$dn" classifier predict set/set.data c.cfg packed.weights "$img" -t 3 >"$img.txt" 2>log ||
@@ -132,6 +135,8 @@ done
 [ $# -eq 12 ] || fail "expected 6 test images, got $(($# / 2))"
 py_run PYTHONPATH="$tree/python" TREE="$tree" "$py" -B check.py classify set/set.data c.cfg packed.weights "$@" >out 2>&1 ||
     { cat out; fail "classify differs from classifier predict"; }
+grep -q "run on the integer path" out || { cat out; fail "classify did not run the integer path"; }
+grep -q "run on the integer path" log || { cat log; fail "classifier predict did not run the integer path"; }
 
 # ---- detect --------------------------------------------------------------------------------------
 . "$tests/idx.sh"
@@ -199,7 +204,7 @@ classes=10
 num=3
 EOF
 "$tools/netout" randw d.cfg random.weights 1 >log 2>&1 || { tail -n 5 log; fail "netout randw failed"; }
-"$dn" ternary pack d.cfg random.weights det.weights >log 2>&1 || { tail -n 5 log; fail "ternary pack (detector) failed"; }
+"$dn" ternary pack d.cfg random.weights det.weights -calib det/fashion-mnist-det.data -n 4 >log 2>&1 || { tail -n 5 log; fail "ternary pack (detector) failed"; }
 img=det/images/test/000001.png
 "$dn" detector test det/fashion-mnist-det.data d.cfg det.weights $img -thresh 0.2 >test.out 2>log ||
     { tail -n 5 log; fail "detector test failed"; }
@@ -212,6 +217,7 @@ mkdir -p mod
 cp "$tree/python/darknet.py" mod/
 py_run DARKNET_LIB="$tree/libdarknet.so" PYTHONPATH=mod "$py" -B check.py detect det/fashion-mnist-det.data d.cfg det.weights \
     $img 0.2 test.out results >out 2>&1 || { cat out; fail "detect differs from detector test/valid"; }
+grep -q "run on the integer path" out || { cat out; fail "detect did not run the integer path"; }
 
 # ---- errors --------------------------------------------------------------------------------------
 if py_run DARKNET_LIB="$WORK/no-such-lib.so" PYTHONPATH=mod "$py" -B -c 'import darknet' >out 2>&1; then fail "imported without a library"; fi
