@@ -8,6 +8,7 @@
 #:  make check                  what CI runs: the -Ofast build and the sanitizer build (+ the GPU build where nvcc is)
 #:  make test-gpu               both GPU builds (cuDNN and not) and their tests, on a machine with a GPU
 #:  make bench                  training-step time of ResNet-20, [ternary] vs [convolutional]
+#:  make bench-infer            inference: the integer ternary path vs float, OpenCV, PyTorch FP32/int8
 #:  make demo / demo-det        the main job (classifier) / a TTQ detector, on Fashion-MNIST
 #:  make GPU=1 CUDNN=1 [ARCH=]  passed through to Darknet's own Makefile
 #:  make clean / distclean      remove the builds / also the downloaded source
@@ -91,7 +92,7 @@ APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Cache=$(CURDIR)/$(APTDIR)/cache \
             -o APT::Sandbox::User=root -o Debug::NoLocking=1
 
-.PHONY: help all darknet test test-programs test-gpu gpu-test-programs check bench demo demo-det clean distclean fetch
+.PHONY: help all darknet test test-programs test-gpu gpu-test-programs check bench bench-infer demo demo-det clean distclean fetch
 .DELETE_ON_ERROR:
 
 all: darknet
@@ -296,6 +297,21 @@ $(VB)/tools/blascore: bench/blascore.c
 
 bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 	@BLASCORE=$(VB)/tools/blascore sh bench/run.sh $(BENCH_BIN)
+
+# inference: the integer ternary path against Darknet's float path, OpenCV's DNN module and
+# PyTorch (FP32 and its own int8), bench/infer.sh
+$(VB)/tools/bench_infer: bench/bench_infer.c $(TREE)/libdarknet.a
+	@mkdir -p $(@D)
+	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(OPENMP)),-fopenmp) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) \
+	  $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
+
+$(VB)/tools/infer_opencv: bench/infer_opencv.cpp
+	@mkdir -p $(@D)
+	@$(CXX) -O2 -Wall -I/usr/include/opencv4 $< -o $@ -lopencv_dnn -lopencv_core
+
+bench-infer: darknet $(VB)/tools/bench_infer $(VB)/tools/blascore $(VB)/tools/genimages $(VB)/tools/netout \
+             $(if $(HAVE_OPENCV),$(VB)/tools/infer_opencv)
+	@BLASCORE=$(VB)/tools/blascore sh bench/infer.sh $(VB)
 
 demo:
 	@GPU=$(GPU) sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)
