@@ -11,7 +11,10 @@
 #   torch-int8    (e) PyTorch's own int8: FX graph mode static quantisation, the faster of its
 #                     oneDNN and QNNPACK engines
 # Every engine gets the same input size, batch and number of threads (OMP_NUM_THREADS,
-# OPENBLAS_NUM_THREADS, cv::setNumThreads, torch.set_num_threads). The machine is shared and
+# OPENBLAS_NUM_THREADS, cv::setNumThreads, torch.set_num_threads), and OMP_WAIT_POLICY=active
+# (BENCH_WAIT_POLICY): waiting OpenMP threads spin rather than sleep, which every OpenMP engine
+# here (Darknet, PyTorch) reads; on this virtual machine waking a sleeping thread costs about 25 us,
+# several times a layer's work at batch 1. The machine is shared and
 # drifts, so the whole set runs in rounds (BENCH_ROUNDS, default 3; BENCH_SECONDS per measurement,
 # default 1); the table gives each engine's median over rounds of its median forward time, and the
 # ratios are taken from those medians. Weights are random (netout randw; the speed of every engine
@@ -27,12 +30,13 @@ secs=${BENCH_SECONDS:-1}
 rounds=${BENCH_ROUNDS:-3}
 py=${PYTHON:-/usr/bin/python3}   # Debian's python3, where python3-torch installs
 . bench/openblas-core.sh
+export OMP_WAIT_POLICY=${BENCH_WAIT_POLICY:-active}
 mkdir -p "$W"
 raw=$W/raw.txt
 : >"$raw"
 main() {
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "OpenBLAS kernels: ${OPENBLAS_CORETYPE:-$("$BLASCORE" 2>/dev/null || echo '?')}; integer path kernels: $(DARKNET_TTQ_INT8= "$dn" ternary info cfg/ttq-resnet8-fmnist.cfg 2>/dev/null | sed -n 's/.*kernels \([a-z0-9-]*\).*/\1/p')"
+echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY; OpenBLAS kernels: ${OPENBLAS_CORETYPE:-$("$BLASCORE" 2>/dev/null || echo '?')}; integer path kernels: $(DARKNET_TTQ_INT8= "$dn" ternary info cfg/ttq-resnet8-fmnist.cfg 2>/dev/null | sed -n 's/.*kernels \([a-z0-9-]*\).*/\1/p')"
 
 # --- the networks -------------------------------------------------------------------------------
 "$tools/genimages" "$W/cal32" 20 1 32 11

@@ -509,21 +509,33 @@ static int use_avx2_rows(void)
  * rounded to even (cvtps2dq), plus zero, saturated to 0 .. 255 by the two packs; the packs leave,
  * in each 128-bit half, 4 positions of channel 0, then of 1, 2, 3, which one byte shuffle turns
  * into 4 positions of 4 channels. */
-static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, float inv, int zero)
+/* 8 floats from every st-th: stride 1 is one load; stride 2 takes the even lanes of two loads */
+static TGT_AVX2 inline __m256 load_strided(const float *p, int st)
+{
+    if(st == 1) return _mm256_loadu_ps(p);
+    __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* a0 a2 b0 b2 | a4 a6 b4 b6 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, int st, float inv, int zero)
 {
     const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-256.0f), hi = _mm256_set1_ps(256.0f);
     const __m256i z = _mm256_set1_epi32(zero);
     const __m256i tr = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
                                         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     int x, j;
-    for(x = 0; x + 8 <= n; x += 8){
+    /* a stride-2 load reads 16 floats: the last vector must end within the row (x*st + 15 < n*st
+     * only for x + 8 < n); the rest goes the scalar way */
+    int nv = st == 1 ? n : n - 1;
+    for(x = 0; x + 8 <= nv; x += 8){
         __m256i c[4];
         for(j = 0; j < 4; ++j){
             if(!r[j]){
                 c[j] = z;
                 continue;
             }
-            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(r[j] + x), vi);
+            __m256 v = _mm256_mul_ps(load_strided(r[j] + (size_t)x*st, st), vi);
             v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);   /* max(NaN, lo) is lo */
             c[j] = _mm256_add_epi32(_mm256_cvtps_epi32(v), z);
         }
@@ -531,7 +543,7 @@ static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, fl
         _mm256_storeu_si256((__m256i *)(d + 4*x), _mm256_shuffle_epi8(b, tr));
     }
     for(; x < n; ++x){
-        for(j = 0; j < 4; ++j) d[4*x + j] = r[j] ? quantize(r[j][x], inv, zero) : (uint8_t)zero;
+        for(j = 0; j < 4; ++j) d[4*x + j] = r[j] ? quantize(r[j][(size_t)x*st], inv, zero) : (uint8_t)zero;
     }
 }
 
@@ -570,17 +582,17 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
             int last = s->w - 1 + s->pad - px, x1 = last < 0 ? 0 : last/st + 1;
             if(x1 > cv->wq) x1 = cv->wq;
 #ifdef TTQ_INT8_X86
-            if(x && st == 1 && use_avx2_rows()){
-                /* stride 1: the 4 channels' rows coded and interleaved together */
+            if(x && st <= 2 && use_avx2_rows()){
+                /* strides 1 and 2: the 4 channels' rows coded and interleaved together */
                 for(yq = 0; yq < cv->hq; ++yq){
-                    int iy = yq - s->pad;
+                    int iy = yq*st + py - s->pad;
                     if(iy < 0 || iy >= s->h || x1 <= x0) continue;
                     const float *r[4];
                     for(j = 0; j < 4; ++j){
                         int c = q*4 + j;
-                        r[j] = c < cv->cg ? x + ((size_t)(g*cv->cg + c)*s->h + iy)*s->w + (x0 - s->pad) : 0;
+                        r[j] = c < cv->cg ? x + ((size_t)(g*cv->cg + c)*s->h + iy)*s->w + ((size_t)x0*st + px - s->pad) : 0;
                     }
-                    code_rows_avx2(pl + ((size_t)yq*cv->wq + x0)*4, r, x1 - x0, cv->inv_scale, cv->zero);
+                    code_rows_avx2(pl + ((size_t)yq*cv->wq + x0)*4, r, x1 - x0, st, cv->inv_scale, cv->zero);
                 }
                 continue;
             }
@@ -636,60 +648,79 @@ static void epilogue(const ttq_int8_conv *cv, float *y, const int32_t *acc, int 
     }
 }
 
-/* The kernel tasks of `batch` images: (image, group, block, chunk of positions), chunks made small
- * enough that every thread has work when the images are fewer than the threads. */
-static void run_kernels(const ttq_int8_conv *cv, int batch, int nthreads)
+/* Of one image coded in slot `slot`, the output blocks b0 .. b1-1 (block = group x nob + block
+ * of the group): the kernel, then the block's epilogue while its sums are in the cache. */
+static void image_blocks(const ttq_int8_conv *cv, float *y, int slot, int b0, int b1)
 {
+    const ttq_int8_shape *s = &cv->s;
+    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)s->n*cv->fr;
+    const uint8_t *xq = cv->xq + nx*slot;
+    int32_t *acc = cv->acc + na*slot;
     kern_fn kern = kernel_of(cv->kset);
-    size_t nx = (size_t)cv->s.groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)cv->s.n*cv->fr;
-    long blocks = (long)batch*cv->s.groups*cv->nob;
-    size_t chunks = 1;
-    if(blocks < 2L*nthreads){
-        chunks = (size_t)((2L*nthreads + blocks - 1)/blocks);
-        if(chunks > cv->fr/64) chunks = cv->fr/64 ? cv->fr/64 : 1;
-    }
-    size_t len = (cv->fr/TTQ_INT8_FQ + chunks - 1)/chunks*TTQ_INT8_FQ;
-    long t, ntasks = blocks*(long)chunks;
-    #pragma omp for schedule(static)
-    for(t = 0; t < ntasks; ++t){
-        long blk = t/(long)chunks;
-        size_t ch = (size_t)(t % (long)chunks), f0 = ch*len, f1 = f0 + len;
-        if(f1 > cv->fr) f1 = cv->fr;
-        if(f0 >= f1) continue;
-        int b = (int)(blk/((long)cv->s.groups*cv->nob)), r = (int)(blk % ((long)cv->s.groups*cv->nob));
-        int g = r/cv->nob, ob = r % cv->nob;
+    int b, o;
+    for(b = b0; b < b1; ++b){
+        int g = b/cv->nob, ob = b % cv->nob;
         int nout = cv->ng - ob*OB < OB ? cv->ng - ob*OB : OB;
-        const uint8_t *pl = cv->xq + nx*b + (size_t)g*cv->phases*cv->c4*cv->plane*4;
-        const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*cv->s.size*cv->s.size*cv->c4*OB;
-        int32_t *acc = cv->acc + na*b + ((size_t)g*cv->ng + (size_t)ob*OB)*cv->fr;
-        kern(cv, pl, wk, acc, nout, f0, f1);
+        const uint8_t *pl = xq + (size_t)g*cv->phases*cv->c4*cv->plane*4;
+        const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*s->size*s->size*cv->c4*OB;
+        int first = g*cv->ng + ob*OB;
+        kern(cv, pl, wk, acc + (size_t)first*cv->fr, nout, 0, cv->fr);
+        for(o = first; o < first + nout; ++o) epilogue(cv, y, acc, o);
     }
+}
+
+/* One image from start to end on one thread, in workspace slot `slot`: coded, then every block;
+ * its planes and sums stay in the core's caches throughout. */
+static void one_image(const ttq_int8_conv *cv, const float *x, float *y, int slot)
+{
+    int g, q;
+    for(g = 0; g < cv->s.groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq + (size_t)cv->s.groups*cv->phases*cv->c4*cv->plane*4*slot, x, 0, g, q);
+    image_blocks(cv, y, slot, 0, cv->s.groups*cv->nob);
 }
 
 int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch)
 {
-    if(workspace(cv, batch)) return -1;
     const ttq_int8_shape *s = &cv->s;
-    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)s->n*cv->fr;
+    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4;
     size_t in = (size_t)s->c*s->h*s->w, out = (size_t)s->n*s->out_h*s->out_w;
-    long t, nq = (long)batch*s->groups*cv->c4, ne = (long)batch*s->n;
     int nthreads = 1;
 #ifdef _OPENMP
     nthreads = omp_get_max_threads();
 #endif
-    #pragma omp parallel
-    {
-        #pragma omp for schedule(static)
-        for(t = 0; t < nq; ++t){
-            int b = (int)(t/((long)s->groups*cv->c4)), r = (int)(t % ((long)s->groups*cv->c4));
-            fill_quad(cv, cv->xq + nx*b, x + in*b, 0, r/cv->c4, r % cv->c4);
+    double macs = (double)s->n*(s->c/s->groups)*s->size*s->size*s->out_h*s->out_w*batch;
+    if(nthreads > 1 && batch < 2*nthreads){
+        /* fewer images than threads: every thread codes each image into its own slot (a small
+         * cost, the coding is about a tenth of a layer) and computes its share of the output
+         * blocks, so that the threads meet only at the end of the layer; one thread alone where
+         * the layer is too small to pay for waking another (about 1e6 multiply-adds, 10 us) */
+        int team = macs < 1e6 ? 1 : nthreads;
+        if(workspace(cv, team)) return -1;
+        #pragma omp parallel num_threads(team)
+        {
+            int tid = 0, nth = 1, b;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+            nth = omp_get_num_threads();
+#endif
+            int nb = s->groups*cv->nob;
+            for(b = 0; b < batch; ++b){
+                int g, q;
+                for(g = 0; g < s->groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq + nx*tid, x + in*b, 0, g, q);
+                image_blocks(cv, y + out*b, tid, (int)((long)nb*tid/nth), (int)((long)nb*(tid + 1)/nth));
+            }
         }
-        run_kernels(cv, batch, nthreads);
-        #pragma omp for schedule(static)
-        for(t = 0; t < ne; ++t){
-            int b = (int)(t/s->n), o = (int)(t % s->n);
-            epilogue(cv, y + out*b, cv->acc + na*b, o);
-        }
+        return 0;
+    }
+    /* enough images for every thread: each thread takes whole images, one workspace slot each */
+    if(workspace(cv, nthreads)) return -1;
+    int b;
+    #pragma omp parallel for schedule(static)
+    for(b = 0; b < batch; ++b){
+        int slot = 0;
+#ifdef _OPENMP
+        slot = omp_get_thread_num();
+#endif
+        one_image(cv, x + in*b, y + out*b, slot);
     }
     return 0;
 }
@@ -700,8 +731,21 @@ int ttq_int8_conv_acc(ttq_int8_conv *cv, const uint8_t *u, int32_t *acc)
     const ttq_int8_shape *s = &cv->s;
     int g, q, o, yy, xx;
     for(g = 0; g < s->groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq, 0, u, g, q);
-    #pragma omp parallel
-    run_kernels(cv, 1, 1);
+    /* the kernels over every block, in two runs of positions (so a run that does not start at 0
+     * is tested too) */
+    kern_fn kern = kernel_of(cv->kset);
+    int ob;
+    size_t half = cv->fr/2/TTQ_INT8_FQ*TTQ_INT8_FQ;
+    for(g = 0; g < s->groups; ++g){
+        for(ob = 0; ob < cv->nob; ++ob){
+            int nout = cv->ng - ob*OB < OB ? cv->ng - ob*OB : OB;
+            const uint8_t *pl = cv->xq + (size_t)g*cv->phases*cv->c4*cv->plane*4;
+            const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*s->size*s->size*cv->c4*OB;
+            int32_t *a = cv->acc + ((size_t)g*cv->ng + (size_t)ob*OB)*cv->fr;
+            kern(cv, pl, wk, a, nout, 0, half);
+            kern(cv, pl, wk, a, nout, half, cv->fr);
+        }
+    }
     for(o = 0; o < s->n; ++o){
         for(yy = 0; yy < s->out_h; ++yy){
             for(xx = 0; xx < s->out_w; ++xx){
