@@ -164,7 +164,7 @@ static void timed_forward(network *net, float *x, double *t)
         net->index = i;
         layer l = net->layers[i];
         double t0 = now();
-        if(l.delta) fill_cpu(l.outputs*l.batch, 0, l.delta, 1);
+        if(l.delta && (net->train || net->delta)) fill_cpu(l.outputs*l.batch, 0, l.delta, 1);   /* as 0308 */
         l.forward(l, *net);
         net->input = l.output;
         t[i] = now() - t0;

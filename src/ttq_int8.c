@@ -245,20 +245,16 @@ static inline size_t tap_offset(const ttq_int8_conv *cv, int ky, int kx)
 static void kern_scalar(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
                         int nout, size_t f0, size_t f1)
 {
-    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o;
-    size_t f, plane = cv->plane, fr = cv->fr;
+    int t, o, n = cv->nsteps;
+    size_t f, fr = cv->fr;
     for(f = f0; f < f1; ++f){
         int32_t sum[OB] = {0};
         const int8_t *wb = (const int8_t *)wk;
-        for(ky = 0; ky < k; ++ky){
-            for(kx = 0; kx < k; ++kx){
-                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
-                for(q = 0; q < c4; ++q, a += plane*4, wb += OB*4){
-                    for(o = 0; o < OB; ++o){
-                        const int8_t *b = wb + 4*o;
-                        sum[o] += a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3];
-                    }
-                }
+        for(t = 0; t < n; ++t, wb += OB*4){
+            const uint8_t *a = pl + cv->aoff[t] + f*4;
+            for(o = 0; o < OB; ++o){
+                const int8_t *b = wb + 4*o;
+                sum[o] += a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3];
             }
         }
         for(o = 0; o < nout; ++o) acc[(size_t)o*fr + f] = sum[o];
@@ -270,41 +266,67 @@ static void kern_scalar(const ttq_int8_conv *cv, const uint8_t *pl, const int32_
 #define TGT_AVX2 __attribute__((target("avx2")))
 
 /* 8 outputs x NV vectors of 16 positions: vpdpbusd adds, in each int32 lane, the 4 products of a
- * position's 4 channel codes (unsigned) with the output's 4 weights (signed, broadcast). */
-#define VNNI_BLOCK(NV)                                                                                   \
-static TGT_VNNI inline void vnni_block##NV(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, \
-                                           int32_t *acc, int nout, size_t f)                            \
-{                                                                                                        \
-    __m512i s[OB][NV];                                                                                   \
-    int o, v, ky, kx, q, k = cv->s.size, c4 = cv->c4;                                                    \
-    size_t step = cv->plane*4;                                                                           \
-    for(o = 0; o < OB; ++o) for(v = 0; v < NV; ++v) s[o][v] = _mm512_setzero_si512();                   \
-    const int32_t *wp = wk;                                                                              \
-    for(ky = 0; ky < k; ++ky){                                                                           \
-        for(kx = 0; kx < k; ++kx){                                                                       \
-            const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;                                      \
-            for(q = 0; q < c4; ++q, a += step, wp += OB){                                                \
-                __m512i x[NV];                                                                           \
-                for(v = 0; v < NV; ++v) x[v] = _mm512_loadu_si512((const void *)(a + 64*v));            \
-                for(o = 0; o < OB; ++o){                                                                 \
-                    __m512i b = _mm512_set1_epi32(wp[o]);                                                \
-                    for(v = 0; v < NV; ++v) s[o][v] = _mm512_dpbusd_epi32(s[o][v], x[v], b);             \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
-    }                                                                                                    \
-    for(o = 0; o < nout; ++o){                                                                           \
-        for(v = 0; v < NV; ++v) _mm512_storeu_si512((void *)(acc + (size_t)o*cv->fr + f + 16*v), s[o][v]); \
-    }                                                                                                    \
-}
-VNNI_BLOCK(1)
-VNNI_BLOCK(2)
+ * position's 4 channel codes (unsigned) with the output's 4 weights (signed, broadcast). The
+ * accumulators are named variables, not an array: gcc keeps an array of vectors partly on the
+ * stack, which halved the speed. */
+#define VZ _mm512_setzero_si512()
+#define VDP(acc, x, b) acc = _mm512_dpbusd_epi32(acc, x, b)
+#define VSTORE(o, v, acc) if((o) < nout) _mm512_storeu_si512((void *)(acc_out + (size_t)(o)*fr + 16*(v)), acc)
 
+static TGT_VNNI void vnni_block3(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                                 int nout, size_t f)
+{
+    __m512i a00 = VZ, a01 = VZ, a02 = VZ, a10 = VZ, a11 = VZ, a12 = VZ, a20 = VZ, a21 = VZ, a22 = VZ,
+            a30 = VZ, a31 = VZ, a32 = VZ, a40 = VZ, a41 = VZ, a42 = VZ, a50 = VZ, a51 = VZ, a52 = VZ,
+            a60 = VZ, a61 = VZ, a62 = VZ, a70 = VZ, a71 = VZ, a72 = VZ;
+    const uint32_t *off = cv->aoff;
+    const uint8_t *base = pl + f*4;
+    const int32_t *wp = wk;
+    int t, n = cv->nsteps;
+    for(t = 0; t < n; ++t, wp += OB){
+        const uint8_t *a = base + off[t];
+        __m512i x0 = _mm512_loadu_si512((const void *)a), x1 = _mm512_loadu_si512((const void *)(a + 64)),
+                x2 = _mm512_loadu_si512((const void *)(a + 128)), b;
+#define STEP3(o) b = _mm512_set1_epi32(wp[o]); VDP(a##o##0, x0, b); VDP(a##o##1, x1, b); VDP(a##o##2, x2, b)
+        STEP3(0); STEP3(1); STEP3(2); STEP3(3); STEP3(4); STEP3(5); STEP3(6); STEP3(7);
+#undef STEP3
+    }
+    int32_t *acc_out = acc + f;
+    size_t fr = cv->fr;
+#define STORE3(o) VSTORE(o, 0, a##o##0); VSTORE(o, 1, a##o##1); VSTORE(o, 2, a##o##2)
+    STORE3(0); STORE3(1); STORE3(2); STORE3(3); STORE3(4); STORE3(5); STORE3(6); STORE3(7);
+#undef STORE3
+}
+
+static TGT_VNNI void vnni_block1(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
+                                 int nout, size_t f)
+{
+    __m512i a00 = VZ, a10 = VZ, a20 = VZ, a30 = VZ, a40 = VZ, a50 = VZ, a60 = VZ, a70 = VZ;
+    const uint32_t *off = cv->aoff;
+    const uint8_t *base = pl + f*4;
+    const int32_t *wp = wk;
+    int t, n = cv->nsteps;
+    for(t = 0; t < n; ++t, wp += OB){
+        __m512i x0 = _mm512_loadu_si512((const void *)(base + off[t]));
+#define STEP1(o) VDP(a##o##0, x0, _mm512_set1_epi32(wp[o]))
+        STEP1(0); STEP1(1); STEP1(2); STEP1(3); STEP1(4); STEP1(5); STEP1(6); STEP1(7);
+#undef STEP1
+    }
+    int32_t *acc_out = acc + f;
+    size_t fr = cv->fr;
+    VSTORE(0, 0, a00); VSTORE(1, 0, a10); VSTORE(2, 0, a20); VSTORE(3, 0, a30);
+    VSTORE(4, 0, a40); VSTORE(5, 0, a50); VSTORE(6, 0, a60); VSTORE(7, 0, a70);
+}
+#undef VZ
+#undef VDP
+#undef VSTORE
+
+/* blocks of 48 positions (24 accumulators: a broadcast weight serves 3 vectors), then of 16 */
 static TGT_VNNI void kern_vnni(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
                                int nout, size_t f0, size_t f1)
 {
     size_t f = f0;
-    for(; f + 32 <= f1; f += 32) vnni_block2(cv, pl, wk, acc, nout, f);
+    for(; f + 48 <= f1; f += 48) vnni_block3(cv, pl, wk, acc, nout, f);
     for(; f < f1; f += 16) vnni_block1(cv, pl, wk, acc, nout, f);
 }
 
@@ -314,23 +336,18 @@ static TGT_VNNI void kern_vnni(const ttq_int8_conv *cv, const uint8_t *pl, const
 static TGT_AVX2 void kern_avx2(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc,
                                int nout, size_t f0, size_t f1)
 {
-    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o;
-    size_t f, step = cv->plane*4;
+    int t, o, n = cv->nsteps;
+    size_t f;
     const __m256i ones = _mm256_set1_epi16(1);
     for(f = f0; f < f1; f += 8){
         __m256i s[OB];
         for(o = 0; o < OB; ++o) s[o] = _mm256_setzero_si256();
         const int32_t *wp = wk;
-        for(ky = 0; ky < k; ++ky){
-            for(kx = 0; kx < k; ++kx){
-                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
-                for(q = 0; q < c4; ++q, a += step, wp += OB){
-                    __m256i x = _mm256_loadu_si256((const __m256i *)a);
-                    for(o = 0; o < OB; ++o){
-                        __m256i t = _mm256_maddubs_epi16(x, _mm256_set1_epi32(wp[o]));
-                        s[o] = _mm256_add_epi32(s[o], _mm256_madd_epi16(t, ones));
-                    }
-                }
+        for(t = 0; t < n; ++t, wp += OB){
+            __m256i x = _mm256_loadu_si256((const __m256i *)(pl + cv->aoff[t] + f*4));
+            for(o = 0; o < OB; ++o){
+                __m256i p = _mm256_maddubs_epi16(x, _mm256_set1_epi32(wp[o]));
+                s[o] = _mm256_add_epi32(s[o], _mm256_madd_epi16(p, ones));
             }
         }
         for(o = 0; o < nout; ++o) _mm256_storeu_si256((__m256i *)(acc + (size_t)o*cv->fr + f), s[o]);
@@ -347,26 +364,26 @@ static __attribute__((target("arch=armv8.2-a+dotprod"))) void
 kern_neon(const ttq_int8_conv *cv, const uint8_t *pl, const int32_t *wk, int32_t *acc, int nout, size_t f0,
           size_t f1)
 {
-    int k = cv->s.size, c4 = cv->c4, ky, kx, q, o, v;
-    size_t f, step = cv->plane*4;
+    int t, o, v, n = cv->nsteps;
+    size_t f;
     const uint8x16_t top = vdupq_n_u8(0x80);
     int32_t bias[OB];
     for(o = 0; o < OB; ++o){
         /* 128 x the block's filter sums, from the weights themselves */
         const int8_t *wb = (const int8_t *)wk;
         int32_t sum = 0;
-        int t, j, taps = k*k*c4;
-        for(t = 0; t < taps; ++t) for(j = 0; j < 4; ++j) sum += wb[(t*OB + o)*4 + j];
+        int j;
+        for(t = 0; t < n; ++t) for(j = 0; j < 4; ++j) sum += wb[(t*OB + o)*4 + j];
         bias[o] = 128*sum;
     }
     for(f = f0; f < f1; f += 8){
         int32x4_t s[OB][2];
         for(o = 0; o < OB; ++o) for(v = 0; v < 2; ++v) s[o][v] = vdupq_n_s32(bias[o]);
         const int32_t *wp = wk;
-        for(ky = 0; ky < k; ++ky){
-            for(kx = 0; kx < k; ++kx){
-                const uint8_t *a = pl + (tap_offset(cv, ky, kx) + f)*4;
-                for(q = 0; q < c4; ++q, a += step, wp += OB){
+        {
+            {
+                for(t = 0; t < n; ++t, wp += OB){
+                    const uint8_t *a = pl + cv->aoff[t] + f*4;
                     int8x16_t x[2];
                     x[0] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(a), top));
                     x[1] = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(a + 16), top));
@@ -406,6 +423,7 @@ static kern_fn kernel_of(ttq_kset k)
 void ttq_int8_conv_free(ttq_int8_conv *cv)
 {
     free(cv->wk);
+    free(cv->aoff);
     free(cv->wsum);
     free(cv->zw);
     free(cv->mul);
@@ -442,6 +460,18 @@ int ttq_int8_conv_init(ttq_int8_conv *cv, const ttq_int8_shape *s, const int8_t 
     cv->plane = (plane + TTQ_INT8_FQ - 1)/TTQ_INT8_FQ*TTQ_INT8_FQ;
 
     size_t nwk = (size_t)s->groups*cv->nob*k*k*cv->c4*OB;
+    cv->nsteps = k*k*cv->c4;
+    cv->aoff = malloc(cv->nsteps*sizeof(uint32_t));
+    if(!cv->aoff || (double)s->groups*cv->phases*cv->c4*cv->plane*4 > 4e9){
+        ttq_int8_conv_free(cv);
+        return -1;
+    }
+    {
+        int ky, kx, q;
+        for(ky = 0; ky < k; ++ky) for(kx = 0; kx < k; ++kx) for(q = 0; q < cv->c4; ++q){
+            cv->aoff[(ky*k + kx)*cv->c4 + q] = (uint32_t)((tap_offset(cv, ky, kx) + (size_t)q*cv->plane)*4);
+        }
+    }
     cv->wk = calloc(nwk, sizeof(int32_t));
     cv->wsum = calloc(s->n, sizeof(int32_t));
     cv->zw = calloc(s->n, sizeof(int32_t));

@@ -85,6 +85,8 @@ typedef struct {
                                              in blocks of OB; stride^2 phases of hq x wq */
     size_t plane, fr;   /* a phase plane's positions (4 bytes each); flattened outputs computed */
     int32_t *wk;        /* [groups][nob][size][size][c4][OB], each word 4 int8 weights of 4 channels */
+    uint32_t *aoff;     /* per (tap, quad), in the weights' order: its bytes from the group's planes */
+    int nsteps;         /* size x size x c4 */
     int32_t *wsum;      /* the sum of each filter's integer weights */
     int32_t *zw;        /* zero x wsum */
     float *mul, *add;

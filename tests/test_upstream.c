@@ -438,6 +438,46 @@ static void test_fill_truth_region(void)
     unlink(label);
 }
 
+/* Patch 0308: network_predict (train 0, no input gradient asked) leaves the layers' deltas as they
+ * are; a forward that trains, or one asked for the input's gradient (net->delta set, as nightmare
+ * does before backward_network), still zeroes them first. */
+static void test_predict_keeps_delta(void)
+{
+    char cfg[4200];
+    snprintf(cfg, sizeof cfg, "%s/delta.cfg", tree_dir);
+    FILE *f = fopen(cfg, "w");
+    CHECK(f != 0, "cannot write %s", cfg);
+    if(!f) return;
+    fputs("[net]\nbatch=2\nheight=4\nwidth=4\nchannels=1\n\n[convolutional]\nfilters=2\nsize=3\npad=1\n"
+          "activation=leaky\n", f);
+    fclose(f);
+    network *net = parse_network_cfg(cfg);
+    layer *l = &net->layers[0];
+    float x[32], g[32];
+    int i, n = l->outputs*l->batch, kept = 1, zeroed = 1;
+    for(i = 0; i < 32; ++i) x[i] = 0.1f*i;
+    fill_cpu(n, 7, l->delta, 1);
+    network_predict(net, x);
+    for(i = 0; i < n; ++i) kept &= l->delta[i] == 7;
+    CHECK(kept, "network_predict changed a layer's delta");
+    network orig = *net;   /* free_network frees the network's own input buffer */
+    net->input = x;
+    net->train = 0;
+    net->delta = g;
+    forward_network(net);
+    for(i = 0; i < n; ++i) zeroed &= l->delta[i] == 0;
+    CHECK(zeroed, "a forward asked for the input's gradient did not zero the deltas");
+    fill_cpu(n, 7, l->delta, 1);
+    net->delta = 0;
+    net->train = 1;
+    forward_network(net);
+    for(i = 0, zeroed = 1; i < n; ++i) zeroed &= l->delta[i] == 0;
+    CHECK(zeroed, "a training forward did not zero the deltas");
+    *net = orig;
+    free_network(net);
+    remove(cfg);
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
@@ -455,6 +495,7 @@ int main(int argc, char **argv)
     if(!mkdtemp(tree_dir)){ perror("mkdtemp"); return 2; }
     test_read_tree();
     test_fill_truth_region();
+    test_predict_keeps_delta();
     t_done_with_dir(tree_dir);
     test_normalization(8, 5, 1.f);
     test_normalization(8, 4, 1.f);
