@@ -577,21 +577,25 @@ static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, in
     }
 }
 
-/* the epilogue of one row: y = m (acc - z) + a, then the activation, 8 at a time */
-static TGT_AVX2 void epilogue_row_avx2(float *d, const int32_t *r, int n, float m, int32_t z, float a, int act)
+/* the epilogue of one output channel: y = m (acc - z) + a, then the activation, 8 at a time, row
+ * by row (the sums' rows are wq apart, the output's ow) */
+static TGT_AVX2 void epilogue_avx2(float *d, const int32_t *r, int oh, int ow, size_t wq, float m, int32_t z,
+                                   float a, int act)
 {
     const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a), zero = _mm256_setzero_ps(),
                  tenth = _mm256_set1_ps(0.1f);
     const __m256i vz = _mm256_set1_epi32(z);
-    int x;
-    for(x = 0; x + 8 <= n; x += 8){
-        __m256i q = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(r + x)), vz);
-        __m256 v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
-        if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
-        else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-        _mm256_storeu_ps(d + x, v);
+    int x, y;
+    for(y = 0; y < oh; ++y, r += wq, d += ow){
+        for(x = 0; x + 8 <= ow; x += 8){
+            __m256i q = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(r + x)), vz);
+            __m256 v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
+            if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
+            else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+            _mm256_storeu_ps(d + x, v);
+        }
+        for(; x < ow; ++x) d[x] = activate(m*(float)(r[x] - z) + a, act);
     }
-    for(; x < n; ++x) d[x] = activate(m*(float)(r[x] - z) + a, act);
 }
 #endif
 
@@ -659,15 +663,15 @@ static void epilogue(const ttq_int8_conv *cv, float *y, const int32_t *acc, int 
     float m = cv->mul[o], a = cv->add[o];
     int32_t z = cv->zw[o];
     int yy, xx, ow = s->out_w;
+#ifdef TTQ_INT8_X86
+    if(use_avx2_rows()){
+        epilogue_avx2(y + (size_t)o*s->out_h*ow, acc + (size_t)o*cv->fr, s->out_h, ow, cv->wq, m, z, a, cv->act);
+        return;
+    }
+#endif
     for(yy = 0; yy < s->out_h; ++yy){
         const int32_t *r = acc + (size_t)o*cv->fr + (size_t)yy*cv->wq;
         float *d = y + ((size_t)o*s->out_h + yy)*ow;
-#ifdef TTQ_INT8_X86
-        if(use_avx2_rows()){
-            epilogue_row_avx2(d, r, ow, m, z, a, cv->act);
-            continue;
-        }
-#endif
         if(cv->act == TTQ_INT8_RELU){
             for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
         } else if(cv->act == TTQ_INT8_LEAKY){
