@@ -4,7 +4,8 @@
 # Installs what is missing, builds, makes the scenes, trains the full-precision YOLO
 # (cfg/yolo-fmnist.cfg), fine-tunes its TTQ twin from those weights (cfg/ttq-yolo-fmnist.cfg,
 # -clear), scores both with `detector map` (VOC mAP at IoU 0.5 on the test scenes), then folds
-# the TTQ network into plain [convolutional] layers and packs it, and scores those too.
+# the TTQ network into plain [convolutional] layers and packs it (with activation scales), and
+# scores those too, the packed file on the float and on the integer path.
 #
 #   sh data/demo-det.sh [FP cfg] [TTQ cfg]    (make demo-det; GPU=1 for the cuDNN build)
 #
@@ -83,9 +84,22 @@ if "$DARKNET" ternary fold "$TTQ_CFG" "$ttq_w" "$fold_cfg" "$fold_w" >"$OUT/fold
 else
     errors="ternary fold failed (log: $OUT/fold.log)"
 fi
+# packed with activation scales (-calib: DEMO_CALIB_N training scenes): scored on the float path
+# (DARKNET_TTQ_INT8=0) and, in the CPU build, on the integer path, whose forward time at batch 1
+# is measured against the folded network's float path
 packed_map=""
-if "$DARKNET" ternary pack "$TTQ_CFG" "$ttq_w" "$packed_w" >"$OUT/pack.log" 2>&1; then
-    packed_map=$(map "$OUT/packed-map.txt" "$TTQ_CFG" "$packed_w")
+int_map=""
+int_speed=""
+if "$DARKNET" ternary pack "$TTQ_CFG" "$ttq_w" "$packed_w" -calib "$DATA" -n "${DEMO_CALIB_N:-512}" >"$OUT/pack.log" 2>&1; then
+    packed_map=$(export DARKNET_TTQ_INT8=0; map "$OUT/packed-map.txt" "$TTQ_CFG" "$packed_w")
+    if [ "$GPU" != 1 ]; then
+        int_map=$(map "$OUT/int8-map.txt" "$TTQ_CFG" "$packed_w")
+        if [ -s "$fold_w" ] && [ -x "$VB/tools/bench_infer" ]; then
+            int_speed=$(OMP_WAIT_POLICY=active "$VB/tools/bench_infer" 1 2 int8 "$TTQ_CFG" "$packed_w" fp32 "$fold_cfg" "$fold_w" 2>/dev/null | awk '
+                { for(i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; t[v["engine"]] = v["median_ms"]; th = v["threads"] }
+                END { if(t["int8"] != "") printf "batch 1: %.3f ms (float, folded: %.3f ms, %.2fx); %d threads", t["int8"], t["fp32"], t["fp32"]/t["int8"], th }')
+        fi
+    fi
 else
     errors="$errors${errors:+; }ternary pack failed (log: $OUT/pack.log)"
 fi
@@ -106,6 +120,9 @@ t_total=$(( $(now) - t_all ))
     [ -n "$packed_map" ] && awk -v a="$packed_map" -v b="$ttq_map" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$ttq_w")" 'BEGIN {
         printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
                "TTQ packed (ternary pack)", a, a == b ? "equal to" : "differs from", x, y/x }'
+    [ -n "$int_map" ] && awk -v a="$int_map" -v b="$packed_map" 'BEGIN {
+        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp against the same file on the float path)\n", "TTQ packed, integer path (W2A8)", a, a - b }'
+    [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
     [ -n "$errors" ] && echo "  error: $errors"
     echo
     echo "  per-class AP, full precision and TTQ:"

@@ -3,8 +3,9 @@
 # dataset-fashion-mnist package. Installs what is missing, builds, converts the data, trains the
 # full-precision network, fine-tunes the TTQ network from its weights (the paper's flow),
 # validates both on the 10 000 test images, folds the TTQ network into plain [convolutional]
-# layers and validates that in stock Darknet, packs it (1.6-bit codes) and validates that, and
-# prints a summary; the TTQ telemetry is plotted.
+# layers and validates that in stock Darknet, packs it (1.6-bit codes and activation scales) and
+# validates that on the float and on the integer path (timing the latter against the float
+# path), and prints a summary; the TTQ telemetry is plotted.
 #
 #   sh data/demo.sh [FP cfg] [TTQ cfg]      (make demo; DEMO_FP=... DEMO_TTQ=... to choose cfgs)
 #
@@ -117,12 +118,33 @@ if [ -z "$step7_error" ] && { [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; }; th
         stock_top1=$(sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$OUT/stock-valid.log" | tail -n 1)
     fi
 fi
-# `ternary pack`: the same weights with the ternary layers as 1.6-bit codes; validated by our build
+# `ternary pack -calib`: the same weights with the ternary layers as 1.6-bit codes and each layer's
+# activation scale from DEMO_CALIB_N (512) training images; validated by our build on the float
+# path (DARKNET_TTQ_INT8=0) and on the integer path (8-bit activations; the CPU build), whose
+# forward time is measured against the folded network's float path (bench_infer, batch 1 and 32)
 packed_w="$OUT/$ttq_base.packed.weights"
 rm -f "$packed_w"
 packed_top1=""
-if "$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" >"$OUT/pack.log" 2>&1; then
-    packed_top1=$(valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
+int_top1=""
+int_speed=""
+if "$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" -calib "$DATA" \
+       -n "${DEMO_CALIB_N:-512}" >"$OUT/pack.log" 2>&1; then
+    packed_top1=$(export DARKNET_TTQ_INT8=0; valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
+    if [ "$GPU" != 1 ]; then
+        int_top1=$(valid_top1 "$OUT/int8-valid.log" "$TTQ_CFG" "$packed_w")
+        if [ -s "$fold_w" ] && [ -x "$VB/tools/bench_infer" ]; then
+            for b in 1 32; do
+                OMP_WAIT_POLICY=active "$VB/tools/bench_infer" $b 2 int8 "$TTQ_CFG" "$packed_w" fp32 "$fold_cfg" "$fold_w" \
+                    >"$OUT/int8-speed-b$b.log" 2>/dev/null || true
+            done
+            int_speed=$(cat "$OUT/int8-speed-b1.log" "$OUT/int8-speed-b32.log" 2>/dev/null | awk '
+                { for(i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                  t[v["engine"], v["batch"]] = v["median_ms"]; th = v["threads"] }
+                END { if(t["int8", 1] == "" || t["int8", 32] == "") exit
+                      printf "batch 1: %.3f ms (float, folded: %.3f ms, %.2fx); batch 32: %.2f ms (float: %.2f ms, %.2fx); %d threads",
+                             t["int8", 1], t["fp32", 1], t["fp32", 1]/t["int8", 1], t["int8", 32], t["fp32", 32], t["fp32", 32]/t["int8", 32], th }')
+        fi
+    fi
 else
     step7_error="$step7_error${step7_error:+; }ternary pack failed (log: $OUT/pack.log)"
 fi
@@ -152,6 +174,11 @@ t_total=$(( $(now) - t_all ))
         printf "  %-34s top-1 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
                "TTQ packed (ternary pack)", 100*a, a == b ? "equal to" : "differs from", x, y/x }'
     { grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" || true; } | sed 's/^/  /'
+    [ -n "$int_top1" ] && awk -v a="$int_top1" -v b="$packed_top1" -v k="$(sed -n 's/.*kernels \([a-z0-9-]*\).*/\1/p' "$OUT/int8-valid.log" | head -n 1)" 'BEGIN {
+        printf "  %-34s top-1 %6.2f %%   (%+.2f pp against the same file on the float path; kernels %s)\n",
+               "TTQ packed, integer path (W2A8)", 100*a, 100*(a - b), k }'
+    [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
+    [ "$GPU" = 1 ] && echo "  (the integer path runs on the CPU build: make demo without GPU=1, or make bench-infer)"
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"

@@ -30,7 +30,7 @@ device_name() {
 # $MAKEVARS, the output in LOG (its tail shown on failure), then chooses OpenBLAS's kernels as
 # bench/openblas-core.sh does.
 setup_build() {
-    tools="$VB/tools/convert"
+    tools="$VB/tools/convert $VB/tools/bench_infer"
     pkg-config --exists openblas 2>/dev/null && tools="$tools $VB/tools/blascore"
     # shellcheck disable=SC2086
     make $MAKEVARS darknet $tools >"$1" 2>&1 || { tail -n 30 "$1"; exit 1; }
