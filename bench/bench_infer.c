@@ -61,38 +61,39 @@ static int threads(void)
 
 /* ---- the int8 peak ---------------------------------------------------------------------------- */
 #if defined(__x86_64__)
+/* 12 independent vpdpbusd a step, on registers (in assembly: the compiler keeps an array of
+ * accumulators on the stack, or folds a loop of constant operands away) */
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static double peak_vnni(long iters)
 {
-    __m512i a[12], x = _mm512_set1_epi8(1), w = _mm512_set1_epi8(1);
-    int i;
     long k;
-    for(i = 0; i < 12; ++i) a[i] = _mm512_setzero_si512();
     for(k = 0; k < iters; ++k){
-        for(i = 0; i < 12; ++i) a[i] = _mm512_dpbusd_epi32(a[i], x, w);
-        __asm__ volatile("" : "+v"(x));
+        __asm__ volatile(
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm0\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm1\n\t"
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm2\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm3\n\t"
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm4\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm5\n\t"
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm6\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm7\n\t"
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm8\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm9\n\t"
+            "vpdpbusd %%zmm16, %%zmm17, %%zmm10\n\t" "vpdpbusd %%zmm16, %%zmm17, %%zmm11\n\t"
+            ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11");
     }
-    __m512i s = a[0];
-    for(i = 1; i < 12; ++i) s = _mm512_add_epi32(s, a[i]);
-    return (double)_mm512_reduce_add_epi32(s);
+    return 0;
 }
 
+/* 8 independent vpmaddubsw + vpmaddwd + vpaddd a step */
 __attribute__((target("avx2")))
 static double peak_avx2(long iters)
 {
-    __m256i a[8], x = _mm256_set1_epi8(1), w = _mm256_set1_epi8(1), one = _mm256_set1_epi16(1);
-    int i;
     long k;
-    for(i = 0; i < 8; ++i) a[i] = _mm256_setzero_si256();
     for(k = 0; k < iters; ++k){
-        for(i = 0; i < 8; ++i) a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), one));
-        __asm__ volatile("" : "+x"(x));
+        __asm__ volatile(
+#define ONE(t, a) "vpmaddubsw %%ymm14, %%ymm15, %%ymm" #t "\n\t" "vpmaddwd %%ymm13, %%ymm" #t ", %%ymm" #t "\n\t" \
+                  "vpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+            ONE(8, 0) ONE(9, 1) ONE(10, 2) ONE(11, 3) ONE(12, 4) ONE(8, 5) ONE(9, 6) ONE(10, 7)
+#undef ONE
+            ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12");
     }
-    __m256i s = a[0];
-    for(i = 1; i < 8; ++i) s = _mm256_add_epi32(s, a[i]);
-    int32_t o[8];
-    _mm256_storeu_si256((__m256i *)o, s);
-    return (double)o[0];
+    return 0;
 }
 #endif
 
