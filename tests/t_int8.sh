@@ -7,7 +7,8 @@
 # - every kernel set this CPU runs (DARKNET_TTQ_KERNELS) gives the same outputs, bit for bit;
 # - DARKNET_TTQ_INT8=0 runs the same file in float, equal to a file packed without scales (old
 #   version 1 records still load);
-# - the program says once which path and which kernel set it runs;
+# - the program says once which path and which kernel set it runs; a CPU without AVX2 (a Nehalem
+#   under qemu-x86_64, where installed) runs the scalar kernels and says so;
 # - bad input: a file without scales under DARKNET_TTQ_INT8=1, NaN, zero or negative scales, a
 #   count of scales that is not the cfg's, a corrupt zero point, a bad DARKNET_TTQ_INT8 or
 #   DARKNET_TTQ_KERNELS; a calibration .data file that is missing, has no train list, an empty
@@ -70,6 +71,17 @@ for k in scalar avx2 avx512-vnni neon-dotprod; do
 done
 "$DARKNET" classifier valid "$data" "$cfg" "$WORK/p2.weights" >"$WORK/valid.log" 2>&1 || { tail "$WORK/valid.log"; fail "classifier valid on the integer path"; }
 grep -q "run on the integer path" "$WORK/valid.log" || fail "classifier valid did not run the integer path"
+
+# a CPU without AVX2 (qemu-user emulating a Nehalem, where qemu-x86_64 is installed) runs the
+# scalar kernels and says so; its top-1 is the same
+if command -v qemu-x86_64 >/dev/null 2>&1 && [ "$(basename "$VB")" = cpu ]; then
+    head -n 20 "$list" >"$WORK/twenty.list"
+    if qemu-x86_64 -cpu Nehalem "$VB/tools/netout" top "$cfg" "$WORK/p2.weights" "$WORK/twenty.list" >"$WORK/old.txt" 2>"$WORK/old.err"; then
+        grep -q "kernels scalar (this CPU has no AVX2 or NEON dot product)" "$WORK/old.err" || { cat "$WORK/old.err"; fail "a CPU without AVX2: the scalar set is not said"; }
+        head -n 20 "$WORK/int.txt" | cut -d' ' -f1 >"$WORK/top.new"
+        cut -d' ' -f1 "$WORK/old.txt" | cmp -s - "$WORK/top.new" || fail "a CPU without AVX2 gives another top-1"
+    fi
+fi
 
 # --- bad input --------------------------------------------------------------------------------------
 # expect NAME PATTERN COMMAND...: exits non-zero and prints PATTERN
