@@ -179,6 +179,10 @@ t_total=$(( $(now) - t_all ))
                "TTQ packed, integer path (W2A8)", 100*a, 100*(a - b), k }'
     [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
     [ "$GPU" = 1 ] && echo "  (the integer path runs on the CPU build: make demo without GPU=1, or make bench-infer)"
+    if [ -n "$int_top1" ]; then
+        echo "    per layer (ternary info of the packed file): layer, input scale, zero point, error of the weight levels, path"
+        "$DARKNET" ternary info "$TTQ_CFG" "$packed_w" 2>/dev/null | awk '$2 ~ /^ternary/ { printf "      %5s %10s %4s %8s %s\n", $1, $10, $11, $12, $13 }'
+    fi
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"

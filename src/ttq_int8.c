@@ -154,13 +154,18 @@ int ttq_int8_act_params(float lo, float hi, float *scale, int *zero)
     return 0;
 }
 
-/* x/scale rounded to the nearest integer (ties to even), plus zero, clamped to 0 .. 255. The float
- * is bounded first, so that a huge value (or NaN, which fails both tests and becomes -256) converts
- * to an int defined. */
+/* x/scale rounded to the nearest integer (ties to even), plus zero, clamped to 0 .. 255. +Inf codes
+ * as 255, -Inf and NaN as 0, found on the bits (Darknet builds with -Ofast, whose
+ * -ffinite-math-only lets the compiler drop a comparison that is meant to see NaN); a finite value
+ * is bounded before it converts, so that the conversion is defined. The AVX2 coding gives the same
+ * codes (its min/max take the bound for NaN). */
 static inline uint8_t quantize(float x, float inv_scale, int zero)
 {
     float v = x*inv_scale;
-    if(!(v > -256.0f)) v = -256.0f;
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if((bits & 0x7f800000u) == 0x7f800000u) return bits == 0x7f800000u ? 255 : 0;
+    if(v < -256.0f) v = -256.0f;
     if(v > 256.0f) v = 256.0f;
     int u = (int)lrintf(v) + zero;
     return (uint8_t)(u < 0 ? 0 : u > 255 ? 255 : u);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The integer path's ARM64 kernels (NEON dot product, src/ttq_int8.c) against the definitions:
 # tests/test_int8.c cross-compiled with Debian's aarch64 compiler (gcc-aarch64-linux-gnu), static,
-# and run under qemu-user (qemu-aarch64). Correctness only: qemu says nothing about ARM speed.
+# and run under qemu-user (qemu-aarch64), built with -Ofast as Darknet builds. Correctness only: qemu
+# says nothing about ARM speed.
 # Skipped (77) where the cross compiler or qemu is not installed.
 set -eu
 : "${WORK:?}"
@@ -10,7 +11,7 @@ QEMU=${QEMU_AARCH64:-qemu-aarch64}
 command -v "$CROSS" >/dev/null 2>&1 || { echo "no $CROSS (Debian: gcc-aarch64-linux-gnu)"; exit 77; }
 command -v "$QEMU" >/dev/null 2>&1 || { echo "no $QEMU (Debian: qemu-user)"; exit 77; }
 mkdir -p "$WORK"
-"$CROSS" -O2 -static -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-unknown-pragmas -Isrc -Itests \
+"$CROSS" -Ofast -static -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-unknown-pragmas -Isrc -Itests \
     tests/test_int8.c src/ttq_int8.c src/check_error.c -o "$WORK/test_int8_arm64" -lm
 # the NEON set must be the one the test ran, besides the scalar one
 "$QEMU" "$WORK/test_int8_arm64" -v >"$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }

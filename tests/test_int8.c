@@ -72,7 +72,10 @@ static void test_act(void)
           ttq_int8_quantize_ref(1e30f, 1, 0) == 255 && ttq_int8_quantize_ref(-1e30f, 1, 128) == 0,
           "clamping");
     CHECK(ttq_int8_quantize_ref(-3, 1, 128) == 125 && ttq_int8_quantize_ref(0, 1, 128) == 128, "zero point");
-    CHECK(ttq_int8_quantize_ref(NAN, 1, 128) == 0, "NaN codes as the lowest value");
+    CHECK(ttq_int8_quantize_ref(NAN, 1, 128) == 0 && ttq_int8_quantize_ref(-NAN, 1, 0) == 0,
+          "NaN codes as the lowest value");
+    CHECK(ttq_int8_quantize_ref(INFINITY, 1, 128) == 255 && ttq_int8_quantize_ref(-INFINITY, 1, 128) == 0 &&
+          ttq_int8_quantize_ref(3e38f, 10, 0) == 255, "Inf, and a product that overflows to Inf, clamp");
 }
 
 typedef struct {
