@@ -531,6 +531,7 @@ static int workspace(ttq_int8_conv *cv, int batch)
  * so that every kernel set gives the same floats on a machine: the vector code computes exactly
  * what the scalar code does (the same rounding, clamping and NaN handling; multiply then add, no
  * fused multiply-add). */
+#ifdef TTQ_INT8_X86
 static int use_avx2_rows(void)
 {
     static int v = -1;
@@ -538,7 +539,6 @@ static int use_avx2_rows(void)
     return v;
 }
 
-#ifdef TTQ_INT8_X86
 /* 4 channel rows r[0..3] (NULL: a channel past the group's, coded `zero`), n positions from each
  * (stride 1) coded and interleaved into d (4 bytes a position). Per 8 positions: x/scale bounded,
  * rounded to even (cvtps2dq), plus zero, saturated to 0 .. 255 by the two packs; the packs leave,
