@@ -727,7 +727,7 @@ int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch
     nthreads = omp_get_max_threads();
 #endif
     double macs = (double)s->n*(s->c/s->groups)*s->size*s->size*s->out_h*s->out_w*batch;
-    if(nthreads > 1 && batch < 2*nthreads){
+    if(nthreads > 1 && batch < nthreads){
         /* fewer images than threads: every thread codes each image into its own slot (a small
          * cost, the coding is about a tenth of a layer) and computes its share of the output
          * blocks, so that the threads meet only at the end of the layer; one thread alone where
@@ -750,7 +750,8 @@ int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch
         }
         return 0;
     }
-    /* enough images for every thread: each thread takes whole images, one workspace slot each */
+    /* an image for every thread (Darknet's inference runs tiles of as many images as threads,
+     * patch 0309): each thread takes whole images, one workspace slot each */
     if(workspace(cv, nthreads)) return -1;
     int b;
     #pragma omp parallel for schedule(static)
