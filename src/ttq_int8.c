@@ -750,8 +750,7 @@ int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch
         }
         return 0;
     }
-    /* an image for every thread (Darknet's inference runs tiles of as many images as threads,
-     * patch 0309): each thread takes whole images, one workspace slot each */
+    /* an image for every thread: each thread takes whole images, one workspace slot each */
     if(workspace(cv, nthreads)) return -1;
     int b;
     #pragma omp parallel for schedule(static)

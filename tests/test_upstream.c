@@ -478,69 +478,6 @@ static void test_predict_keeps_delta(void)
     remove(cfg);
 }
 
-/* Patch 0309: inference in tiles of images gives every layer the outputs of one pass over the batch.
- * Two networks at batch 5 (a detector of every kind of layer the tiles take: convolutional with
- * batch norm, maxpool, shortcut, route, upsample, yolo; a classifier: avgpool, connected,
- * softmax), their outputs with DARKNET_INFER_TILE=0 (one pass) against tiles of 1, 2 and 3. */
-static void test_inference_tiles(void)
-{
-    const char *cfgs[2] = {
-        "[net]\nbatch=5\nheight=8\nwidth=8\nchannels=3\n\n"
-        "[convolutional]\nfilters=4\nsize=3\npad=1\nbatch_normalize=1\nactivation=leaky\n\n"
-        "[maxpool]\nsize=2\nstride=2\n\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n\n"
-        "[shortcut]\nfrom=-2\nactivation=relu\n\n[route]\nlayers=-1,-3\n\n[upsample]\nstride=2\n\n"
-        "[convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n"
-        "[yolo]\nmask=0\nanchors=2,2\nclasses=1\nnum=1\n",
-        "[net]\nbatch=5\nheight=6\nwidth=6\nchannels=3\n\n"
-        "[convolutional]\nfilters=5\nsize=3\npad=1\nactivation=relu\n\n[avgpool]\n\n"
-        "[connected]\noutput=4\nactivation=linear\n\n[softmax]\n"};
-    char cfg[4200];
-    int k, t, i, j;
-    snprintf(cfg, sizeof cfg, "%s/tiles.cfg", tree_dir);
-    for(k = 0; k < 2; ++k){
-        FILE *f = fopen(cfg, "w");
-        CHECK(f != 0, "cannot write %s", cfg);
-        if(!f) return;
-        fputs(cfgs[k], f);
-        fclose(f);
-        network *net = parse_network_cfg(cfg);
-        float x[5*8*8*3];
-        for(i = 0; i < net->inputs*net->batch; ++i) x[i] = (float)((i*37) % 101)/101.0f - 0.3f;
-        float **want = calloc(net->n, sizeof(float *));
-        setenv("DARKNET_INFER_TILE", "0", 1);
-        network_predict(net, x);
-        for(i = 0; i < net->n; ++i){
-            layer l = net->layers[i];
-            want[i] = malloc(l.outputs*l.batch*sizeof(float));
-            memcpy(want[i], l.output, l.outputs*l.batch*sizeof(float));
-            fill_cpu(l.outputs*l.batch, 12345, l.output, 1);   /* a pass that skips an image shows */
-        }
-        for(t = 1; t <= 3; ++t){
-            char v[8];
-            snprintf(v, sizeof v, "%d", t);
-            setenv("DARKNET_INFER_TILE", v, 1);
-            network_predict(net, x);
-            for(i = 0; i < net->n; ++i){
-                layer l = net->layers[i];
-                CHECK(l.batch == 5, "network %d, tiles of %d: layer %d's batch is %d after the forward", k, t, i, l.batch);
-                size_t bad = (size_t)l.outputs*l.batch;
-                for(j = 0; j < l.outputs*l.batch && bad == (size_t)l.outputs*l.batch; ++j){
-                    if(!(fabsf(l.output[j] - want[i][j]) <= 1e-5f*(1 + fabsf(want[i][j])))) bad = j;
-                }
-                CHECK(bad == (size_t)l.outputs*l.batch, "network %d, tiles of %d: layer %d output %zu is %g, one pass gives %g",
-                      k, t, i, bad, bad < (size_t)l.outputs*l.batch ? l.output[bad] : 0,
-                      bad < (size_t)l.outputs*l.batch ? want[i][bad] : 0);
-                fill_cpu(l.outputs*l.batch, 12345, l.output, 1);
-            }
-        }
-        unsetenv("DARKNET_INFER_TILE");
-        for(i = 0; i < net->n; ++i) free(want[i]);
-        free(want);
-        free_network(net);
-        remove(cfg);
-    }
-}
-
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
@@ -559,7 +496,6 @@ int main(int argc, char **argv)
     test_read_tree();
     test_fill_truth_region();
     test_predict_keeps_delta();
-    test_inference_tiles();
     t_done_with_dir(tree_dir);
     test_normalization(8, 5, 1.f);
     test_normalization(8, 4, 1.f);
