@@ -261,6 +261,44 @@ static void test_forward(void)
     CHECK(ttq_int8_shape_check(&bad) != 0, "a wrong output size must be refused");
 }
 
+/* The coding of the input, exactly: a 1x1 convolution with the identity as weights, mul 1, add 0,
+ * outputs u - zero of each input at the strided positions; every code must be quantize_ref's,
+ * whichever row helpers (C, AVX2, AVX-512) the CPU runs. Widths 1 .. 40 cover every tail. */
+static void test_coding(void)
+{
+    int w, k, st, zi;
+    for(st = 1; st <= 2; ++st) for(zi = 0; zi < 2; ++zi) for(w = 1; w <= 40; w += (w < 20 ? 1 : 7)){
+        int zero = zi ? 128 : 0, c = 5, h = 3, i;
+        ttq_int8_shape s = shape(c, h, w, c, 1, 1, st, 0);
+        int8_t wt[25] = {0};
+        float mul[5] = {1, 1, 1, 1, 1}, add[5] = {0}, scale = 0.05f;
+        for(i = 0; i < c; ++i) wt[i*c + i] = 1;
+        size_t nin = (size_t)c*h*w, nout = (size_t)c*s.out_h*s.out_w, j;
+        float *x = malloc(nin*sizeof(float)), *y = malloc(nout*sizeof(float));
+        float odd[] = {NAN, -NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 0.5f*scale, 1.5f*scale, -2.5f*scale, 127.5f*scale,
+                       -128.5f*scale, 255.5f*scale};
+        for(j = 0; j < nin; ++j) x[j] = j % 5 == 3 ? odd[(j/5) % 12] : rfloat(-8, 14);
+        for(k = 0; k < TTQ_KSET_COUNT; ++k){
+            if(!ttq_int8_kset_available(k)) continue;
+            ttq_int8_conv cv;
+            CHECK(ttq_int8_conv_init(&cv, &s, wt, mul, add, scale, zero, TTQ_INT8_LINEAR, k) == 0, "coding: init");
+            CHECK(ttq_int8_conv_forward(&cv, x, y, 1) == 0, "coding: forward");
+            size_t bad = nout;
+            int o, yy, xx;
+            for(o = 0; o < c && bad == nout; ++o) for(yy = 0; yy < s.out_h; ++yy) for(xx = 0; xx < s.out_w; ++xx){
+                size_t at = ((size_t)o*s.out_h + yy)*s.out_w + xx;
+                float in = x[((size_t)o*h + yy*st)*w + xx*st];
+                if(y[at] != (float)(ttq_int8_quantize_ref(in, 1.0f/scale, zero) - zero) && bad == nout) bad = at;
+            }
+            CHECK(bad == nout, "coding, %s, width %d, stride %d, zero %d: output %zu is %g", ttq_int8_kset_name(k), w, st,
+                  zero, bad, bad < nout ? y[bad] : 0);
+            ttq_int8_conv_free(&cv);
+        }
+        free(x);
+        free(y);
+    }
+}
+
 int main(int argc, char **argv)
 {
     t_init(argc, argv);
@@ -268,5 +306,6 @@ int main(int argc, char **argv)
     test_act();
     test_kernels();
     test_forward();
+    test_coding();
     return t_finish();
 }
