@@ -55,7 +55,6 @@ prep det cfg/ttq-yolo-fmnist.cfg "$W/cal96/set.data"
 torch=0
 if [ -x "$py" ] && "$py" -c "import torch" 2>/dev/null; then
     torch=1
-    "$py" bench/infer_torch.py --no-bench --weights "$W/r20-folded.weights" 2>&1 | head -n 1
 else
     echo "PyTorch skipped: python3-torch is not installed (apt-get install python3-torch)"
 fi
@@ -74,7 +73,7 @@ while [ $r -le "$rounds" ]; do
                 sed "s/engine=opencv/engine=opencv-fp32/; s/^/net=r20 round=$r /" >>"$raw"
         done
         [ $torch -eq 1 ] && "$py" bench/infer_torch.py --weights "$W/r20-folded.weights" --batches 1,32 --threads $t \
-            --seconds "$secs" 2>/dev/null | grep '^engine=' | sed "s/^/net=r20 round=$r /" >>"$raw"
+            --seconds "$secs" 2>/dev/null | tee "$W/torch.log" | grep '^engine=' | sed "s/^/net=r20 round=$r /" >>"$raw"
         "$tools/bench_infer" 1 "$secs" int8-ternary cfg/ttq-yolo-fmnist.cfg "$W/det.packed.weights" \
             darknet-fp32 "$W/det-folded.cfg" "$W/det-folded.weights" 2>/dev/null | sed "s/^/net=det round=$r /" >>"$raw"
     done
@@ -115,6 +114,8 @@ END {
         printf "%7d %13.3f %13.3f   %.2fx\n", t, a, f, f/a }
     if("torch-fp32" in how) printf "\nPyTorch variants that were fastest: torch-fp32 %s, torch-int8 %s (backend/variant)\n", how["torch-fp32"], how["torch-int8"]
 }' "$W/best.txt"
+
+[ -s "$W/torch.log" ] && echo "PyTorch: $(grep -m1 '^# torch' "$W/torch.log" | sed 's/^# //')"
 
 # --- per layer ------------------------------------------------------------------------------------
 for b in 32 1; do
