@@ -19,6 +19,8 @@ typedef struct {
     float lo, hi;         /* calibration: the range of the input seen */
     long seen;
     int ready, stale;     /* cv prepared from the current weights */
+    int refused;          /* the shape in `refused_shape` is not one the path runs: float */
+    ttq_int8_shape refused_shape;
     int act;              /* the epilogue's activation; the rest is applied after it */
     float level_error;
     ttq_int8_conv cv;
@@ -227,15 +229,20 @@ int ternary_int_forward(layer l, network net)
         return 0;
     }
     ttq_int8_shape s = shape_of(l);
+    if(st->refused && !memcmp(&s, &st->refused_shape, sizeof s)) return 0;
     if(!st->ready || st->stale || memcmp(&s, &st->cv.s, sizeof s)){
         if(prepare(l, st, net.index)){
-            static int warned;
-            if(!warned++){
-                fprintf(stderr, "ternary: layer %d runs in float: its shape is not one the integer path runs (%s)\n",
-                        net.index, ttq_int8_shape_check(&s));
+            if(ternary_int_mode() == 1){
+                check_file_error("DARKNET_TTQ_INT8", net.index, "ternary", "=1 asks for the integer path, but this "
+                                 "layer's shape is not one it runs (%s)", ttq_int8_shape_check(&s));
             }
+            fprintf(stderr, "ternary: layer %d runs in float: its shape is not one the integer path runs (%s)\n",
+                    net.index, ttq_int8_shape_check(&s));
+            st->refused = 1;
+            st->refused_shape = s;
             return 0;
         }
+        st->refused = 0;
     }
     announce(1);
     if(ttq_int8_conv_forward(&st->cv, net.input, l.output, l.batch)){
