@@ -242,7 +242,7 @@ $(STOCK)/tools/netout: tests/netout.c tests/netrand.h $(STOCK)/darknet/libdarkne
 # OpenCV's DNN module reading the folded pair (tests/t_fold_opencv.sh), where Debian's
 # libopencv-dnn-dev and a C++ compiler are installed
 HAVE_OPENCV := $(if $(wildcard /usr/include/opencv4/opencv2/dnn.hpp),$(shell command -v $(CXX) >/dev/null 2>&1 && echo 1))
-$(STOCK)/tools/netout_opencv: tests/netout_opencv.cpp
+$(STOCK)/tools/netout_opencv: tests/netout_opencv.cpp tests/cfg_net_shape.hpp
 	@mkdir -p $(@D)
 	@$(CXX) -O2 -Wall $(if $(wildcard /usr/include/stb/stb_image.h),-DNETOUT_STB) -I/usr/include/opencv4 $< -o $@ \
 	  -lopencv_dnn -lopencv_core $(if $(wildcard /usr/include/stb/stb_image.h),-lstb)
@@ -286,7 +286,7 @@ endif
 	  $(if $(filter 1,$(HAVE_NVCC)),$(BUILD)/gpu-cudnn$(if $(DARKNET_SRC),-local))
 
 BENCH_BIN := $(VB)/tests/bench_step
-$(BENCH_BIN): bench/bench_step.c $(TREE)/libdarknet.a
+$(BENCH_BIN): bench/bench_step.c bench/benchutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
 	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(GPU)),-DGPU -I/usr/local/cuda/include) $< -o $@ \
 	  $(TREE)/libdarknet.a $(LINK_LIBS) $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
@@ -300,12 +300,12 @@ bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 
 # inference: the integer ternary path against Darknet's float path, OpenCV's DNN module and
 # PyTorch (FP32 and its own int8), bench/infer.sh
-$(VB)/tools/bench_infer: bench/bench_infer.c $(TREE)/libdarknet.a
+$(VB)/tools/bench_infer: bench/bench_infer.c bench/benchutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(@D)
 	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(OPENMP)),-fopenmp) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) \
 	  $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
 
-$(VB)/tools/infer_opencv: bench/infer_opencv.cpp
+$(VB)/tools/infer_opencv: bench/infer_opencv.cpp tests/cfg_net_shape.hpp
 	@mkdir -p $(@D)
 	@$(CXX) -O2 -Wall -I/usr/include/opencv4 $< -o $@ -lopencv_dnn -lopencv_core
 

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "darknet.h"
+#include "benchutil.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -31,24 +32,6 @@
 
 #define MAXNET 8
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec*1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(double), cmp_double);
-    return n % 2 ? v[n/2] : 0.5*(v[n/2 - 1] + v[n/2]);
-}
 
 static int threads(void)
 {
@@ -107,13 +90,13 @@ static double int8_peak(double seconds, const char **what)
     if(!vnni && !avx2){ *what = "none"; return 0; }
     *what = vnni ? "avx512-vnni vpdpbusd" : "avx2 vpmaddubsw+vpmaddwd";
     long iters = 1000000;
-    double macs_per_iter = vnni ? 12.0*64 : 8.0*32, best = 0, t0 = now();
+    double macs_per_iter = vnni ? 12.0*64 : 8.0*32, best = 0, t0 = bench_now();
     volatile double sink = 0;
-    while(now() - t0 < seconds){
-        double t = now();
+    while(bench_now() - t0 < seconds){
+        double t = bench_now();
         #pragma omp parallel reduction(+:sink)
         sink += vnni ? peak_vnni(iters) : peak_avx2(iters);
-        double r = macs_per_iter*iters*threads()/(now() - t);
+        double r = macs_per_iter*iters*threads()/(bench_now() - t);
         if(r > best) best = r;
     }
     return best;
@@ -164,11 +147,11 @@ static void timed_forward(network *net, float *x, double *t)
     for(i = 0; i < net->n; ++i){
         net->index = i;
         layer l = net->layers[i];
-        double t0 = now();
+        double t0 = bench_now();
         if(l.delta && (net->train || net->delta)) fill_cpu(l.outputs*l.batch, 0, l.delta, 1);   /* as 0308 */
         l.forward(l, *net);
         net->input = l.output;
-        t[i] = now() - t0;
+        t[i] = bench_now() - t0;
     }
     *net = orig;
 }
@@ -223,9 +206,9 @@ int main(int argc, char **argv)
     int done = 0;
     while(!done && reps < cap){
         for(k = 0; k < nn; ++k){
-            double t0 = now();
+            double t0 = bench_now();
             network_predict(net[k], x);
-            t[(size_t)k*cap + reps] = now() - t0;
+            t[(size_t)k*cap + reps] = bench_now() - t0;
             spent[k] += t[(size_t)k*cap + reps];
         }
         ++reps;
@@ -236,7 +219,7 @@ int main(int argc, char **argv)
         double *v = t + (size_t)k*cap, mn = v[0];
         for(i = 1; i < reps; ++i) if(v[i] < mn) mn = v[i];
         printf("engine=%s batch=%d threads=%d median_ms=%.4f min_ms=%.4f reps=%d\n", name[k], batch, threads(),
-               1e3*median(v, reps), 1e3*mn, reps);
+               1e3*bench_median(v, reps), 1e3*mn, reps);
     }
     if(layers){
         const char *what;
@@ -255,7 +238,7 @@ int main(int argc, char **argv)
             for(i = 0; i < nl; ++i){
                 layer l = net[k]->layers[i];
                 for(j = 0; j < lr; ++j) col[j] = lt[(size_t)i*lr + j];
-                double m = median(col, lr), macs = conv_macs(l);
+                double m = bench_median(col, lr), macs = conv_macs(l);
                 total += m;
                 char shape[64];
                 if(l.type == CONVOLUTIONAL || l.type == TERNARY){

@@ -15,24 +15,13 @@
 #include <time.h>
 
 #include "darknet.h"
+#include "benchutil.h"
 #ifdef GPU
 #include <cuda_runtime.h>
 #endif
 
 #define MAXNET 8
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec*1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static data random_batch(network *net)
 {
@@ -72,12 +61,12 @@ static void unset_env(char *var)
 
 static double step(network *net, data d)
 {
-    double t0 = now();
+    double t0 = bench_now();
     train_network(net, d);
 #ifdef GPU
     if(gpu_index >= 0) cudaDeviceSynchronize();
 #endif
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -117,7 +106,7 @@ int main(int argc, char **argv)
         }
     }
     for(k = 0; k < nnet; ++k){
-        qsort(t[k], steps, sizeof(double), cmp_double);
+        qsort(t[k], steps, sizeof(double), bench_cmp_double);
         med[k] = steps % 2 ? t[k][steps/2] : 0.5*(t[k][steps/2 - 1] + t[k][steps/2]);
         printf("%-24s batch %d: median step %.4f s (min %.4f, max %.4f, %d steps), %.1f img/s\n",
                label[k], net[k]->batch, med[k], t[k][0], t[k][steps - 1], steps,

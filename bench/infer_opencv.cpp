@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
+#include "../tests/cfg_net_shape.hpp"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,27 +18,6 @@
 #include <string>
 #include <vector>
 
-// height, width, channels of the cfg's [net] section, read as Darknet reads them
-static bool net_shape(const char *cfg, int &h, int &w, int &c)
-{
-    std::ifstream in(cfg);
-    std::string line;
-    bool in_net = false;
-    h = w = c = 0;
-    while(std::getline(in, line)){
-        std::string s;
-        for(char ch : line) if(!isspace((unsigned char)ch)) s += ch;
-        if(s.empty() || s[0] == '#' || s[0] == ';') continue;
-        if(s[0] == '['){ in_net = (s == "[net]" || s == "[network]"); continue; }
-        if(!in_net) continue;
-        size_t eq = s.find('=');
-        if(eq == std::string::npos) continue;
-        std::string k = s.substr(0, eq);
-        int v = atoi(s.c_str() + eq + 1);
-        if(k == "height") h = v; else if(k == "width") w = v; else if(k == "channels") c = v;
-    }
-    return h > 0 && w > 0 && c > 0;
-}
 
 static double now()
 {

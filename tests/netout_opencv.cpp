@@ -8,6 +8,7 @@
 //                 its path contains, as `darknet classifier valid` counts it (images already of
 //                 the network's size; RGB in [0, 1], planar, as Darknet loads them)
 #include <opencv2/dnn.hpp>
+#include "cfg_net_shape.hpp"
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,27 +28,6 @@ static float urand()  // the same sequence as netout.c's urand
     return (float)(rng >> 40)/16777216.0f;
 }
 
-// height, width, channels of the cfg's [net] section, read as Darknet reads them
-static bool net_shape(const char *cfg, int &h, int &w, int &c)
-{
-    std::ifstream in(cfg);
-    std::string line;
-    bool in_net = false;
-    h = w = c = 0;
-    while(std::getline(in, line)){
-        std::string s;
-        for(char ch : line) if(!isspace((unsigned char)ch)) s += ch;
-        if(s.empty() || s[0] == '#' || s[0] == ';') continue;
-        if(s[0] == '['){ in_net = (s == "[net]" || s == "[network]"); continue; }
-        if(!in_net) continue;
-        size_t eq = s.find('=');
-        if(eq == std::string::npos) continue;
-        std::string k = s.substr(0, eq);
-        int v = atoi(s.c_str() + eq + 1);
-        if(k == "height") h = v; else if(k == "width") w = v; else if(k == "channels") c = v;
-    }
-    return h > 0 && w > 0 && c > 0;
-}
 
 #ifdef NETOUT_STB
 static int valid(const char *cfg, const char *weights, const char *list, const char *labels_file)
