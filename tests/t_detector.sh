@@ -278,11 +278,14 @@ rm -f det/results/comp4_det_test_*.txt
 [ "$(cat det/results/comp4_det_test_*.txt | wc -l)" -gt 0 ] || fail "valid2 wrote no detection"
 
 # odd but well-formed labels: boxes outside the image, of zero, negative or huge size, 150 in one
-# image (more than [yolo]'s 90): training and map run through them
+# image (more than [yolo]'s 90), and in every file a box centred at exactly 0, 0 (Darknet's "no
+# box", which correct_boxes marks 999999; it crashed [yolo] training before patch 0429): training
+# and map run through them
 for seed in 1 2 3 4 5; do
     for f in det/labels/train/*.txt det/labels/test/*.txt; do
         awk -v seed=$((seed * 1000 + $(cksum <"$f" | cut -c1-6) % 997)) 'BEGIN { srand(seed)
             n = int(rand()*6); if(rand() < .1) n = 150
+            printf "%d 0 0 0.2 0.3\n", int(rand()*10)
             for(i = 0; i < n; i++){
                 x = rand(); y = rand(); w = rand(); h = rand(); r = rand()
                 if(r < .15){ x = 3*x - 1; y = 3*y - 1 } else if(r < .25){ w = -w } else if(r < .35){ w = 0; h = 0 }
