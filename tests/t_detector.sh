@@ -7,6 +7,7 @@ set -eu
 : "${WORK:?}" "${VB:?}" "${DARKNET:?}"
 conv="$(cd "$VB" && pwd)/tools/convert"
 . "$(cd "$(dirname "$0")" && pwd)/idx.sh"
+. "$(cd "$(dirname "$0")" && pwd)/tinyyolo.sh"
 dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
 mkdir -p "$WORK"
 cd "$WORK"
@@ -50,77 +51,9 @@ if "$conv" fashion-mnist-det fm bad 0 >log 2>&1; then fail "accepted 0 scenes"; 
 grep -q "train scenes: '0'" log || { cat log; fail "0 scenes: message"; }
 
 # ---- training, FP then TTQ ---------------------------------------------------------------------------
-net() {  # type of the inner layers, batch_normalize
-    cat <<EOF
-[net]
-batch=8
-subdivisions=1
-width=96
-height=96
-channels=3
-momentum=0.9
-decay=0.0005
-learning_rate=0.001
-policy=constant
-max_batches=3
-
-[convolutional]
-batch_normalize=$2
-filters=8
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-
-[$1]
-batch_normalize=$2
-filters=16
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=4
-stride=4
-
-[$1]
-batch_normalize=$2
-filters=32
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-
-[convolutional]
-filters=45
-size=1
-stride=1
-pad=0
-activation=linear
-
-[yolo]
-mask=0,1,2
-anchors=13,28, 24,28, 34,38
-classes=10
-num=3
-jitter=.2
-ignore_thresh=.7
-truth_thresh=1
-random=0
-EOF
-}
-net convolutional 1 >fp.cfg
-net ternary 1 >ttq.cfg
-net convolutional 0 >plain.cfg
+tiny_yolo_cfg convolutional 1 >fp.cfg
+tiny_yolo_cfg ternary 1 >ttq.cfg
+tiny_yolo_cfg convolutional 0 >plain.cfg
 data=det/fashion-mnist-det.data
 "$dn" detector train $data fp.cfg >log 2>&1 || { tail -n 20 log; fail "FP detector training failed"; }
 [ -s det/backup/fp_final.weights ] || fail "no det/backup/fp_final.weights"

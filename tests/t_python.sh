@@ -146,63 +146,11 @@ idx_cycle fm/train-labels-idx1-ubyte 10
 idx_images fm/t10k-images-idx3-ubyte 10
 idx_cycle fm/t10k-labels-idx1-ubyte 10
 "$tools/convert" fashion-mnist-det fm det 4 4 >log 2>&1 || { cat log; fail "conversion failed"; }
-cat >d.cfg <<'EOF'
-[net]
-batch=1
-subdivisions=1
-width=96
-height=96
-channels=3
-
-[convolutional]
-batch_normalize=1
-filters=8
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-
-[ternary]
-batch_normalize=1
-filters=16
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=4
-stride=4
-
-[ternary]
-batch_normalize=1
-filters=32
-size=3
-stride=1
-pad=1
-activation=leaky
-
-[maxpool]
-size=2
-stride=2
-
-[convolutional]
-filters=45
-size=1
-stride=1
-pad=0
-activation=linear
-
-[yolo]
-mask=0,1,2
-anchors=13,28, 24,28, 34,38
-classes=10
-num=3
-EOF
+# the tiny YOLO of t_detector (tests/tinyyolo.sh) with [ternary] inner layers, at batch 1 (the
+# module's load_net keeps the cfg's batch)
+. "$tests/tinyyolo.sh"
+tiny_yolo_cfg ternary 1 | sed 's/^batch=8$/batch=1/' >d.cfg
+grep -q '^batch=1$' d.cfg || fail "d.cfg: no batch=1"
 "$tools/netout" randw d.cfg random.weights 1 >log 2>&1 || { tail -n 5 log; fail "netout randw failed"; }
 "$dn" ternary pack d.cfg random.weights det.weights -calib det/fashion-mnist-det.data -n 4 >log 2>&1 || { tail -n 5 log; fail "ternary pack (detector) failed"; }
 img=det/images/test/000001.png
