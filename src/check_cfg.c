@@ -496,8 +496,15 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
                       ? "only the first section may be [net]"
                       : "not a section type Darknet knows (a typo? e.g. [convolutional], [ternary], [maxpool])");
     }
-    /* per-layer rate factor, read for every layer by parse_network_cfg */
+    /* what parse_network_cfg reads for every layer: the rate factor and the flags */
     check_float(options, cfgfile, type, index, "learning_rate", 1, 0, 0, 1e9, 0, "a rate factor >= 0");
+    static const char *flags[] = {"truth", "onlyforward", "stopbackward", "dontsave", "dontload",
+                                  "dontloadscales"};
+    for(i = 0; i < (int)(sizeof flags/sizeof *flags); ++i){
+        check_cfg_int(options, cfgfile, type, index, flags[i], 0, 0, 1, "0 or 1");
+    }
+    check_cfg_int(options, cfgfile, type, index, "numload", 0, 0, INT_CAP, "an integer >= 0");
+    check_cfg_float(options, cfgfile, type, index, "smooth", 0, 0);
 
     if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]")){
         check_cfg_conv(options, cfgfile, type, index, h, w, c);
@@ -532,10 +539,102 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
             snprintf(buf, sizeof buf, "a divisor of the input's width and height (%d x %d)", w, h);
             check_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
         }
-    }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]") || !strcmp(type, "[crop]")
-              || !strcmp(type, "[local]") || !strcmp(type, "[deconv]")
-              || !strcmp(type, "[deconvolutional]")){
+    }else if(!strcmp(type, "[avg]") || !strcmp(type, "[avgpool]")){
         need_image(cfgfile, type, index, h, w, c);
+    }else if(!strcmp(type, "[local]")){
+        check_cfg_int(options, cfgfile, type, index, "filters", 1, 1, INT_CAP, "an integer >= 1");
+        int size = check_cfg_int(options, cfgfile, type, index, "size", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int pad = check_cfg_int(options, cfgfile, type, index, "pad", 0, 0, 1, "0 or 1");
+        check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
+        need_image(cfgfile, type, index, h, w, c);
+        /* parse_local pads size/2 with pad=1; a window larger than the padded input leaves no
+           output (upstream: 0 or negative rows, then an out-of-bounds im2col) */
+        long long padded = (long long)(h < w ? h : w) + (pad ? 2LL*(size/2) : 0);
+        if(size > padded){
+            char buf[64];
+            snprintf(buf, sizeof buf, "no larger than the %s input (%lld)", pad ? "padded" : "unpadded", padded);
+            check_cfg_error(cfgfile, type, index, "size", option_find(options, "size"), buf);
+        }
+    }else if(!strcmp(type, "[deconv]") || !strcmp(type, "[deconvolutional]")){
+        check_cfg_int(options, cfgfile, type, index, "filters", 1, 1, INT_CAP, "an integer >= 1");
+        int size = check_cfg_int(options, cfgfile, type, index, "size", 1, 1, INT_CAP, "an integer >= 1");
+        int stride = check_cfg_int(options, cfgfile, type, index, "stride", 1, 1, INT_CAP, "an integer >= 1");
+        int pad = check_cfg_int(options, cfgfile, type, index, "pad", 0, 0, 1, "0 or 1");
+        int padding = check_cfg_int(options, cfgfile, type, index, "padding", 0, 0, INT_CAP, "an integer >= 0");
+        check_cfg_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
+        check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
+        need_image(cfgfile, type, index, h, w, c);
+        /* (in - 1) stride + size - 2 padding rows (padding = size/2 with pad=1): at least one */
+        if(pad) padding = size/2;
+        long long m = h < w ? h : w;
+        if((m - 1)*stride + size - 2LL*padding < 1){
+            check_cfg_error(cfgfile, type, index, pad ? "pad" : "padding",
+                            option_find(options, pad ? "pad" : "padding"),
+                            "a padding that leaves at least one output row and column");
+        }
+    }else if(!strcmp(type, "[crop]")){
+        need_image(cfgfile, type, index, h, w, c);
+        char buf[64];
+        /* a crop inside the input: forward_crop_layer draws its offset modulo in - crop + 1 */
+        snprintf(buf, sizeof buf, "an integer from 1 to the input's height (%d)", h);
+        check_cfg_int(options, cfgfile, type, index, "crop_height", 1, 1, h, buf);
+        snprintf(buf, sizeof buf, "an integer from 1 to the input's width (%d)", w);
+        check_cfg_int(options, cfgfile, type, index, "crop_width", 1, 1, w, buf);
+        check_cfg_int(options, cfgfile, type, index, "flip", 0, 0, 1, "0 or 1");
+        check_cfg_int(options, cfgfile, type, index, "noadjust", 0, 0, 1, "0 or 1");
+        check_cfg_float(options, cfgfile, type, index, "angle", 0, 0);
+        check_cfg_float(options, cfgfile, type, index, "saturation", 1, 0);
+        check_cfg_float(options, cfgfile, type, index, "exposure", 1, 0);
+        check_cfg_float(options, cfgfile, type, index, "shift", 0, 0);
+    }else if(!strcmp(type, "[lrn]") || !strcmp(type, "[normalization]")){
+        need_image(cfgfile, type, index, h, w, c);
+        check_cfg_int(options, cfgfile, type, index, "size", 5, 1, INT_CAP, "an integer >= 1");
+        check_cfg_float(options, cfgfile, type, index, "alpha", .0001f, 0);
+        check_cfg_float(options, cfgfile, type, index, "beta", .75f, 0);
+        check_cfg_float(options, cfgfile, type, index, "kappa", 1, 0);
+    }else if(!strcmp(type, "[upsample]")){
+        need_image(cfgfile, type, index, h, w, c);
+        /* stride < 0 downsamples by -stride (make_upsample_layer: out = in / -stride) */
+        int stride = check_cfg_int(options, cfgfile, type, index, "stride", 2, -INT_CAP, INT_CAP,
+                                   "a non-zero integer (negative: downsample)");
+        if(stride == 0) check_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"),
+                                        "a non-zero integer (negative: downsample)");
+        if(stride < 0 && (w % -stride || h % -stride)){
+            char buf[96];
+            snprintf(buf, sizeof buf, "a negative divisor of the input's width and height (%d x %d)", w, h);
+            check_cfg_error(cfgfile, type, index, "stride", option_find(options, "stride"), buf);
+        }
+        check_cfg_float(options, cfgfile, type, index, "scale", 1, 0);
+    }else if(!strcmp(type, "[rnn]") || !strcmp(type, "[gru]") || !strcmp(type, "[lstm]")){
+        check_cfg_int(options, cfgfile, type, index, "output", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
+        if(!strcmp(type, "[rnn]")){
+            check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
+            check_cfg_int(options, cfgfile, type, index, "shortcut", 0, 0, 1, "0 or 1");
+        }
+        if(!strcmp(type, "[gru]")) check_cfg_int(options, cfgfile, type, index, "tanh", 0, 0, 1, "0 or 1");
+        if(inputs < 1) check_cfg_error(cfgfile, type, index, 0, 0, "the layer before it has no outputs");
+    }else if(!strcmp(type, "[crnn]")){
+        check_cfg_int(options, cfgfile, type, index, "output_filters", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, type, index, "hidden_filters", 1, 1, INT_CAP, "an integer >= 1");
+        check_cfg_int(options, cfgfile, type, index, "batch_normalize", 0, 0, 1, "0 or 1");
+        check_cfg_int(options, cfgfile, type, index, "shortcut", 0, 0, 1, "0 or 1");
+        check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
+        need_image(cfgfile, type, index, h, w, c);
+    }else if(!strcmp(type, "[cost]")){
+        char *t = option_find(options, "type");
+        if(t && strcmp(t, "seg") && strcmp(t, "sse") && strcmp(t, "masked") && strcmp(t, "smooth")
+           && strcmp(t, "L1") && strcmp(t, "wgan")){
+            check_cfg_error(cfgfile, type, index, "type", t, "one of sse, masked, smooth, L1, seg, wgan");
+        }
+        check_cfg_float(options, cfgfile, type, index, "scale", 1, 0);
+        check_cfg_float(options, cfgfile, type, index, "ratio", 0, 0);
+        check_cfg_float(options, cfgfile, type, index, "noobj", 1, 0);
+        check_cfg_float(options, cfgfile, type, index, "thresh", 0, 0);
+        if(inputs < 1) check_cfg_error(cfgfile, type, index, 0, 0, "the layer before it has no outputs");
+    }else if(!strcmp(type, "[activation]")){
+        check_cfg_activation(options, cfgfile, type, index, LINEAR);
     }else if(!strcmp(type, "[soft]") || !strcmp(type, "[softmax]")){
         int groups = check_cfg_int(options, cfgfile, type, index, "groups", 1, 1, INT_CAP, "an integer >= 1");
         if(inputs < 1) check_cfg_error(cfgfile, type, index, 0, 0, "the layer before it has no outputs");
@@ -545,6 +644,8 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
             check_cfg_error(cfgfile, type, index, "groups", option_find(options, "groups"), buf);
         }
         check_float(options, cfgfile, type, index, "temperature", 1, 0, 1, 1e9, 0, "temperature > 0");
+        check_cfg_float(options, cfgfile, type, index, "spatial", 0, 0);
+        check_cfg_int(options, cfgfile, type, index, "noloss", 0, 0, 1, "0 or 1");
     }else if(!strcmp(type, "[dropout]")){
         if(index == 0) check_cfg_error(cfgfile, type, index, 0, 0, "[dropout] cannot be the first layer");
         check_float(options, cfgfile, type, index, "probability", .5, 0, 0, 1, 1, "0 <= probability < 1");
@@ -630,6 +731,7 @@ void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, 
                           int batch, int h, int w, int c, int inputs)
 {
     long long b = batch > 0 ? batch : 1;
+    check_alloc_context(cfgfile, type, index);    /* the layer the parser makes next (patch 0527) */
     if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]") || !strcmp(type, "[ternary]")
        || !strcmp(type, "[local]")){
         /* (h + 2 pad - size)/stride + 1 rows; [local]'s pad is size/2 when pad=1, as in parser.c */

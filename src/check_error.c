@@ -105,6 +105,63 @@ void *check_realloc(void *p, size_t n, size_t size, const char *what)
     return q;
 }
 
+static _Thread_local char ctx_file[1024], ctx_type[64];
+static _Thread_local int ctx_index, ctx_set;
+
+void check_alloc_context(const char *file, const char *type, int index)
+{
+    ctx_set = file != NULL;
+    if(!file) return;
+    snprintf(ctx_file, sizeof ctx_file, "%s", file);
+    snprintf(ctx_type, sizeof ctx_type, "%s", type ? type : "");
+    ctx_index = index;
+}
+
+static void darknet_out_of_memory(size_t n, size_t size, const char *where) __attribute__((noreturn));
+
+static void darknet_out_of_memory(size_t n, size_t size, const char *where)
+{
+    char amount[96];
+    if(size && n > SIZE_MAX/size){
+        snprintf(amount, sizeof amount, "%zu x %zu bytes (more than the address space)", n, size);
+    }else{
+        double b = (double)n*(double)size;
+        const char *unit = "bytes";
+        double v = b;
+        if(b >= 1024.0*1024*1024){ v = b/(1024.0*1024*1024); unit = "GiB"; }
+        else if(b >= 1024.0*1024){ v = b/(1024.0*1024); unit = "MiB"; }
+        else if(b >= 1024.0){ v = b/1024.0; unit = "KiB"; }
+        if(unit[0] == 'b') snprintf(amount, sizeof amount, "%zu bytes", n*size);
+        else snprintf(amount, sizeof amount, "%zu bytes (%.1f %s)", n*size, v, unit);
+    }
+    /* in a layer's context the parser's "%5d " of that layer is open on stderr: end it first */
+    if(ctx_set && ctx_index >= 0) fprintf(stderr, "\n%s: section %s #%d: ", ctx_file, ctx_type, ctx_index);
+    else if(ctx_set) fprintf(stderr, "%s: %s: ", ctx_file, ctx_type);
+    fprintf(stderr, "out of memory: could not allocate %s at %s\n", amount, where ? where : "?");
+    exit(EXIT_FAILURE);
+}
+
+void *darknet_checked_calloc(size_t n, size_t size, const char *where)
+{
+    void *p = calloc(n, size);
+    if(!p && n && size) darknet_out_of_memory(n, size, where);
+    return p;
+}
+
+void *darknet_checked_malloc(size_t bytes, const char *where)
+{
+    void *p = malloc(bytes);
+    if(!p && bytes) darknet_out_of_memory(bytes, 1, where);
+    return p;
+}
+
+void *darknet_checked_realloc(void *p, size_t bytes, const char *where)
+{
+    void *q = realloc(p, bytes);
+    if(!q && bytes) darknet_out_of_memory(bytes, 1, where);
+    return q;
+}
+
 long long check_image_pixel_cap(void)
 {
     const char *s = getenv("DARKNET_MAX_IMAGE_PIXELS");

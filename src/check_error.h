@@ -42,6 +42,21 @@ void *check_calloc(size_t n, size_t size, const char *what);
 void *check_malloc(size_t n, size_t size, const char *what);
 void *check_realloc(void *p, size_t n, size_t size, const char *what);
 
+/* Darknet's own calloc, malloc and realloc (patch 0527: include/darknet.h maps the three to these
+ * in Darknet's C files, `where` = "file.c:line" of the call). They return what the C library
+ * returns, except that a failed request of at least one byte ends the program with one line:
+ *   "<cfg>: section <type> #<index>: out of memory: could not allocate <bytes> bytes (<size>) at <where>"
+ * while the parser builds that section (check_alloc_context), and without the "<cfg>: section"
+ * part otherwise. Upstream Darknet dereferenced the NULL a few lines later (a segmentation fault
+ * for a large but legal cfg on a machine without the memory). */
+void *darknet_checked_calloc(size_t n, size_t size, const char *where);
+void *darknet_checked_malloc(size_t bytes, const char *where);
+void *darknet_checked_realloc(void *p, size_t bytes, const char *where);
+/* What the parser is building, for those messages: file and section (`type` as "[convolutional]",
+ * index as Darknet counts layers, -1 for the network's own buffers); file NULL: nothing. Copied;
+ * per thread (a data-loading thread's allocations are not the parser's). */
+void check_alloc_context(const char *file, const char *type, int index);
+
 /* The largest image, in pixels (width x height), that Darknet decodes: 67 108 864 (8192 x 8192)
  * unless the environment sets DARKNET_MAX_IMAGE_PIXELS (a whole number from 1 to 536 870 911, so
  * that width x height x 4 channels stays within Darknet's int indexing); another value of the

@@ -156,7 +156,37 @@ expect_layer_error stride "[reorg]${nl}stride=0.5" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=3" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=4${nl}reverse=1" '\[reorg\] #1'
 expect_layer_error stride "[reorg]${nl}stride=4" '\[reorg\] #1'
-for ok in "[reorg]${nl}stride=2" "[reorg]${nl}stride=2${nl}reverse=1"; do
+# the sections without strict checks before the cfg fuzzer's 2026-12-05 run, whose keys Darknet
+# read with atoi/atof (so 'size=2333333<bytes>' was 2333333, and the weights' int product overflowed
+# in make_deconvolutional_layer): each key is checked like [convolutional]'s
+expect_layer_error size "[deconvolutional]${nl}filters=4${nl}size=23x" '\[deconvolutional\] #1'
+expect_layer_error filters "[deconvolutional]${nl}filters=0" '\[deconvolutional\] #1'
+expect_layer_error pad "[deconvolutional]${nl}filters=4${nl}pad=2" '\[deconvolutional\] #1'
+expect_layer_error padding "[deconvolutional]${nl}filters=4${nl}size=2${nl}padding=9" '\[deconvolutional\] #1'
+expect_layer_error activation "[deconvolutional]${nl}activation=lineal" '\[deconvolutional\] #1'
+expect_layer_error filters "[local]${nl}filters=-2" '\[local\] #1'
+expect_layer_error size "[local]${nl}size=9" '\[local\] #1'
+expect_layer_error stride "[local]${nl}stride=1.5" '\[local\] #1'
+expect_layer_error crop_height "[crop]${nl}crop_height=9${nl}crop_width=4" '\[crop\] #1'
+expect_layer_error crop_width "[crop]${nl}crop_height=4${nl}crop_width=0" '\[crop\] #1'
+expect_layer_error angle "[crop]${nl}crop_height=4${nl}crop_width=4${nl}angle=nan" '\[crop\] #1'
+expect_layer_error size "[normalization]${nl}size=0" '\[normalization\] #1'
+expect_layer_error beta "[normalization]${nl}beta=x" '\[normalization\] #1'
+expect_layer_error stride "[upsample]${nl}stride=0" '\[upsample\] #1'
+expect_layer_error stride "[upsample]${nl}stride=-3" '\[upsample\] #1'
+expect_layer_error output "[rnn]${nl}output=0" '\[rnn\] #1'
+expect_layer_error tanh "[gru]${nl}output=4${nl}tanh=2" '\[gru\] #1'
+expect_layer_error output "[lstm]${nl}output=4k" '\[lstm\] #1'
+expect_layer_error hidden_filters "[crnn]${nl}hidden_filters=0" '\[crnn\] #1'
+expect_layer_error type "[cost]${nl}type=l2" '\[cost\] #1'
+expect_layer_error activation "[activation]${nl}activation=sigmoid" '\[activation\] #1'
+expect_layer_error noloss "[softmax]${nl}noloss=yes" '\[softmax\] #1'
+expect_layer_error stopbackward "[convolutional]${nl}stopbackward=2" '\[convolutional\] #1'
+expect_layer_error smooth "[maxpool]${nl}smooth=inf" '\[maxpool\] #1'
+for ok in "[reorg]${nl}stride=2" "[reorg]${nl}stride=2${nl}reverse=1" "[upsample]${nl}stride=-2" \
+          "[deconvolutional]${nl}filters=4${nl}size=2${nl}stride=2${nl}pad=1" "[local]${nl}filters=2${nl}size=3${nl}pad=1" \
+          "[crop]${nl}crop_height=8${nl}crop_width=6${nl}flip=1" "[normalization]${nl}size=3" "[rnn]${nl}output=4" \
+          "[crnn]${nl}hidden_filters=2${nl}output_filters=2" "[cost]${nl}type=smooth" "[softmax]${nl}noloss=1"; do
     layer_cfg "$ok"
     dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$ok' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 done
