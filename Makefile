@@ -344,7 +344,7 @@ FUZZ_TREE := $(FUZZ_VB)/darknet
 # a list, never dereferenced) in every cfg with steps=; gcc's, in `make check`, does not: left out
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-sanitize=pointer-overflow \
              -fno-omit-frame-pointer
-FUZZ_WRAP := -Wl,--wrap=exit,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=fopen,--wrap=fclose
+FUZZ_WRAP := -Wl,--wrap=exit,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,--wrap=fopen,--wrap=fclose,--wrap=rand_normal
 FUZZ_CFLAGS := -O1 -g $(FUZZ_SAN) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
                -I$(FUZZ_TREE)/include -I$(FUZZ_TREE)/src -Itests/fuzz
 # Debian's stb_image compiled into the harnesses, instrumented, where the build uses it (patch 0104)

@@ -4,11 +4,12 @@
  * from Darknet's file_error/error. For a fuzzer such an exit is an orderly rejection, a pass; only
  * signals, sanitizer reports and hangs are failures. The harnesses are linked with
  *   -Wl,--wrap=exit,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup,
- *   --wrap=fopen,--wrap=fclose
+ *   --wrap=fopen,--wrap=fclose,--wrap=rand_normal
  * so that, while fuzz_guard runs a target, exit() jumps back to fuzz_guard instead of ending the
  * process, and every block allocated and every FILE opened by the target is released afterwards
  * (a rejected input leaves the partial network, option lists and open files behind it; in a
- * process that runs millions of inputs those would end it for lack of memory or descriptors). */
+ * process that runs millions of inputs those would end it for lack of memory or descriptors).
+ * rand_normal, which draws every initial weight, is replaced by a cheaper draw (fuzz.c). */
 #ifndef TTQ_FUZZ_H
 #define TTQ_FUZZ_H
 

@@ -1,16 +1,30 @@
 #!/bin/sh
 # Writes the seed corpora of tests/fuzz/corpus/ (committed; rerun after a format change):
 #   sh tests/fuzz/mkseeds.sh TREE FUZZ_DIR     e.g. build/cpu/darknet build/fuzz
-# cfg: our cfgs, the tests' and upstream's (TREE/cfg), with the input made 32x32 and batch 1 so
-# that a parse takes milliseconds; weights: written by fuzz_weights itself; the others small
-# files written here.
+# cfg: our cfgs, the tests' and upstream's (TREE/cfg), made small so that a parse takes
+# milliseconds (shrink below); weights: written by fuzz_weights itself; the others small files
+# written here. Files are overwritten, never removed: a corpus folder also holds the regression
+# inputs of fixed crashes (README.md).
 set -eu
 tree=$1 fz=$2
 c=tests/fuzz/corpus
-rm -f $c/cfg/*
 mkdir -p $c/cfg $c/weights $c/data $c/labels $c/convert $c/image
+# input 32x32, batch 1; filters= of [convolutional], [ternary], [local], [deconvolutional] and
+# output=/hidden= of [connected], [rnn], [gru], [lstm], [crnn] at most 16, except in the layer
+# right before a [yolo], [region] or [detection], whose size those check. Upstream's cfgs have
+# layers of 1024 filters: millions of weights to initialise per parse (30 parses/s under the
+# sanitizers), for sections and keys that 16 filters cover as well.
 shrink() {
-    sed -e 's/^\(width\|height\)=.*/\1=32/' -e 's/^\(batch\|subdivisions\)=.*/\1=1/' "$1"
+    awk '
+        FNR == NR { if ($0 ~ /^\[/) type[++n] = $0; next }
+        /^\[/ { ++k }
+        /^(width|height)[ \t]*=/ { sub(/=.*/, "=32") }
+        /^(batch|subdivisions)[ \t]*=/ { sub(/=.*/, "=1") }
+        /^(filters|output|hidden)[ \t]*=/ && type[k+1] !~ /^\[(yolo|region|detection)\]/ {
+            v = substr($0, index($0, "=") + 1)
+            if (v + 0 > 16) sub(/=.*/, "=16")
+        }
+        { print }' "$1" "$1"
 }
 for f in cfg/*.cfg tests/*.cfg; do shrink "$f" > $c/cfg/$(basename "$f"); done
 # upstream's: those that parse in well under a second here (the others repeat the same sections
@@ -24,7 +38,6 @@ done
 printf '[net]\nbatch=1\nsubdivisions=1\nwidth=16\nheight=16\nchannels=3\n\n[local]\nfilters=2\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[deconvolutional]\nfilters=4\nsize=2\nstride=2\nactivation=relu\n\n[crop]\ncrop_width=24\ncrop_height=24\nflip=1\n\n[batchnorm]\n\n[normalization]\nsize=5\n\n[l2norm]\n\n[reorg]\nstride=2\n\n[upsample]\nstride=2\n\n[avgpool]\n\n[dropout]\nprobability=.5\n\n[logistic]\n\n[activation]\nactivation=tanh\n\n[connected]\noutput=4\n\n[cost]\ntype=sse\n' > $c/cfg/sections-a.cfg
 printf '[net]\nbatch=1\nsubdivisions=1\ninputs=8\ntime_steps=2\n\n[lstm]\nbatch_normalize=1\noutput=4\n\n[gru]\noutput=4\n\n[crnn]\noutput=4\nhidden=4\n\n[connected]\noutput=3\n\n[softmax]\n' > $c/cfg/sections-rnn.cfg
 printf '[net]\nbatch=1\nsubdivisions=1\nwidth=16\nheight=16\nchannels=3\n\n[convolutional]\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[ternary]\nfilters=8\nsize=3\nstride=1\npad=1\nthreshold=0.05\nwp=1\nwn=1\nactivation=leaky\n\n[shortcut]\nfrom=-2\n\n[route]\nlayers=-1,-2\n\n[convolutional]\nfilters=12\nsize=1\nstride=1\nactivation=linear\n\n[iseg]\nclasses=2\nids=10\n' > $c/cfg/sections-iseg.cfg
-rm -f $c/weights/*
 TTQ_FUZZ_MAKE_SEEDS=$PWD/$c/weights ASAN_OPTIONS=detect_leaks=0 "$fz"/fuzz_weights >/dev/null 2>&1
 
 printf 'classes=2\ntrain=train.list\nlabels=labels.txt\nbackup=backup\ntop=1\n----\ncat\ndog\n----\nimg/cat1.png\nimg/dog_2.jpg\n' > $c/data/ok
