@@ -623,6 +623,9 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
         check_cfg_activation(options, cfgfile, type, index, LOGISTIC);
         need_image(cfgfile, type, index, h, w, c);
     }else if(!strcmp(type, "[cost]")){
+        /* get_network_output_layer walks back past [cost] layers: with one first it read layers[-1] */
+        if(index == 0) check_cfg_error(cfgfile, type, index, 0, 0,
+                                       "[cost] cannot be the first layer: it scores the output of a layer before it");
         char *t = option_find(options, "type");
         if(t && strcmp(t, "seg") && strcmp(t, "sse") && strcmp(t, "masked") && strcmp(t, "smooth")
            && strcmp(t, "L1") && strcmp(t, "wgan")){

@@ -52,6 +52,12 @@ if dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: threshold=1e
 elif ! grep -q "$cfg: section \[ternary\] #1: key 'threshold' = 1e-40, expected 0 or a number of magnitude 1.17549e-38 to 3.40282e+38" "$WORK/out"; then
     echo "FAIL: threshold=1e-40: message does not say the value is below float's range:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
 fi
+# [cost] as the first layer: get_network_output_layer read layers[-1] (fuzz_cfg, 2026-12-05)
+printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n[cost]\ntype=sse\n' >"$cfg"
+if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then echo "FAIL: [cost] as the first layer was accepted"; failures=$((failures + 1))
+elif ! grep -q "^$cfg: section \[cost\] #0: \[cost\] cannot be the first layer" "$WORK/out"; then
+    echo "FAIL: [cost] first: not the message:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
+fi
 # [shortcut] or [route] as the first layer: no "-1 .. -0, or 0 .. -1" range
 layer0_cfg() { printf '[net]\nbatch=1\nheight=8\nwidth=8\nchannels=4\n\n%s\n' "$1" >"$cfg"; }
 for l in "[shortcut]${nl}from=-1" "[route]${nl}layers=-1"; do
