@@ -1,6 +1,7 @@
 /* Image files refused before Debian's stb_image (2.27) decodes them: the inputs on which the fuzz
- * harness fuzz_image found faults in stb_image itself (tests/fuzz/crashes/image/). Each check reads
- * only the file's header bytes and restores the stream's position. */
+ * harness fuzz_image found faults in stb_image itself (now regression inputs in
+ * tests/fuzz/corpus/image/). Each check reads only the file's headers and markers, never its pixels,
+ * and restores the stream's position. */
 #include "check_image.h"
 
 #include <limits.h>
@@ -38,10 +39,17 @@ static const char *check_pnm(FILE *fp, int kind)
 
 /* Every DHT segment of the file, also those between the scans of a progressive JPEG: markers are
    found as stb_image finds them (FF, fill bytes FF, a code; FF 00 inside entropy-coded data is a
-   stuffed byte and RSTn has no length). */
+   stuffed byte and RSTn has no length). Each scan (SOS) must use only Huffman tables defined by a
+   DHT before it: stb_image 2.27 does not clear its decoder (one malloc), so a scan naming a table
+   the file never defined decodes with whatever an earlier allocation left there, and then fails
+   an assertion in stbi__jpeg_huff_decode (an abort), reads outside the tables or decodes garbage,
+   depending on what ran before (stb_image 2.28 clears it). A baseline scan (SOF0, SOF1) uses the DC
+   and AC tables of each of its components; a progressive one (SOF2) the DC tables in a first DC
+   scan (Ss = 0, Ah = 0), none in a DC refinement, the AC tables in an AC scan (Ss > 0): valid
+   progressive files name AC tables in their DC scans before defining them. */
 static const char *check_jpeg(FILE *fp)
 {
-    int c;
+    int c, defined[2][4] = {{0}}, frame = 0, progressive = 0;
     for(;;){
         do c = fgetc(fp); while(c != EOF && c != 0xFF);
         do c = fgetc(fp); while(c == 0xFF);
@@ -51,12 +59,42 @@ static const char *check_jpeg(FILE *fp)
         if(hi == EOF || lo == EOF) return 0;
         long len = ((long)hi << 8 | lo) - 2;
         if(len < 0) continue;                                        /* stb_image reports it */
+        if(c == 0xC0 || c == 0xC1 || c == 0xC2){                     /* the frames stb_image reads */
+            if(!frame) progressive = c == 0xC2;
+            frame = 1;
+        }
+        if(c == 0xDA && frame && len >= 1){                          /* SOS */
+            int ns = fgetc(fp), i, td[4], ta[4];
+            if(ns == EOF) return 0;
+            --len;
+            if(ns >= 1 && ns <= 4 && len == 2*ns + 3){               /* else stb_image refuses it */
+                for(i = 0; i < ns; ++i){                             /* past the end: 0, as stb_image reads */
+                    fgetc(fp);                                       /* the component */
+                    int q = fgetc(fp);
+                    if(q == EOF) q = 0;
+                    td[i] = q >> 4;
+                    ta[i] = q & 15;
+                }
+                int ss = fgetc(fp);
+                fgetc(fp);                                           /* Se */
+                int a = fgetc(fp);
+                if(ss == EOF) ss = 0;
+                if(a == EOF) a = 0;
+                int dc = !progressive || (ss == 0 && (a >> 4) == 0), ac = !progressive || ss != 0;
+                for(i = 0; i < ns; ++i){                             /* numbers above 3: stb_image refuses */
+                    if((dc && td[i] <= 3 && !defined[0][td[i]]) || (ac && ta[i] <= 3 && !defined[1][ta[i]]))
+                        return "a JPEG scan uses a Huffman table (DHT) that the file does not define before it";
+                }
+                continue;
+            }
+        }
         if(c != 0xC4){                                               /* SOS too: its header */
             if(fseek(fp, len, SEEK_CUR) != 0) return 0;
             continue;
         }
         while(len > 0){                                              /* DHT: one or more tables */
-            if(fgetc(fp) == EOF) return 0;
+            int tcth = fgetc(fp);
+            if(tcth == EOF) return 0;
             int i, sum = 0, end = 0;
             for(i = 0; i < 16; ++i){          /* stb_image reads bytes past the end as 0 */
                 int n = fgetc(fp);
@@ -65,6 +103,7 @@ static const char *check_jpeg(FILE *fp)
             }
             if(sum > 256) return "a JPEG Huffman table (DHT) of more than 256 codes";
             if(end) return 0;
+            if((tcth >> 4) <= 1 && (tcth & 15) <= 3) defined[tcth >> 4][tcth & 15] = 1;
             if(fseek(fp, sum, SEEK_CUR) != 0) return 0;
             len -= 17 + sum;
         }

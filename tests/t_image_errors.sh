@@ -98,8 +98,13 @@ esac
 
 # Files that Debian's stb_image 2.27 itself mishandles (found by fuzz_image; patch 0526) are refused
 # before it reads them, naming the reason: a JPEG Huffman table of more than 256 codes, a 16-bit
-# PGM, a PNM header number above INT_MAX.
+# PGM, a PNM header number above INT_MAX, a JPEG scan using a Huffman table the file never defined
+# (stb_image decodes it from uninitialised memory and, depending on what that holds, fails an
+# assertion: an abort).
+undefined_dht="a JPEG scan uses a Huffman table (DHT) that the file does not define before it"
 for f in ubsan-stb-jpeg-dht-overflow.jpg:"a JPEG Huffman table (DHT) of more than 256 codes" \
+         abort-stb-jpeg-scan-undefined-ac-table-1.jpg:"$undefined_dht" \
+         abort-stb-jpeg-scan-undefined-ac-table-0.jpg:"$undefined_dht" \
          asan-stb-pnm-16-bit.pgm:"a PNM with more than 8 bits per sample" \
          ubsan-stb-pnm-integer-overflow.pgm:"a PNM header number does not fit an int"; do
     img=tests/fuzz/corpus/image/${f%%:*}

@@ -3,10 +3,12 @@
  * Debian's stb_image where installed, compiled into this harness with the sanitizers, stb_impl.c;
  * patch 0515: PNM files cut short), then as a grey image resized to 13x11 as the loaders do.
  *
- * Three bugs of Debian's stb_image 2.27 (libstb-dev 0.0~git20220908), not of Darknet, were found
+ * Four bugs of Debian's stb_image 2.27 (libstb-dev 0.0~git20220908), not of Darknet, were found
  * here (now regression inputs in corpus/image/): a JPEG DHT table of more than 256 symbols, a 16-bit
- * PNM loaded with channels added, a PNM header number above INT_MAX. Darknet refuses such files
- * before stb_image reads them since patch 0526 (src/check_image.c). */
+ * PNM loaded with channels added, a PNM header number above INT_MAX, a JPEG scan using a Huffman
+ * table never defined (decoded from uninitialised heap memory: an assertion failure only after
+ * earlier inputs left the right bytes there). Darknet refuses such files before stb_image reads
+ * them since patch 0526 (src/check_image.c). */
 #include "fuzz.h"
 #include "darknet.h"
 

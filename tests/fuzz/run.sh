@@ -7,6 +7,12 @@
 # fails the run (files left there by an earlier run are not counted). Without -keep-going the
 # first one stops the harness (the smoke); with it libFuzzer's fork mode runs on past crashes and collects them all (the campaign). One summary
 # line per harness; exit status: the number of harnesses that failed.
+# Fork mode keeps of each crashed job's log only the lines holding "ERROR:" or "runtime error:",
+# and -close_fd_mask=3 sends the target's own stderr (an assert()'s message) nowhere: so that an
+# abort is not a bare "deadly signal", ASan handles SIGABRT (handle_abort=1: an "ERROR:
+# AddressSanitizer: ABRT" line, and the stack in the smoke's log), and after a fork-mode run each
+# new crash file (the first 10) is replayed alone with stderr open, its output appended to the log
+# (a crash that does not reproduce alone depends on what ran before it in the same process).
 set -u
 fork=
 if [ "${1:-}" = -keep-going ]; then
@@ -19,7 +25,7 @@ here=$(dirname "$0")
 fails=0
 # Leaks are expected: a rejected input's memory is freed by the harness (fuzz.c), not by Darknet.
 # Allocations above 2 GiB return NULL, as they would on a machine without the memory.
-ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=2048:abort_on_error=1:symbolize=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=2048:abort_on_error=1:handle_abort=1:symbolize=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export ASAN_OPTIONS UBSAN_OPTIONS
 for name in "$@"; do
@@ -52,16 +58,30 @@ for name in "$@"; do
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     corp=$(ls "$corpus" | wc -l)
     found=$(find "$crashes" -type f -newer "$dir/log/$name.start" | wc -l)
+    replayed=
+    if [ -n "$fork" ] && [ "$found" -ne 0 ]; then
+        alone=0
+        for f in $(find "$crashes" -type f -newer "$dir/log/$name.start" | sort | head -n 10); do
+            printf '\n==== replay of %s alone (stderr open)\n' "$f" >>"$log"
+            if ASAN_OPTIONS=$asan "$bin" -timeout=10 -rss_limit_mb=3072 -malloc_limit_mb=4096 -detect_leaks=0 \
+                -artifact_prefix="$crashes/" "$f" >>"$log" 2>&1; then
+                printf '==== %s: no failure when replayed alone\n' "$f" >>"$log"
+            else
+                alone=$((alone + 1))
+            fi
+        done
+        replayed=" ($alone of the first $(( found < 10 ? found : 10 )) fail alone again)"
+    fi
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status="FAIL (exit $rc; log $log)"
         fails=$((fails + 1))
     else
         status=ok
     fi
-    printf 'fuzz %-8s %9s execs %6s/s %4ss  cov %5s  ft %6s  corpus %5s  crashes %s  %s\n' \
-        "$name" "${execs:-?}" "${speed:-?}" "$took" "${cov:-?}" "${ft:-?}" "$corp" "$found" "$status"
-    if [ "$rc" -ne 0 ]; then
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|    #[0-9]+ )|runtime error|Test unit written' "$log" | head -n 20 | sed 's/^/    /'
+    printf 'fuzz %-8s %9s execs %6s/s %4ss  cov %5s  ft %6s  corpus %5s  crashes %s%s  %s\n' \
+        "$name" "${execs:-?}" "${speed:-?}" "$took" "${cov:-?}" "${ft:-?}" "$corp" "$found" "$replayed" "$status"
+    if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|    #[0-9]+ )|runtime error|Test unit written' "$log" | head -n 20 | sed 's/^/    /'
     fi
 done
 exit $fails
