@@ -778,6 +778,23 @@ void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, 
         long long out = opt_ll(options, "output", 1);
         fits_int(options, cfgfile, type, index, "output", M(out, b), "outputs x batch");
         fits_int(options, cfgfile, type, index, "output", M(out, inputs), "weights (inputs x outputs)");
+    }else if(!strcmp(type, "[rnn]") || !strcmp(type, "[gru]") || !strcmp(type, "[lstm]")){
+        /* [connected] layers inside: inputs -> outputs and outputs -> outputs, over batch x steps
+           (b); the state holds outputs x (batch + one step), at most 2 b */
+        long long out = opt_ll(options, "output", 1);
+        fits_int(options, cfgfile, type, index, "output", M(out, M(2, b)), "outputs x batch (the layer's state)");
+        fits_int(options, cfgfile, type, index, "output", M(out, inputs), "weights (inputs x outputs)");
+        fits_int(options, cfgfile, type, index, "output", M(out, out), "weights (outputs x outputs, the recurrent connection)");
+    }else if(!strcmp(type, "[crnn]")){
+        /* 3x3 pad-1 [convolutional] layers inside: c -> hidden -> hidden -> output filters, on
+           h x w over batch x steps (b); the state holds h x w x hidden x (batch + one step) */
+        long long hid = opt_ll(options, "hidden_filters", 1), out = opt_ll(options, "output_filters", 1);
+        long long cmax = c > hid ? c : hid;
+        fits_int(options, cfgfile, type, index, "hidden_filters", M(M(M(h, w), hid), M(2, b)), "hidden outputs x batch (the layer's state)");
+        fits_int(options, cfgfile, type, index, "output_filters", M(M(M(h, w), out), b), "outputs x batch");
+        fits_int(options, cfgfile, type, index, "hidden_filters", M(M(cmax, hid), 9), "weights (channels x hidden filters x 3 x 3)");
+        fits_int(options, cfgfile, type, index, "output_filters", M(M(hid, out), 9), "weights (hidden x output filters x 3 x 3)");
+        fits_int(options, cfgfile, type, index, "hidden_filters", M(M(cmax, 9), M(h, w)), "im2col columns (channels x 3 x 3 x rows x columns)");
     }
 }
 

@@ -258,6 +258,12 @@ expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=5
 expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
 expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
 expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
+# recurrent layers: their inner [connected] layers' outputs x outputs weights (fuzz_cfg, 2026-12-05:
+# [rnn] output=162000, signed overflow in make_connected_layer)
+expect_size_error "\\[rnn\\] #0: key 'output'" '[net]\nbatch=1\ninputs=256\ntime_steps=1\n[rnn]\noutput=162000\n'
+expect_size_error "\\[gru\\] #0: key 'output'" '[net]\nbatch=1\ninputs=256\ntime_steps=1\n[gru]\noutput=100000\n'
+expect_size_error "\\[lstm\\] #0: key 'output'" '[net]\nbatch=1\ninputs=256\ntime_steps=1\n[lstm]\noutput=50000\n'
+expect_size_error "\\[crnn\\] #0: key 'hidden_filters'" "$net8"'[crnn]\nhidden_filters=20000\noutput_filters=2\n'
 
 # a key given twice in one section with two values: an error naming both lines (Darknet used the
 # first and dropped the second silently); the same value twice, or the key in two sections, is fine
