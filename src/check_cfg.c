@@ -731,7 +731,7 @@ static long long opt_ll(list *options, const char *key, long long def)
 }
 
 void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
-                          int batch, int h, int w, int c, int inputs)
+                          const network *net, int batch, int h, int w, int c, int inputs)
 {
     long long b = batch > 0 ? batch : 1;
     check_alloc_context(cfgfile, type, index);    /* the layer the parser makes next (patch 0527) */
@@ -778,6 +778,22 @@ void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, 
         long long out = opt_ll(options, "output", 1);
         fits_int(options, cfgfile, type, index, "output", M(out, b), "outputs x batch");
         fits_int(options, cfgfile, type, index, "output", M(out, inputs), "weights (inputs x outputs)");
+    }else if(!strcmp(type, "[route]") && net){
+        /* the outputs of the layers it joins, added up (parse_route: in int); check_cfg_layer has
+           checked each reference */
+        const char *l = option_find(options, "layers");
+        long long sum = 0;
+        while(l && *l){
+            char *end;
+            long v = strtol(l, &end, 10);
+            if(end == l) break;
+            long k = v < 0 ? index + v : v;
+            if(k >= 0 && k < index && k < net->n) sum += net->layers[k].outputs;
+            l = strchr(end, ',');
+            if(l) ++l;
+        }
+        fits_int(options, cfgfile, type, index, "layers", sum, "outputs (the sum of the layers it joins)");
+        fits_int(options, cfgfile, type, index, "layers", M(sum, b), "outputs x batch");
     }else if(!strcmp(type, "[rnn]") || !strcmp(type, "[gru]") || !strcmp(type, "[lstm]")){
         /* [connected] layers inside: inputs -> outputs and outputs -> outputs, over batch x steps
            (b); the state holds outputs x (batch + one step), at most 2 b */

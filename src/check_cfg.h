@@ -45,10 +45,11 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
    indices. Output sizes and the products Darknet computes in int (outputs x batch, weights,
    im2col's columns) are computed here in 64 bits; one above INT_MAX (upstream: an int overflow,
    then a short allocation and a segmentation fault) is a cfg error naming the section and the
-   key that sets it. batch is the network's per-step batch (batch / subdivisions x time_steps).
+   key that sets it. batch is the network's per-step batch (batch / subdivisions x time_steps);
+   net holds the layers made so far ([route] adds up theirs).
    It also names this section as the parser's allocation context (check_alloc_context). */
 void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, int index,
-                          int batch, int h, int w, int c, int inputs);
+                          const network *net, int batch, int h, int w, int c, int inputs);
 
 /* A classifier's .data file against the network that reads it; each fault is one message naming
    the .data file and the key. 'classes': an integer equal to the network's outputs (unless a

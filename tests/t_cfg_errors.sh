@@ -244,7 +244,7 @@ expect_size_error() {  # section-and-key as in the message, cfg text
     if "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1; then
         echo "FAIL: sizes '$2' were accepted"; failures=$((failures + 1)); return
     fi
-    if [ "$(grep -c "^$cfg: section $1 = [0-9]*, expected .*2147483647" "$WORK/out")" -ne 1 ]; then
+    if [ "$(grep -c "^$cfg: section $1 = [-0-9,]*, expected .*2147483647" "$WORK/out")" -ne 1 ]; then
         echo "FAIL: sizes '$2': no one message naming '$1' and the int limit:"; tail -n 2 "$WORK/out"; failures=$((failures + 1))
     fi
 }
@@ -258,6 +258,9 @@ expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=5
 expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
 expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
 expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
+# [route]: the sum of the outputs it joins (64 references to a 40 000 000-value layer)
+refs=$(printf -- '-1,%.0s' $(seq 63))-1
+expect_size_error "\\[route\\] #1: key 'layers'" '[net]\nbatch=1\nheight=1000\nwidth=1000\nchannels=40\n[activation]\nactivation=linear\n[route]\nlayers='"$refs"'\n'
 # recurrent layers: their inner [connected] layers' outputs x outputs weights (fuzz_cfg, 2026-12-05:
 # [rnn] output=162000, signed overflow in make_connected_layer)
 expect_size_error "\\[rnn\\] #0: key 'output'" '[net]\nbatch=1\ninputs=256\ntime_steps=1\n[rnn]\noutput=162000\n'
