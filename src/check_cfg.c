@@ -483,6 +483,7 @@ static void need_outputs(const char *cfgfile, const char *section, int index, in
 void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs)
 {
+    check_alloc_context(cfgfile, type, index);    /* this section, for the allocator (patch 0527) */
     static const char *known[] = {
         "[shortcut]", "[crop]", "[cost]", "[detection]", "[region]", "[yolo]", "[iseg]", "[local]",
         "[conv]", "[convolutional]", "[ternary]", "[deconv]", "[deconvolutional]", "[activation]",
@@ -503,7 +504,18 @@ void check_cfg_layer(const char *type, list *options, const char *cfgfile, int i
     for(i = 0; i < (int)(sizeof flags/sizeof *flags); ++i){
         check_cfg_int(options, cfgfile, type, index, flags[i], 0, 0, 1, "0 or 1");
     }
-    check_cfg_int(options, cfgfile, type, index, "numload", 0, 0, INT_CAP, "an integer >= 0");
+    /* load_convolutional_weights reads numload filters into buffers made for `filters` */
+    if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]") || !strcmp(type, "[ternary]")
+       || !strcmp(type, "[deconv]") || !strcmp(type, "[deconvolutional]")){
+        long filters = 1;
+        char *fs = option_find(options, "filters");
+        if(fs && (!parse_int(fs, &filters) || filters < 1 || filters > INT_CAP)) filters = 1;  /* its own check follows */
+        char buf[80];
+        snprintf(buf, sizeof buf, "an integer from 0 to filters (%ld)", filters);
+        check_cfg_int(options, cfgfile, type, index, "numload", 0, 0, (int)filters, buf);
+    }else{
+        check_cfg_int(options, cfgfile, type, index, "numload", 0, 0, INT_CAP, "an integer >= 0");
+    }
     check_cfg_float(options, cfgfile, type, index, "smooth", 0, 0);
 
     if(!strcmp(type, "[conv]") || !strcmp(type, "[convolutional]")){
@@ -762,7 +774,9 @@ void check_cfg_layer_size(const char *type, list *options, const char *cfgfile, 
         if(stride < 1 || size < 1 || n < 1) return;
         long long oh = (h - 1)*stride + size - 2*pad, ow = (w - 1)*stride + size - 2*pad;
         fits_int(options, cfgfile, type, index, "stride", M(M(M(oh, ow), n), b), "outputs x batch");
-        fits_int(options, cfgfile, type, index, "size", M(M(M(c, size), size), M(h, w)), "columns (channels x size^2 x rows x columns)");
+        /* forward: a (size^2 filters) x (rows x columns) product in int; backward over channels */
+        fits_int(options, cfgfile, type, index, "size", M(M(M(c > n ? c : n, size), size), M(h, w)),
+                 "columns (max(channels, filters) x size^2 x rows x columns)");
         fits_int(options, cfgfile, type, index, "filters", M(M(M(c, n), size), size), "weights (channels x filters x size^2)");
     }else if(!strcmp(type, "[max]") || !strcmp(type, "[maxpool]")){
         long long stride = opt_ll(options, "stride", 1), size = opt_ll(options, "size", stride);

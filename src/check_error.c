@@ -8,6 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+/* this file implements the checked allocator with the C library's own calloc, malloc and realloc:
+   never the macros of include/darknet.h (patch 0527), whichever header brings them */
+#undef calloc
+#undef malloc
+#undef realloc
 
 void check_cfg_error(const char *file, const char *section, int index, const char *key,
                      const char *value, const char *expected)
@@ -121,6 +129,12 @@ static void darknet_out_of_memory(size_t n, size_t size, const char *where) __at
 
 static void darknet_out_of_memory(size_t n, size_t size, const char *where)
 {
+    /* one message and one exit, also when data-loading threads fail at once: the others wait for
+       the exit (the thread that exits may come back here: the fuzz harnesses catch exit) */
+    static atomic_int dying;
+    static _Thread_local int this_thread_exits;
+    if(atomic_exchange(&dying, 1) && !this_thread_exits) for(;;) pause();
+    this_thread_exits = 1;
     char amount[96];
     if(size && n > SIZE_MAX/size){
         snprintf(amount, sizeof amount, "%zu x %zu bytes (more than the address space)", n, size);

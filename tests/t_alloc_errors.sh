@@ -10,15 +10,18 @@ set -eu
 mkdir -p "$WORK"
 failures=0
 
+# the sanitizer build: its ASan runtime, linked dynamically (gcc) or statically (clang)
 asan=0
-if command -v ldd >/dev/null 2>&1 && ldd "$DARKNET" | grep -q 'libasan'; then asan=1; fi
+if grep -aq __asan_init "$DARKNET"; then asan=1; fi
 
+# one thread: `ops` computes nothing, and OpenBLAS's and OpenMP's threads would each reserve a
+# stack of the address space (many cores x `ulimit -s` could exceed the limit by themselves)
 run_limited() {   # cfg: `darknet ops cfg` under the memory limit, output in $WORK/out
     if [ "$asan" = 1 ]; then
-        ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}:allocator_may_return_null=1:max_allocation_size_mb=1024" \
-            "$DARKNET" ops "$1" >"$WORK/out" 2>&1
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=1024" \
+            OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$DARKNET" ops "$1" >"$WORK/out" 2>&1
     else
-        ( ulimit -v 2000000 && exec "$DARKNET" ops "$1" ) >"$WORK/out" 2>&1
+        ( ulimit -v 2000000 && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 exec "$DARKNET" ops "$1" ) >"$WORK/out" 2>&1
     fi
 }
 

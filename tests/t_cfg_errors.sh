@@ -189,10 +189,15 @@ expect_layer_error activation "[activation]${nl}activation=sigmoid" '\[activatio
 expect_layer_error noloss "[softmax]${nl}noloss=yes" '\[softmax\] #1'
 expect_layer_error stopbackward "[convolutional]${nl}stopbackward=2" '\[convolutional\] #1'
 expect_layer_error smooth "[maxpool]${nl}smooth=inf" '\[maxpool\] #1'
+# numload: load_convolutional_weights read numload filters into buffers made for `filters` (heap
+# overflow with a long enough weights file)
+expect_layer_error numload "[convolutional]${nl}filters=4${nl}numload=5" '\[convolutional\] #1'
+expect_layer_error numload "[ternary]${nl}filters=4${nl}numload=1000" '\[ternary\] #1'
 for ok in "[reorg]${nl}stride=2" "[reorg]${nl}stride=2${nl}reverse=1" "[upsample]${nl}stride=-2" \
           "[deconvolutional]${nl}filters=4${nl}size=2${nl}stride=2${nl}pad=1" "[local]${nl}filters=2${nl}size=3${nl}pad=1" \
           "[crop]${nl}crop_height=8${nl}crop_width=6${nl}flip=1" "[normalization]${nl}size=3" "[rnn]${nl}output=4" \
-          "[crnn]${nl}hidden_filters=2${nl}output_filters=2" "[cost]${nl}type=smooth" "[softmax]${nl}noloss=1"; do
+          "[crnn]${nl}hidden_filters=2${nl}output_filters=2" "[cost]${nl}type=smooth" "[softmax]${nl}noloss=1" \
+          "[convolutional]${nl}filters=4${nl}numload=4" "[connected]${nl}output=4${nl}numload=9"; do
     layer_cfg "$ok"
     dedup; "$DARKNET" ops "$cfg" >"$WORK/out" 2>&1 || { echo "FAIL: '$ok' was rejected:"; tail -n 2 "$WORK/out"; failures=$((failures + 1)); }
 done
@@ -258,6 +263,8 @@ expect_size_error "\\[convolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=5
 expect_size_error "\\[connected\\] #0: key 'output'" "$net8"'[connected]\noutput=10000000\n'
 expect_size_error "\\[upsample\\] #0: key 'stride'" "$net8"'[upsample]\nstride=100000\n'
 expect_size_error "\\[maxpool\\] #0: key 'padding'" "$net8"'[maxpool]\nsize=2\nstride=1\npadding=1000000000\n'
+# [deconvolutional]: its forward pass multiplies (size^2 x filters) x (rows x columns) in int
+expect_size_error "\\[deconvolutional\\] #0: key 'size'" '[net]\nbatch=1\nheight=64\nwidth=64\nchannels=1\n[deconvolutional]\nfilters=1024\nsize=32\nstride=1\n'
 # [route]: the sum of the outputs it joins (64 references to a 40 000 000-value layer)
 refs=$(printf -- '-1,%.0s' $(seq 63))-1
 expect_size_error "\\[route\\] #1: key 'layers'" '[net]\nbatch=1\nheight=1000\nwidth=1000\nchannels=40\n[activation]\nactivation=linear\n[route]\nlayers='"$refs"'\n'

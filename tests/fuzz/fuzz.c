@@ -4,6 +4,7 @@
  * __wrap_fopen/__wrap_fclose do the same for FILEs. Outside fuzz_guard (libFuzzer's own calls go
  * through the wrappers too) everything passes straight through. */
 #include "fuzz.h"
+#include "check_error.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -198,6 +199,7 @@ int fuzz_guard(void (*fn)(void *), void *arg)
     guarding = 0;
     free_all();
     close_all();
+    check_alloc_context(NULL, NULL, 0);   /* an exit out of parse_network_cfg left it set */
     return exited;
 }
 
