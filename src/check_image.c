@@ -46,10 +46,14 @@ static const char *check_pnm(FILE *fp, int kind)
    depending on what ran before (stb_image 2.28 clears it). A baseline scan (SOF0, SOF1) uses the DC
    and AC tables of each of its components; a progressive one (SOF2) the DC tables in a first DC
    scan (Ss = 0, Ah = 0), none in a DC refinement, the AC tables in an AC scan (Ss > 0): valid
-   progressive files name AC tables in their DC scans before defining them. */
+   progressive files name AC tables in their DC scans before defining them. The same holds for
+   quantisation tables: each component of a scan must have its table (Tq of the frame header)
+   defined by a DQT before the scan, or stb_image dequantises with uninitialised memory (UBSan:
+   signed overflow in `dc * dequant[0]` in stbi__jpeg_decode_block, image fuzzing 2026-12-05). */
 static const char *check_jpeg(FILE *fp)
 {
     int c, defined[2][4] = {{0}}, frame = 0, progressive = 0;
+    int qdefined[4] = {0}, ncomp = 0, comp_id[4], comp_tq[4];
     for(;;){
         do c = fgetc(fp); while(c != EOF && c != 0xFF);
         do c = fgetc(fp); while(c == 0xFF);
@@ -62,14 +66,42 @@ static const char *check_jpeg(FILE *fp)
         if(c == 0xC0 || c == 0xC1 || c == 0xC2){                     /* the frames stb_image reads */
             if(!frame) progressive = c == 0xC2;
             frame = 1;
+            if(len >= 6){                                            /* P, Y, X, Nf, then 3 bytes a component */
+                int i, b[6];
+                for(i = 0; i < 6; ++i) b[i] = fgetc(fp);
+                if(b[5] == EOF) return 0;
+                len -= 6;
+                ncomp = 0;
+                for(i = 0; i < b[5] && len >= 3; ++i, len -= 3){
+                    int id = fgetc(fp), hv = fgetc(fp), tq = fgetc(fp);
+                    (void)hv;
+                    if(tq == EOF) return 0;
+                    if(ncomp < 4){
+                        comp_id[ncomp] = id;
+                        comp_tq[ncomp] = tq;
+                        ++ncomp;
+                    }
+                }
+            }
+        }
+        if(c == 0xDB){                                               /* DQT: one or more tables */
+            while(len > 0){
+                int pqtq = fgetc(fp);
+                if(pqtq == EOF) return 0;
+                int size = (pqtq >> 4) == 0 ? 64 : 128;              /* Pq above 1: stb_image refuses */
+                if((pqtq >> 4) <= 1 && (pqtq & 15) <= 3) qdefined[pqtq & 15] = 1;
+                if(fseek(fp, size, SEEK_CUR) != 0) return 0;
+                len -= 1 + size;
+            }
+            continue;
         }
         if(c == 0xDA && frame && len >= 1){                          /* SOS */
-            int ns = fgetc(fp), i, td[4], ta[4];
+            int ns = fgetc(fp), i, td[4], ta[4], cid[4];
             if(ns == EOF) return 0;
             --len;
             if(ns >= 1 && ns <= 4 && len == 2*ns + 3){               /* else stb_image refuses it */
                 for(i = 0; i < ns; ++i){                             /* past the end: 0, as stb_image reads */
-                    fgetc(fp);                                       /* the component */
+                    cid[i] = fgetc(fp);                              /* the component */
                     int q = fgetc(fp);
                     if(q == EOF) q = 0;
                     td[i] = q >> 4;
@@ -84,6 +116,10 @@ static const char *check_jpeg(FILE *fp)
                 for(i = 0; i < ns; ++i){                             /* numbers above 3: stb_image refuses */
                     if((dc && td[i] <= 3 && !defined[0][td[i]]) || (ac && ta[i] <= 3 && !defined[1][ta[i]]))
                         return "a JPEG scan uses a Huffman table (DHT) that the file does not define before it";
+                    int k;
+                    for(k = 0; k < ncomp && comp_id[k] != cid[i]; ++k) {}
+                    if(k < ncomp && comp_tq[k] <= 3 && !qdefined[comp_tq[k]])   /* else stb_image refuses */
+                        return "a JPEG scan uses a quantisation table (DQT) that the file does not define before it";
                 }
                 continue;
             }

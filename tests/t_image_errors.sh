@@ -100,9 +100,11 @@ esac
 # before it reads them, naming the reason: a JPEG Huffman table of more than 256 codes, a 16-bit
 # PGM, a PNM header number above INT_MAX, a JPEG scan using a Huffman table the file never defined
 # (stb_image decodes it from uninitialised memory and, depending on what that holds, fails an
-# assertion: an abort).
+# assertion: an abort), a JPEG scan whose component's quantisation table was never defined (the
+# same uninitialised memory; UBSan: signed overflow dequantising).
 undefined_dht="a JPEG scan uses a Huffman table (DHT) that the file does not define before it"
 for f in ubsan-stb-jpeg-dht-overflow.jpg:"a JPEG Huffman table (DHT) of more than 256 codes" \
+         ubsan-stb-jpeg-scan-undefined-dqt.jpg:"a JPEG scan uses a quantisation table (DQT) that the file does not define before it" \
          abort-stb-jpeg-scan-undefined-ac-table-1.jpg:"$undefined_dht" \
          abort-stb-jpeg-scan-undefined-ac-table-0.jpg:"$undefined_dht" \
          asan-stb-pnm-16-bit.pgm:"a PNM with more than 8 bits per sample" \
