@@ -1090,3 +1090,85 @@ void check_cfg_prediction(const char *cfgfile, const char *weightfile, const flo
                      "(output %d of %d): the weights are corrupt or come from a diverged training "
                      "(cfg %s)", input, nonfinite_name(p[i]), i, n, cfgfile);
 }
+
+/* Every key a section of a Darknet cfg can hold: what Darknet's parser, the checks above and
+ * [ternary] read (test_cfg_keys checks that the parser's sources ask for no other), and two keys
+ * that upstream's own cfgs hold but no parser reads ([rnn] hidden, [net] seen), which stay
+ * warnings. Kept sorted. */
+static const char *const known_keys[] = {
+    "B1", "B2", "absolute", "activation", "adam", "alpha", "anchors", "angle", "aspect",
+    "background", "batch", "batch_normalize", "beta", "bias_match", "binary", "burn_in", "center",
+    "channels", "class_scale", "classes", "classfix", "clip", "coord_scale", "coords",
+    "crop_height", "crop_width", "decay", "dontload", "dontloadscales", "dontsave", "dot", "eps",
+    "erase", "erase_aspect", "erase_max", "erase_min", "exposure", "extra", "filters", "flatten",
+    "flip", "flipped", "forced", "from", "gamma", "groups", "height", "hidden", "hidden_filters", "hue", "ids",
+    "ignore_thresh", "inputs", "jitter", "kappa", "layers", "learning_rate", "log", "map", "mask",
+    "mask_scale", "max", "max_batches", "max_crop", "max_ratio", "min_crop", "min_ratio", "momentum",
+    "noadjust", "noloss", "noobj", "noobject_scale", "notruth", "num", "numload", "object_scale",
+    "onlyforward", "output", "output_filters", "pad", "padding", "per_filter", "policy", "power",
+    "probability", "random", "ratio", "reorg", "rescore", "reverse", "saturation", "scale",
+    "scales", "seen", "shift", "shortcut", "side", "size", "smooth", "softmax", "sparsity", "spatial",
+    "sqrt", "step", "steps", "stopbackward", "stride", "subdivisions", "tanh", "temperature",
+    "thresh", "threshold", "time_steps", "tree", "truth", "truth_thresh", "ttq_log_every", "type",
+    "width", "wn", "wp", "wpwn_decay", "xnor"};
+
+int check_cfg_known_key(const char *key)
+{
+    size_t i;
+    for(i = 0; i < sizeof known_keys/sizeof *known_keys; ++i) if(strcmp(key, known_keys[i]) == 0) return 1;
+    return 0;
+}
+
+const char *const *check_cfg_known_keys(int *n)
+{
+    *n = (int)(sizeof known_keys/sizeof *known_keys);
+    return known_keys;
+}
+
+/* The edit distance of a and b (insertions, deletions, substitutions and swaps of two neighbours,
+ * each 1); keys are short: longer strings count as far apart. */
+static int key_distance(const char *a, const char *b)
+{
+    enum { L = 40 };
+    int n = (int)strlen(a), m = (int)strlen(b), i, j;
+    if(n >= L || m >= L) return L;
+    int d[L + 1][L + 1];
+    for(i = 0; i <= n; ++i) d[i][0] = i;
+    for(j = 0; j <= m; ++j) d[0][j] = j;
+    for(i = 1; i <= n; ++i){
+        for(j = 1; j <= m; ++j){
+            int c = a[i-1] != b[j-1];
+            int v = d[i-1][j-1] + c;
+            if(d[i-1][j] + 1 < v) v = d[i-1][j] + 1;
+            if(d[i][j-1] + 1 < v) v = d[i][j-1] + 1;
+            if(i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] && d[i-2][j-2] + 1 < v) v = d[i-2][j-2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[n][m];
+}
+
+void check_cfg_unused_keys(list *options, const char *cfgfile, const char *section, int index)
+{
+    node *n;
+    for(n = options->front; n; n = n->next){
+        kvp *p = (kvp *)n->val;
+        if(p->used) continue;
+        if(check_cfg_known_key(p->key)){
+            fprintf(stderr, "%s: section %s #%d: key '%s' is not used by this section (ignored)\n",
+                    cfgfile ? cfgfile : "(cfg)", section, index, p->key);
+            continue;
+        }
+        const char *best = 0;
+        int bestd = 3, len = (int)strlen(p->key);
+        size_t i;
+        for(i = 0; i < sizeof known_keys/sizeof *known_keys; ++i){
+            int d = key_distance(p->key, known_keys[i]);
+            if(d < bestd && d <= (len + 1)/2){ bestd = d; best = known_keys[i]; }
+        }
+        char what[300];
+        if(best) snprintf(what, sizeof what, "unknown key '%.100s' (did you mean '%s'?)", p->key, best);
+        else snprintf(what, sizeof what, "unknown key '%.100s' (no section of Darknet reads it)", p->key);
+        check_cfg_error(cfgfile, section, index, 0, 0, what);
+    }
+}

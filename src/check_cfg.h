@@ -41,6 +41,16 @@ void check_cfg_net(list *options, const char *cfgfile);
 void check_cfg_layer(const char *type, list *options, const char *cfgfile, int index,
                      int h, int w, int c, int inputs);
 
+/* After a section is parsed: each key no part of Darknet read. A key Darknet does not know at all
+   (a typo: 'filtres') ends the program with one message naming the file, section and key and,
+   where one is close, the known key meant ("did you mean 'filters'?"); a key Darknet knows but
+   this section did not read ('steps' under policy=poly) is one warning line (Darknet's "Unused
+   field"). */
+void check_cfg_unused_keys(list *options, const char *cfgfile, const char *section, int index);
+/* 1 when some section of a cfg can hold `key`; the table itself, sorted (*n keys). */
+int check_cfg_known_key(const char *key);
+const char *const *check_cfg_known_keys(int *n);
+
 /* After check_cfg_layer, before the layer is made: its buffers, in values, fit Darknet's int
    indices. Output sizes and the products Darknet computes in int (outputs x batch, weights,
    im2col's columns) are computed here in 64 bits; one above INT_MAX (upstream: an int overflow,
