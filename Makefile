@@ -168,9 +168,13 @@ $(TREE)/src/%: src/% $(STAMP)
 $(TREE)/src/ternary_kernels.cu: src/ternary_kernels.cuh
 
 # --- 3. Build ----------------------------------------------------------------------------------
+# ./darknet at the top level is the build a plain `make` (or `make GPU=1 CUDNN=1`) asked for; the
+# variants that check, test-gpu and the sanitizer build make beside it (TOPLEVEL=0) leave it alone,
+# so that `make check` on a machine with nvcc and no GPU does not put a GPU binary there
+TOPLEVEL ?= $(if $(filter 1,$(SANITIZE)),0,1)
 darknet: $(STAMP) $(TREE_SRC)
 	@$(MAKE) --no-print-directory -C $(TREE) $(SUBMAKE_VARS)
-ifneq ($(SANITIZE),1)
+ifeq ($(TOPLEVEL),1)
 	@cmp -s $(TREE)/darknet darknet || { cp $(TREE)/darknet darknet.tmp && mv darknet.tmp darknet; }
 endif
 
@@ -260,8 +264,8 @@ $(GPU_VB)/tests/test_gpu_ternary: tests/gpu/test_gpu_ternary.c tests/testutil.h 
 	  $(GPU_VB)/darknet/libdarknet.a $(LINK_LIBS) $(CUDA_LIBS) -lm -pthread
 
 gpu-test-programs:
-	@$(MAKE) --no-print-directory darknet GPU=1 CUDNN=$(CUDNN)
-	@$(MAKE) --no-print-directory $(GPU_VB)/tests/test_gpu_ternary $(GPU_VB)/tools/genimages GPU=1 CUDNN=$(CUDNN)
+	@$(MAKE) --no-print-directory darknet GPU=1 CUDNN=$(CUDNN) TOPLEVEL=0
+	@$(MAKE) --no-print-directory $(GPU_VB)/tests/test_gpu_ternary $(GPU_VB)/tools/genimages GPU=1 CUDNN=$(CUDNN) TOPLEVEL=0
 
 # both GPU builds: with cuDNN and with Darknet's own im2col + cuBLAS convolutions
 test-gpu:
@@ -282,7 +286,7 @@ check:
 ifeq ($(HAVE_NVCC),1)
 	@$(MAKE) --no-print-directory gpu-test-programs GPU=1 CUDNN=1
 endif
-	@sh tests/run.sh $(BUILD)/cpu$(if $(DARKNET_SRC),-local) $(BUILD)/asan$(if $(DARKNET_SRC),-local) \
+	@TTQ_TOPLEVEL=$(CURDIR)/darknet sh tests/run.sh $(BUILD)/cpu$(if $(DARKNET_SRC),-local) $(BUILD)/asan$(if $(DARKNET_SRC),-local) \
 	  $(if $(filter 1,$(HAVE_NVCC)),$(BUILD)/gpu-cudnn$(if $(DARKNET_SRC),-local))
 
 BENCH_BIN := $(VB)/tests/bench_step
