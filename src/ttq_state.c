@@ -328,6 +328,42 @@ int ttq_state_load(network *net, const char *weightfile)
     return 1;
 }
 
+void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, int clear, int resume)
+{
+    int given = weightfile && weightfile[0];
+    if(clear && resume){
+        fprintf(stderr, "%s: -clear and -resume: choose one (-clear trains the cfg's schedule from iteration 0, "
+                "-resume continues the weights' own)\n", cfgfile);
+        exit(EXIT_FAILURE);
+    }
+    if(resume && !given){
+        fprintf(stderr, "%s: -resume needs a weights file to resume from\n", cfgfile);
+        exit(EXIT_FAILURE);
+    }
+    if(!given || clear) return;
+    size_t iter = get_current_batch(net);
+    char *path = ttq_state_path(weightfile);
+    FILE *fp = fopen(path, "rb");
+    int has_state = fp != 0 || errno != ENOENT;
+    if(fp) fclose(fp);
+    free(path);
+    if(*net->seen == 0 && !has_state) return;
+    if(!has_state && !resume){
+        check_file_error(weightfile, -1, 0, "saved at iteration %zu (%zu images seen) of another run, with no "
+                         "optimiser state beside it: add -clear to train %s's schedule from iteration 0 starting "
+                         "from these weights (fine-tuning), or -resume to continue at iteration %zu",
+                         iter, *net->seen, cfgfile, iter);
+    }
+    ttq_state_load(net, weightfile);
+    if(net->max_batches > 0 && iter >= (size_t)net->max_batches){
+        check_file_error(weightfile, -1, 0, "saved at iteration %zu, at or past %s's max_batches = %d: nothing "
+                         "is left to train (add -clear to train its schedule from iteration 0 starting from these "
+                         "weights, or raise max_batches)", iter, cfgfile, net->max_batches);
+    }
+    fprintf(stderr, "%s: resuming at iteration %zu of %d (%s)\n", weightfile, iter, net->max_batches,
+            has_state ? "with its optimiser state" : "-resume: the optimiser state starts at zero");
+}
+
 unsigned ttq_seed_mix(int seed, size_t batch)
 {
     uint64_t z = ((uint64_t)(unsigned)seed << 32) ^ (uint64_t)batch;

@@ -29,6 +29,24 @@ void ttq_state_save(network *net, const char *weightfile);
  * changed. Returns 1 when the state was loaded. */
 int ttq_state_load(network *net, const char *weightfile);
 
+/* Where training starts, right after load_network(cfgfile, weightfile, clear) (classifier and
+ * detector train; `clear` and `resume` are the -clear and -resume options):
+ *  - no weights file, or -clear: iteration 0 of the cfg's schedule (load_network zeroed the
+ *    images seen);
+ *  - weights saved at iteration 0 (Darknet's `partial`, converted weights): iteration 0;
+ *  - weights with their optimiser state beside them ("<weights>.state", written by training):
+ *    the state is loaded (ttq_state_load refuses one of another cfg or other weights) and training
+ *    continues the run where it stopped;
+ *  - weights past iteration 0 without a state file: ambiguous (fine-tuning from another run's
+ *    weights, e.g. FP weights for a TTQ cfg, or continuing a run whose state was lost), so the
+ *    program ends with a message asking for -clear (this cfg's schedule from iteration 0) or
+ *    -resume (continue at the weights' iteration, the optimiser state at zero);
+ *  - and in every case that continues a run, an iteration at or past the cfg's max_batches is an
+ *    error (upstream trained nothing, or one epoch at the tail of the schedule, and exited 0).
+ * -clear with -resume is an error; so is -resume without a weights file. Prints one line saying
+ * where training starts when it does not start at 0. */
+void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, int clear, int resume);
+
 /* Before training, as check_cfg_backup_names: the longest state file training writes in the
  * backup folder, "<backup>/<base>_<N>.weights.state.tmp", has a name the system can open; else one
  * message naming the .data file and its key 'backup'. */

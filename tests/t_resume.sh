@@ -6,7 +6,8 @@
 # state file the resume is not exact (the check that the comparison can fail). Two seeded runs are
 # equal; `detector train -seed` resumes exactly too. A state file that is corrupt, truncated, not
 # a state file, stale (another save's) or of another cfg is an error naming it: exit 1, before any
-# step, the weights untouched; -clear ignores it; a missing one is a notice.
+# step, the weights untouched; -clear ignores it; a missing one is an error unless -resume (then a
+# notice) or -clear says where training starts, and so is a start at or past max_batches.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
 dn="$(cd "$(dirname "$DARKNET")" && pwd)/$(basename "$DARKNET")"
@@ -47,7 +48,7 @@ for v in sgd adam sgd-pf adam-pf; do
     cmp -s $B/$v-N.weights.state $B/$v-r.weights.state || fail "$v: the final optimiser states differ"
     # without the state the resume restarts the momentum / moments: the weights must differ
     mv $B/$v-k.weights.state nostate
-    train r.log $v-r.cfg $B/$v-k.weights -seed 7
+    train r.log $v-r.cfg $B/$v-k.weights -seed 7 -resume
     grep -q "$B/$v-k.weights.state: no optimiser state beside the weights" r.log || fail "$v: no notice of the missing state"
     cmp -s $B/$v-N.weights $B/$v-r.weights && fail "$v: the resume without the state equals the run: the test cannot see the state"
     mv nostate $B/$v-k.weights.state
@@ -91,6 +92,35 @@ head -c 100 /dev/zero >"$st"
 cp good.state "$st"
 set +e; "$dn" classifier train "$data" sgd-r.cfg "$w" -seed -1 >bad.log 2>&1; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "option -seed = '-1', expected an integer >= 0" bad.log || fail "-seed -1: exit $rc"
+
+# ---- where training starts (patch 0702): weights past iteration 0 without their state are refused
+# unless -clear or -resume says which schedule to follow (upstream continued the weights' counter:
+# FP weights fine-tuned without -clear trained the tail of the TTQ schedule and exited 0)
+mv "$st" nostate
+before=$(cksum <$w; ls $B | cksum)
+set +e; "$dn" classifier train "$data" sgd-r.cfg "$w" -seed 7 >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] || { tail -n 3 bad.log; fail "weights without a state, no -clear or -resume: exit $rc, expected 1"; }
+grep -q "^$w: saved at iteration 3 (24 images seen) of another run, with no optimiser state beside it: add -clear to train sgd-r.cfg's schedule from iteration 0 .*, or -resume to continue at iteration 3" bad.log ||
+    { tail -n 3 bad.log; fail "weights without a state: not the message naming -clear and -resume"; }
+[ "$before" = "$(cksum <$w; ls $B | cksum)" ] || fail "the refused start changed the backup folder"
+train r.log sgd-r.cfg "$w" -seed 7 -resume
+grep -q "^$w: resuming at iteration 3 of 6 (-resume: the optimiser state starts at zero)" r.log || { tail -n 3 r.log; fail "-resume: no line saying where training starts"; }
+train r.log sgd-r.cfg "$w" -seed 7 -clear
+grep -q "resuming" r.log && fail "-clear: training said it resumes"
+mv nostate "$st"
+# a run at or past its cfg's max_batches: nothing to train, an error (upstream: exit 0)
+set +e; "$dn" classifier train "$data" sgd-N.cfg $B/sgd-N.weights -seed 7 >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^$B/sgd-N.weights: saved at iteration 6, at or past sgd-N.cfg's max_batches = 6: nothing is left to train" bad.log ||
+    { tail -n 3 bad.log; fail "weights at max_batches: exit $rc, expected 1 and the message"; }
+set +e; "$dn" classifier train "$data" sgd-r.cfg "$w" -clear -resume >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^sgd-r.cfg: -clear and -resume: choose one" bad.log || { tail -n 3 bad.log; fail "-clear -resume: exit $rc"; }
+set +e; "$dn" classifier train "$data" sgd-r.cfg -resume >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^sgd-r.cfg: -resume needs a weights file" bad.log || { tail -n 3 bad.log; fail "-resume without weights: exit $rc"; }
+# weights saved at iteration 0 (Darknet's partial, converted weights) start at 0 without a word
+cp "$w" zero.weights
+printf '\000\000\000\000\000\000\000\000' | dd of=zero.weights bs=1 seek=12 conv=notrunc 2>/dev/null   # seen = 0
+train r.log sgd-k.cfg zero.weights -seed 7
+grep -q "resuming\|no optimiser state" r.log && { tail -n 3 r.log; fail "weights at iteration 0: training did not start at 0 quietly"; }
 
 # ---- detector train -seed: 4 steps = 2 + resume + 2, and a stale state named -------------------------
 mkdir -p det/backup
@@ -164,4 +194,9 @@ cp det/backup/detN_final.weights.state det/backup/detk_final.weights.state
 set +e; "$dn" detector train det.data detr.cfg det/backup/detk_final.weights -seed 3 >bad.log 2>&1; rc=$?; set -e
 [ $rc -eq 1 ] && grep -q "^det/backup/detk_final.weights.state: saved at 16 images seen" bad.log ||
     { tail -n 3 bad.log; fail "detector: a stale state file: exit $rc, expected 1 and a message naming it"; }
+rm det/backup/detk_final.weights.state
+set +e; "$dn" detector train det.data detr.cfg det/backup/detk_final.weights >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^det/backup/detk_final.weights: saved at iteration 2 (8 images seen) of another run, with no optimiser state beside it: add -clear" bad.log ||
+    { tail -n 3 bad.log; fail "detector: weights without a state: exit $rc, expected 1 and the message naming -clear and -resume"; }
+dtrain dr.log detr.cfg det/backup/detk_final.weights -resume
 exit 0
