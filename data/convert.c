@@ -14,8 +14,10 @@
  * The output appears atomically: everything is written under <out>.tmp and renamed to <out> at
  * the end; an <out> that already holds a complete set (its .data file) is left as it is. Image
  * names carry the class name; the class names are chosen so that none is a substring of another
- * (Darknet finds an image's label by searching its path for the label strings). Relative output
- * paths stay relative in the lists. Any missing, short or malformed input stops with a message
+ * (Darknet finds an image's label by searching its path for the label strings). The .data file
+ * holds absolute paths (a relative <out> joined to the working folder), and so do the lists, so
+ * that the commands work from any folder; where a folder above <out> would trip Darknet's path
+ * rules (a class name, 'images', 'raw' in its name), the lists keep <out> as given and say so. Any missing, short or malformed input stops with a message
  * naming the file and a non-zero exit, and removes <out>.tmp: a failed conversion leaves nothing. No
  * path is ever handed to a shell: a stale <out>.tmp is removed with nftw (symbolic links in it are
  * removed, not followed); an output path with white space or a control character is refused
@@ -200,8 +202,13 @@ static void find_input(char *out, size_t n, const char *dir, const char *name)
     die("missing input: %s/%s(.gz)", dir, name);
 }
 
+/* the output folder as an absolute path, for the .data file and, where Darknet's path rules allow,
+ * the lists */
+static char *abs_out;
+
 typedef struct {
     const char *out;       /* final folder */
+    const char *list_prefix; /* the folder as the lists name it: abs_out, or out (relative_lists) */
     char tmp[4096];        /* folder being written */
     const char **labels;
     FILE *list;
@@ -233,7 +240,7 @@ static void put_image(writer *w, const unsigned char *pix, int size, int channel
     char path[4300];
     pathf(path, sizeof path, "%s/%s/%05ld_%s.png", w->tmp, w->split, w->count, w->labels[label]);
     write_png(path, size, size, channels, pix);
-    fprintf(w->list, "%s/%s/%05ld_%s.png\n", w->out, w->split, w->count, w->labels[label]);
+    fprintf(w->list, "%s/%s/%05ld_%s.png\n", w->list_prefix, w->split, w->count, w->labels[label]);
     ++w->count;
 }
 
@@ -250,12 +257,40 @@ static void finish(writer *w, const char *name)
     f = fopen(path, "w");
     if(!f) die("cannot write %s: %s", path, strerror(errno));
     fprintf(f, "classes=10\ntrain=%s/train.list\nvalid=%s/test.list\nlabels=%s/labels.txt\n"
-               "backup=%s/backup\ntop=2\n", w->out, w->out, w->out, w->out);
+               "backup=%s/backup\ntop=2\n", abs_out, abs_out, abs_out, abs_out);
     close_or_die(f, path);
     pathf(path, sizeof path, "%s/backup", w->tmp);
     mkdir_or_die(path);
     if(rename(w->tmp, w->out)) die("cannot rename %s to %s: %s", w->tmp, w->out, strerror(errno));
     created_tmp = 0;
+}
+
+/* The lists hold the absolute path of each image, unless a folder above the output folder would
+ * trip one of Darknet's path rules (its name holds a class name, or 'images' or 'raw'): they then
+ * hold the path as given, relative to the working folder, and this says so. */
+static void relative_lists(const char *abs, const char *why)
+{
+    printf("note: %s holds '%s', which Darknet would read in an image's path (it finds classes and label "
+           "files by searching paths): the lists hold paths relative to this folder instead, so run Darknet "
+           "from here\n", abs, why);
+}
+
+/* The note for a complete set left as it is; a set written before the lists held absolute paths
+ * (its .data file's train= is relative) works from its own working folder only, and is named so. */
+static void already_converted(const char *out, const char *data)
+{
+    printf("%s: already converted (delete the folder to convert again)\n", out);
+    FILE *f = fopen(data, "r");
+    char line[4400];
+    while(f && fgets(line, sizeof line, f)){
+        if(!strncmp(line, "train=", 6) && line[6] != '/'){
+            printf("%s: its lists hold relative paths (an older converter): Darknet finds the images from "
+                   "the folder it was converted from only; delete %s to convert it again with absolute paths\n",
+                   data, out);
+            break;
+        }
+    }
+    if(f) fclose(f);
 }
 
 /* Returns 1 when <out> already holds a complete set. */
@@ -264,7 +299,7 @@ static int start(writer *w, const char *in, const char *out, const char *name, c
     char path[4300];
     pathf(path, sizeof path, "%s/%s.data", out, name);
     if(exists(path)){
-        printf("%s: already converted (delete the folder to convert again)\n", out);
+        already_converted(out, path);
         return 1;
     }
     if(exists(out)) die("%s exists but holds no complete set (%s missing): remove it first", out, path);
@@ -276,6 +311,14 @@ static int start(writer *w, const char *in, const char *out, const char *name, c
         }
     }
     w->out = out;
+    w->list_prefix = abs_out;
+    for(i = 0; i < 10; ++i){
+        if(strstr(abs_out, labels[i])){
+            relative_lists(abs_out, labels[i]);
+            w->list_prefix = out;
+            break;
+        }
+    }
     w->labels = labels;
     pathf(w->tmp, sizeof w->tmp, "%s.tmp", out);
     make_tmp(w->tmp, in);
@@ -460,7 +503,7 @@ static void label_path_error(const char *out, const char *image, const char *lab
         out, image, label);
 }
 
-static void det_split(const char *out, const char *tmp, const char *split, const unsigned char *items,
+static void det_split(const char *out, const char *lp, const char *tmp, const char *split, const unsigned char *items,
                       const unsigned char *classes, uint32_t nitems, long nscenes, uint64_t seed)
 {
     char path[4400], want[4400], got[4400];
@@ -509,8 +552,8 @@ static void det_split(const char *out, const char *tmp, const char *split, const
                     (double)(boxes[k].y1 - boxes[k].y0)/SCENE);
         }
         close_or_die(f, path);
-        pathf(path, sizeof path, "%s/images/%s/%06ld.png", out, split, s);
-        pathf(want, sizeof want, "%s/labels/%s/%06ld.txt", out, split, s);
+        pathf(path, sizeof path, "%s/images/%s/%06ld.png", lp, split, s);
+        pathf(want, sizeof want, "%s/labels/%s/%06ld.txt", lp, split, s);
         darknet_label_path(path, got, sizeof got);
         if(strcmp(want, got)) label_path_error(out, path, got);
         fprintf(list, "%s\n", path);
@@ -524,7 +567,7 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
     char data[4300], tmp[4200], path[4400];
     pathf(data, sizeof data, "%s/fashion-mnist-det.data", out);
     if(exists(data)){
-        printf("%s: already converted (delete the folder to convert again)\n", out);
+        already_converted(out, data);
         return;
     }
     if(exists(out)) die("%s exists but holds no complete set (%s missing): remove it first", out, data);
@@ -537,6 +580,17 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
         darknet_label_path(img, got, sizeof got);
         if(strcmp(want, got)) label_path_error(out, img, got);
     }
+    const char *lp = abs_out;            /* the lists' prefix: absolute where Darknet reads it right */
+    for(i = 0; i < 2 && lp == abs_out; ++i){
+        char img[4400], want[4400], got[4400];
+        pathf(img, sizeof img, "%s/images/%s/000000.png", abs_out, splits[i]);
+        pathf(want, sizeof want, "%s/labels/%s/000000.txt", abs_out, splits[i]);
+        darknet_label_path(img, got, sizeof got);
+        if(strcmp(want, got)){
+            relative_lists(abs_out, "images', 'JPEGImages' or 'raw");
+            lp = out;
+        }
+    }
     unsigned char *tr_im, *tr_lb, *te_im, *te_lb;
     uint32_t ntr, nte;
     fmnist_load(in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", &tr_im, &tr_lb, &ntr);
@@ -548,8 +602,8 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
         pathf(path, sizeof path, "%s/%s", tmp, dirs[i]);
         mkdir_or_die(path);
     }
-    det_split(out, tmp, "train", tr_im, tr_lb, ntr, ntrain, 0x9E3779B97F4A7C15ULL);
-    det_split(out, tmp, "test", te_im, te_lb, nte, ntest, 0xD1B54A32D192ED03ULL);
+    det_split(out, lp, tmp, "train", tr_im, tr_lb, ntr, ntrain, 0x9E3779B97F4A7C15ULL);
+    det_split(out, lp, tmp, "test", te_im, te_lb, nte, ntest, 0xD1B54A32D192ED03ULL);
     pathf(path, sizeof path, "%s/names.txt", tmp);
     FILE *f = fopen(path, "w");
     if(!f) die("cannot write %s: %s", path, strerror(errno));
@@ -559,7 +613,7 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
     f = fopen(path, "w");
     if(!f) die("cannot write %s: %s", path, strerror(errno));
     fprintf(f, "classes=10\ntrain=%s/train.list\nvalid=%s/test.list\nnames=%s/names.txt\n"
-               "backup=%s/backup\nresults=%s/results\neval=voc\n", out, out, out, out, out);
+               "backup=%s/backup\nresults=%s/results\neval=voc\n", abs_out, abs_out, abs_out, abs_out, abs_out);
     close_or_die(f, path);
     if(rename(tmp, out)) die("cannot rename %s to %s: %s", tmp, out, strerror(errno));
     created_tmp = 0;
@@ -593,6 +647,28 @@ static void check_output_name(const char *out, const char *in)
     }
 }
 
+/* `out` as an absolute path (the working folder joined in front of a relative one, its "./"
+ * parts and trailing slashes dropped), so that the lists and the .data file written with it work
+ * from any folder (free it). */
+static char *absolute_path(const char *out)
+{
+    char cwd[4096];
+    const char *p = out;
+    if(*out != '/'){
+        if(!getcwd(cwd, sizeof cwd)) die("cannot find the working folder: %s", strerror(errno));
+        while(p[0] == '.' && p[1] == '/'){ p += 2; while(*p == '/') ++p; }
+    }
+    size_t n = (*out == '/' ? 0 : strlen(cwd) + 1) + strlen(p) + 1;
+    char *o = malloc(n);
+    if(!o) die("out of memory");
+    if(*out == '/') snprintf(o, n, "%s", p);
+    else if(!strcmp(p, ".") || !*p) snprintf(o, n, "%s", cwd);
+    else snprintf(o, n, "%s/%s", strcmp(cwd, "/") ? cwd : "", p);
+    size_t len = strlen(o);
+    while(len > 1 && o[len - 1] == '/') o[--len] = 0;
+    return o;
+}
+
 static long count_arg(const char *s, const char *what)
 {
     char *end;
@@ -617,6 +693,7 @@ int main(int argc, char **argv)
     char *o = strdup(out);
     while(len > 1 && o[len - 1] == '/') o[--len] = 0;
     check_output_name(o, in);
+    abs_out = absolute_path(o);
     writer w;
     if(det){
         long ntrain = argc > 4 ? count_arg(argv[4], "train") : 12000;

@@ -17,12 +17,29 @@ idx_images fm/t10k-images-idx3-ubyte 3
 idx_labels fm/t10k-labels-idx1-ubyte 4 5 6
 gzip fm/train-images-idx3-ubyte            # one .gz, the rest plain: both are read
 
+# the checks of absolute paths below need a working folder whose path holds no class name (mktemp's
+# random letters could spell 'top' or 'bag'): work under one that does not
+case "$PWD" in *top*|*trouser*|*pullover*|*dress*|*coat*|*sandal*|*shirt*|*sneaker*|*bag*|*boot*)
+    mkdir -p /tmp/ttq-convert.$$ && cd /tmp/ttq-convert.$$ && trap 'rm -rf /tmp/ttq-convert.$$' EXIT && cp -r "$OLDPWD/fm" . ;;
+esac
 "$conv" fashion-mnist fm out >log 2>&1 || { cat log; fail "conversion failed"; }
 [ "$(wc -l < out/train.list)" -eq 5 ] && [ "$(wc -l < out/test.list)" -eq 3 ] || fail "wrong list lengths"
 [ "$(wc -l < out/labels.txt)" -eq 10 ] || fail "labels.txt should have 10 lines"
 grep -q '^classes=10$' out/fashion-mnist.data || fail "no classes=10 in the .data file"
 first=$(head -n 1 out/train.list)
-case "$first" in out/train/*_top.png) ;; *) fail "unexpected image path $first";; esac
+case "$first" in "$PWD"/out/train/*_top.png) ;; *) fail "unexpected image path $first (expected $PWD/out/train/..._top.png)";; esac
+# the .data file and the lists hold absolute paths: Darknet finds them from any folder
+for k in train valid labels backup; do
+    v=$(sed -n "s/^$k=//p" out/fashion-mnist.data)
+    case "$v" in "$PWD"/out/*) ;; *) fail ".data: $k=$v is not an absolute path under $PWD/out";; esac
+done
+(cd / && [ -f "$(sed -n 's/^train=//p' "$OLDPWD/out/fashion-mnist.data")" ] && [ -f "$first" ]) || fail "the lists do not work from another folder"
+# under a folder whose name holds a class name ('top' in Desktop) the lists stay relative, and say so
+mkdir -p Desktop
+(cd Desktop && "$conv" fashion-mnist ../fm dout >../log 2>&1) || { cat log; fail "conversion under Desktop/ failed"; }
+grep -q "^note: $PWD/Desktop/dout holds 'top', which Darknet would read in an image's path" log || { cat log; fail "no note for Desktop/"; }
+[ "$(head -n 1 Desktop/dout/train.list)" = dout/train/00000_top.png ] || fail "under Desktop/ the lists should be relative: $(head -n 1 Desktop/dout/train.list)"
+grep -q "^train=$PWD/Desktop/dout/train.list$" Desktop/dout/fashion-mnist.data || fail "under Desktop/ the .data file should still be absolute"
 [ "$(head -c 4 "$first" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$first is not a PNG"
 grep -q '_boot.png$' out/train.list || fail "label 9 (boot) missing"
 # no label is a substring of another
