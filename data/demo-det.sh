@@ -69,8 +69,11 @@ ttq_w="$SET/backup/${ttq_base}_final.weights"
 t_ttq=$(( $(now) - t0 ))
 
 t0=$(now)
-echo "== scoring both on the test scenes (detector map)"
+ntest=$(wc -l < "$SET/test.list")
+echo "== scoring both on the $ntest test scenes (detector map; about a minute each on 2 cores)"
+echo "   full precision"
 fp_map=$(map "$OUT/fp-map.txt" "$FP_CFG" "$fp_w")
+echo "   TTQ"
 ttq_map=$(map "$OUT/ttq-map.txt" "$TTQ_CFG" "$ttq_w")
 "$DARKNET" ternary info "$TTQ_CFG" "$ttq_w" >"$OUT/ttq-info.txt" 2>/dev/null || true
 errors=""
@@ -79,6 +82,7 @@ fold_w="$OUT/$ttq_base-folded.weights"
 packed_w="$OUT/$ttq_base.packed.weights"
 rm -f "$fold_cfg" "$fold_w" "$packed_w"
 fold_map=""
+echo "== folding the TTQ network into [convolutional] layers, scoring the folded pair"
 if "$DARKNET" ternary fold "$TTQ_CFG" "$ttq_w" "$fold_cfg" "$fold_w" >"$OUT/fold.log" 2>&1; then
     fold_map=$(map "$OUT/folded-map.txt" "$fold_cfg" "$fold_w")
 else
@@ -90,11 +94,15 @@ fi
 packed_map=""
 int_map=""
 int_speed=""
+echo "== packing it with activation scales from ${DEMO_CALIB_N:-512} training scenes (ternary pack -calib)"
 if "$DARKNET" ternary pack "$TTQ_CFG" "$ttq_w" "$packed_w" -calib "$DATA" -n "${DEMO_CALIB_N:-512}" >"$OUT/pack.log" 2>&1; then
+    echo "   scoring the packed file on the float path"
     packed_map=$(export DARKNET_TTQ_INT8=0; map "$OUT/packed-map.txt" "$TTQ_CFG" "$packed_w")
     if [ "$GPU" != 1 ]; then
+        echo "   scoring it on the integer path"
         int_map=$(map "$OUT/int8-map.txt" "$TTQ_CFG" "$packed_w")
         if [ -s "$fold_w" ] && [ -x "$VB/tools/bench_infer" ]; then
+            echo "   timing the integer path against the folded float network (bench_infer, batch 1)"
             int_speed=$(OMP_WAIT_POLICY=active "$VB/tools/bench_infer" 1 2 int8 "$TTQ_CFG" "$packed_w" fp32 "$fold_cfg" "$fold_w" 2>/dev/null | awk '
                 { for(i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }; t[v["engine"]] = v["median_ms"]; th = v["threads"] }
                 END { if(t["int8"] != "") printf "batch 1: %.3f ms (float, folded: %.3f ms, %.2fx); %d threads", t["int8"], t["fp32"], t["fp32"]/t["int8"], th }')
@@ -109,7 +117,7 @@ t_total=$(( $(now) - t_all ))
 {
     echo
     dev=$(device_name)
-    echo "== summary (Fashion-MNIST detection scenes, $(wc -l < "$SET/test.list") test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
+    echo "== summary (Fashion-MNIST detection scenes, $ntest test images; $dev; $(date -u +%Y-%m-%dT%H:%MZ))"
     awk -v a="${fp_map:-nan}" -v b="${ttq_map:-nan}" -v f="$FP_CFG" -v t="$TTQ_CFG" \
         -v c="$(coco "$OUT/fp-map.txt")" -v d="$(coco "$OUT/ttq-map.txt")" 'BEGIN {
         if(c == "") c = "nan"; if(d == "") d = "nan";
@@ -118,10 +126,12 @@ t_total=$(( $(now) - t_all ))
     [ -n "$fold_map" ] && awk -v a="$fold_map" -v b="$ttq_map" 'BEGIN {
         printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network)\n", "TTQ folded to [convolutional]", a, a == b ? "equal to" : "differs from" }'
     [ -n "$packed_map" ] && awk -v a="$packed_map" -v b="$ttq_map" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$ttq_w")" 'BEGIN {
-        printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
-               "TTQ packed (ternary pack)", a, a == b ? "equal to" : "differs from", x, y/x }'
-    [ -n "$int_map" ] && awk -v a="$int_map" -v b="$packed_map" 'BEGIN {
-        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp against the same file on the float path)\n", "TTQ packed, integer path (W2A8)", a, a - b }'
+        printf "  %-38s mAP@0.5 %6.2f %%   (%s the TTQ network; file size ratio %.1fx: %d bytes, its .weights %d)\n",
+               "TTQ packed (ternary pack)", a, a == b ? "equal to" : "differs from", y/x, x, y }'
+    [ -n "$int_map" ] && awk -v a="$int_map" -v b="$packed_map" -v c="$(coco "$OUT/int8-map.txt")" -v d="$(coco "$OUT/packed-map.txt")" 'BEGIN {
+        if(c == "") c = "nan"; if(d == "") d = "nan";
+        printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp)   mAP@[.5:.95] %6.2f %%   (%+.2f pp; both against the same file on the float path)\n",
+               "TTQ packed, integer path (W2A8)", a, a - b, c, c - d }'
     [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
     [ -n "$errors" ] && echo "  error: $errors"
     echo
@@ -131,6 +141,18 @@ t_total=$(( $(now) - t_all ))
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
+    echo
+    echo "  your files (absolute paths in the .data file: the commands run from any folder):"
+    echo "    data           $DATA"
+    echo "    TTQ cfg        $TTQ_CFG"
+    echo "    TTQ weights    $ttq_w"
+    [ -s "$packed_w" ] && echo "    packed         $packed_w   (ternary weights as base-3 codes, activation scales: the integer path)"
+    [ -s "$fold_w" ] && echo "    folded         $fold_cfg + $fold_w   (plain [convolutional]: stock Darknet, OpenCV)"
+    echo "  next:"
+    w=$ttq_w; [ -s "$packed_w" ] && w=$packed_w
+    echo "    ./darknet detector test $DATA $TTQ_CFG $w $(head -n 1 "$SET/test.list") -thresh 0.25   # predictions.jpg"
+    echo "    ./darknet detector map $DATA $TTQ_CFG $w"
+    echo "    ./darknet ternary info $TTQ_CFG $w"
     echo
     echo "  wall time: setup+build+data $(fmt $t_setup), FP training $(fmt $t_fp), TTQ training $(fmt $t_ttq),"
     echo "             scoring/fold/pack $(fmt $t_map); total $(fmt $t_total)"

@@ -87,10 +87,12 @@ t_ttq=$(( $(now) - t0 ))
 
 # ---- 6. Validation on the 10 000 test images ---------------------------------------------------
 t0=$(now)
-echo "== validating both on the test set"
+ntest=$(wc -l < "$(sed -n 's/^valid=//p' "$DATA")")
+echo "== validating both on the $ntest test images (classifier valid)"
+echo "   full precision"
 fp_top1=$(valid_top1 "$OUT/fp-valid.log" "$FP_CFG" "$SET/backup/$fp_base.weights")
+echo "   TTQ"
 ttq_top1=$(valid_top1 "$OUT/ttq-valid.log" "$TTQ_CFG" "$SET/backup/$ttq_base.weights")
-ntest=$(grep -c '^[0-9]*: top 1:' "$OUT/ttq-valid.log" || true)
 t_valid=$(( $(now) - t0 ))
 
 "$DARKNET" ternary info "$TTQ_CFG" "$SET/backup/$ttq_base.weights" >"$OUT/ttq-info.txt" 2>/dev/null
@@ -113,7 +115,9 @@ step7_error=""
 stock_top1=""
 # on a GPU machine the stock CPU build would spend minutes of device time: DEMO_STOCK=1 asks for it
 if [ -z "$step7_error" ] && { [ "$GPU" != 1 ] || [ -n "${DEMO_STOCK:-}" ]; }; then
+    echo "   building stock Darknet (Debian's source, no patches; about a minute)"
     if make build/stock/darknet/libdarknet.a >"$OUT/stock-build.log" 2>&1; then
+        echo "   validating the folded pair in stock Darknet"
         build/stock/darknet/darknet classifier valid "$DATA" "$fold_cfg" "$fold_w" >"$OUT/stock-valid.log" 2>&1 || true
         stock_top1=$(sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$OUT/stock-valid.log" | tail -n 1)
     fi
@@ -127,12 +131,16 @@ rm -f "$packed_w"
 packed_top1=""
 int_top1=""
 int_speed=""
+echo "== packing the TTQ network with activation scales from ${DEMO_CALIB_N:-512} training images (ternary pack -calib)"
 if "$DARKNET" ternary pack "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" -calib "$DATA" \
        -n "${DEMO_CALIB_N:-512}" >"$OUT/pack.log" 2>&1; then
+    echo "   validating the packed file on the float path"
     packed_top1=$(export DARKNET_TTQ_INT8=0; valid_top1 "$OUT/packed-valid.log" "$TTQ_CFG" "$packed_w")
     if [ "$GPU" != 1 ]; then
+        echo "   validating it on the integer path"
         int_top1=$(valid_top1 "$OUT/int8-valid.log" "$TTQ_CFG" "$packed_w")
         if [ -s "$fold_w" ] && [ -x "$VB/tools/bench_infer" ]; then
+            echo "   timing the integer path against the folded float network (bench_infer, batch 1 and 32)"
             for b in 1 32; do
                 OMP_WAIT_POLICY=active "$VB/tools/bench_infer" $b 2 int8 "$TTQ_CFG" "$packed_w" fp32 "$fold_cfg" "$fold_w" \
                     >"$OUT/int8-speed-b$b.log" 2>/dev/null || true
@@ -171,8 +179,8 @@ t_total=$(( $(now) - t_all ))
         echo "  TTQ folded into $fold_cfg (DEMO_STOCK=1 validates it in stock Darknet too)"
     fi
     [ -n "$packed_top1" ] && awk -v a="$packed_top1" -v b="$ttq_top1" -v x="$(stat -c %s "$packed_w")" -v y="$(stat -c %s "$SET/backup/$ttq_base.weights")" 'BEGIN {
-        printf "  %-34s top-1 %6.2f %%   (%s the TTQ network; %d bytes, %.1fx smaller than its .weights)\n",
-               "TTQ packed (ternary pack)", 100*a, a == b ? "equal to" : "differs from", x, y/x }'
+        printf "  %-34s top-1 %6.2f %%   (%s the TTQ network; file size ratio %.1fx: %d bytes, its .weights %d)\n",
+               "TTQ packed (ternary pack)", 100*a, a == b ? "equal to" : "differs from", y/x, x, y }'
     { grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" || true; } | sed 's/^/  /'
     [ -n "$int_top1" ] && awk -v a="$int_top1" -v b="$packed_top1" -v k="$(sed -n 's/.*kernels \([a-z0-9-]*\).*/\1/p' "$OUT/int8-valid.log" | head -n 1)" 'BEGIN {
         printf "  %-34s top-1 %6.2f %%   (%+.2f pp against the same file on the float path; kernels %s)\n",
@@ -186,6 +194,19 @@ t_total=$(( $(now) - t_all ))
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
+    echo
+    echo "  your files (absolute paths in the .data file: the commands run from any folder):"
+    echo "    data           $DATA"
+    echo "    TTQ cfg        $TTQ_CFG"
+    echo "    TTQ weights    $SET/backup/$ttq_base.weights"
+    [ -s "$packed_w" ] && echo "    packed         $packed_w   (ternary weights as base-3 codes, activation scales: the integer path)"
+    [ -s "$fold_w" ] && echo "    folded         $fold_cfg + $fold_w   (plain [convolutional]: stock Darknet, OpenCV)"
+    echo "  next:"
+    w="$SET/backup/$ttq_base.weights"; [ -s "$packed_w" ] && w=$packed_w
+    echo "    ./darknet classifier predict $DATA $TTQ_CFG $w $(head -n 1 "$(sed -n 's/^valid=//p' "$DATA")")"
+    echo "    ./darknet classifier predict $DATA $TTQ_CFG $w LIST-OR-FOLDER   # each image named, median time per image"
+    echo "    ./darknet classifier valid $DATA $TTQ_CFG $w"
+    echo "    ./darknet ternary info $TTQ_CFG $w"
     echo
     echo "  wall time: setup $(fmt $t_setup), build $(fmt $t_build), data $(fmt $t_data), FP training $(fmt $t_fp),"
     echo "             TTQ training $(fmt $t_ttq), validation $(fmt $t_valid), fold/stock/pack $(fmt $t_fold);"

@@ -95,10 +95,10 @@ static void ternary_info(char *cfgfile, char *weightfile)
            "lvl-err: the relative error of Wp, Wn as integer levels (ttq_int8.h); path: where inference runs. "
            "%d of %d [ternary] layers on the integer path, kernels %s%s\n", nint, nt, ternary_int_kernels(),
            ternary_int_mode() == 0 ? " (DARKNET_TTQ_INT8=0: the float path)" : "");
-    printf("%d [ternary] layers; weights (biases and BN excluded): %.1f KiB as FP32, "
-           "%.1f KiB with ternary layers packed as `ternary pack` writes them (base-3 codes, 1.6 "
-           "bits per weight, + Wp/Wn) (%.1fx smaller)\n",
-           nt, fp_bytes/1024, tern_bytes/1024, tern_bytes > 0 ? fp_bytes/tern_bytes : 0);
+    printf("%d [ternary] layers; weights of the convolutional and connected layers (biases and BN "
+           "excluded): %.1f KiB as FP32, %.1f KiB with the ternary layers as `ternary pack` writes them "
+           "(base-3 codes, 1.6 bits per weight, + Wp/Wn); the file size ratio that pack prints counts "
+           "whole files\n", nt, fp_bytes/1024, tern_bytes/1024);
     free_network(net);
 }
 
@@ -917,11 +917,12 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     commit_output(stage, out);
     end_outputs();
     long in_bytes = size_of(weightfile), out_bytes = size_of(out);
-    fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes (was %ld: %.1fx smaller)\n"
+    fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes; file size ratio %.1fx (%s: %ld bytes; "
+            "whole files, every layer, biases and batch norm included)\n"
             "  ternary weights: %.0f, %.3f bits each (base-3 codes + Wp/Wn)\n"
             "  whole file: %.3f bits per weight of the network (%.0f weights; full-precision layers, "
             "biases and batch norm included)\n",
-            nt, out, out_bytes, in_bytes, out_bytes > 0 ? (double)in_bytes/out_bytes : 0,
+            nt, out, out_bytes, out_bytes > 0 ? (double)in_bytes/out_bytes : 0, weightfile, in_bytes,
             tern, tern_bits/tern, 8.0*out_bytes/all, all);
     if(paths){
         fprintf(stderr, "  activation scales of %d [ternary] layers from %d images of %s (record version 2: the "

@@ -76,6 +76,12 @@ for c in cfg/ttq-resnet20.cfg tests/e2e-ttq.cfg "$WORK/yt.cfg"; do
     "$DARKNET" ternary pack "$c" "$WORK/$b.w" "$WORK/$b.p.w" >"$WORK/$b.pack.log" 2>&1 ||
         fail "$b: pack exited non-zero: $(tail -n 3 "$WORK/$b.pack.log")"
     grep -q '^  ternary weights: [0-9]*, 1\.6[0-9]* bits each' "$WORK/$b.pack.log" || fail "$b: pack summary: $(tail -n 3 "$WORK/$b.pack.log")"
+    # one size ratio, labelled and defined: the .weights file's bytes over the packed file's
+    ratio=$(awk -v a="$(wc -c <"$WORK/$b.w")" -v b="$(wc -c <"$WORK/$b.p.w")" 'BEGIN { printf "%.1f", a/b }')
+    grep -q "^packed [0-9]* \[ternary\] layers: $WORK/$b.p.w, $(wc -c <"$WORK/$b.p.w") bytes; file size ratio ${ratio}x ($WORK/$b.w: $(wc -c <"$WORK/$b.w") bytes; whole files" "$WORK/$b.pack.log" ||
+        fail "$b: pack: not the file size ratio ${ratio}x: $(grep '^packed' "$WORK/$b.pack.log")"
+    "$DARKNET" ternary info "$c" "$WORK/$b.w" >"$WORK/$b.info" 2>/dev/null || fail "$b: ternary info"
+    ! grep -q 'x smaller' "$WORK/$b.info" || fail "$b: ternary info prints a second kind of ratio: $(grep 'x smaller' "$WORK/$b.info")"
     "$VB/tools/netout" run "$c" "$WORK/$b.p.w" 1 >"$WORK/$b.p" 2>/dev/null || fail "$b: netout run (packed)"
     cmp -s "$WORK/$b.t" "$WORK/$b.p" || fail "$b: packed outputs are not bit-identical"
 done
