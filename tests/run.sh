@@ -10,7 +10,8 @@
 # name exits 2 and lists the known ones.
 # Each test is silent on success; a failing test's output is shown, then the commands that rerun
 # it alone (the second verbosely: sh -x, or a C test's -v), and a failing script's WORK folder is
-# kept. TTQ_TEST_TIMES=1 prints each test's time.
+# kept. TTQ_TEST_TIMES=1 prints each test's time. Before each test a progress line "[k/N] name" goes
+# to stderr (rewritten in place on a terminal; TTQ_TEST_QUIET=1: none).
 set -u
 usage() { echo "usage: sh tests/run.sh BUILD_DIR... [NAME...]   (e.g. sh tests/run.sh build/cpu t_fold test_weights)" >&2; exit 2; }
 [ $# -ge 1 ] || usage
@@ -86,14 +87,33 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ttq-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
+# Progress: before each test, "[k/N] variant/test" on stderr (rewritten in place on a terminal);
+# TTQ_TEST_QUIET=1 leaves it out. N is counted by a first pass over the same loops (plan=1).
+plan=1
+total=0
+done_n=0
+progress() {
+    [ -n "${TTQ_TEST_QUIET:-}" ] && return 0
+    if [ -t 2 ]; then printf '\r\033[K[%d/%d] %s' "$done_n" "$total" "$1" >&2
+    else printf '[%d/%d] %s\n' "$done_n" "$total" "$1" >&2; fi
+}
+progress_end() {
+    [ -z "${TTQ_TEST_QUIET:-}" ] && [ -t 2 ] && printf '\r\033[K' >&2
+    return 0
+}
+
 # run NAME RERUN DIRECT SCRATCH COMMAND...: RERUN and DIRECT are the commands printed on failure;
 # SCRATCH, when not empty, is the test's WORK folder, kept on failure
 run() {
     name=$1 rerun=$2 direct=$3 scratch=$4
     shift 4
+    if [ $plan -eq 1 ]; then total=$((total + 1)); return 0; fi
+    done_n=$((done_n + 1))
+    progress "$name"
     start=$(date +%s)
     "$@" >"$work/out.log" 2>&1
     rc=$?
+    progress_end
     if [ $rc -eq 0 ]; then
         passed=$((passed + 1))
     elif [ $rc -eq 77 ]; then
@@ -114,9 +134,10 @@ run() {
     return 0
 }
 
+for plan in 1 0; do
 for vb in $variants; do
     v=$(basename "$vb")
-    [ -x "$vb/darknet/darknet" ] || { echo "--- FAIL: $vb/darknet/darknet is not built"; failed=$((failed + 1)); continue; }
+    [ -x "$vb/darknet/darknet" ] || { [ $plan -eq 1 ] || { echo "--- FAIL: $vb/darknet/darknet is not built"; failed=$((failed + 1)); }; continue; }
     san=
     case "$v" in asan*) san="ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS ";; esac
     for n in $known; do
@@ -124,11 +145,11 @@ for vb in $variants; do
         selected "$v" "$n" || continue
         t="$vb/tests/$n"
         if ! wanted "$v" "$n"; then
-            [ -n "$sel" ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
+            [ -n "$sel" ] && [ $plan -eq 0 ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
             continue
         fi
         if [ ! -x "$t" ]; then
-            [ -n "$sel" ] && { echo "--- FAIL: $v/$n: $t is not built (make test-programs)"; failed=$((failed + 1)); }
+            [ -n "$sel" ] && [ $plan -eq 0 ] && { echo "--- FAIL: $v/$n: $t is not built (make test-programs)"; failed=$((failed + 1)); }
             continue
         fi
         run "$v/$n" "sh tests/run.sh $vb $n" "env ${san}TTQ_TREE=$vb/darknet $t -v" "" \
@@ -139,13 +160,14 @@ for vb in $variants; do
         n=$(basename "$s" .sh)
         selected "$v" "$n" || continue
         if ! wanted "$v" "$n"; then
-            [ -n "$sel" ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
+            [ -n "$sel" ] && [ $plan -eq 0 ] && echo "--- not run: $v/$n: a GPU build (gpu*) runs the GPU tests only, a CPU build the others"
             continue
         fi
         run "$v/$n" "sh tests/run.sh $vb $n" \
             "env ${san}WORK=\$(mktemp -d) DARKNET=$vb/darknet/darknet VB=$vb sh -x $s" "$work/$v-$n" \
             env WORK="$work/$v-$n" DARKNET="$vb/darknet/darknet" VB="$vb" sh "$s"
     done
+done
 done
 
 if [ $((passed + failed)) -eq 0 ]; then
