@@ -134,6 +134,19 @@ else
 TREE_ORIGIN := $(DARKNET_SRC)/include/darknet.h
 endif
 
+# The configuration a variant was built with, recorded in $(VB)/.config when its tree is made: a
+# change of compiler or of an option that Darknet's own Makefile does not track (OpenBLAS, Debian's
+# stb_image, OpenMP, GPU, cuDNN, ARCH) makes the tree anew, so that `make OPENBLAS=0 SYSTEM_STB=0`
+# then `make` (or installing libopenblas-dev after a first build) builds what the flags say.
+BUILD_CONFIG := CC=$(CC) GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB) ARCH=$(ARCH)
+CONFIG_FILE  := $(VB)/.config
+ifneq ($(strip $(shell cat $(CONFIG_FILE) 2>/dev/null)),$(strip $(BUILD_CONFIG)))
+$(STAMP): config-changed
+.PHONY: config-changed
+config-changed:
+	@[ ! -f $(CONFIG_FILE) ] || echo "build configuration of $(VB) changed: was '$$(cat $(CONFIG_FILE))', now '$(BUILD_CONFIG)'; building it anew"
+endif
+
 $(STAMP): $(TREE_ORIGIN) $(PATCHES) patches/series
 	@rm -rf $(TREE) $(TREE).tmp $(STAMP) && mkdir -p $(TREE).tmp
 ifeq ($(DARKNET_SRC),)
@@ -158,7 +171,7 @@ endif
 	    echo "error: $$p does not apply to the Darknet tree (expected pjreddie commit 61c9d02e," \
 	         "Debian $(DARKNET_VERSION)); nothing was built" >&2; rm -rf $(TREE).tmp; exit 1; }; \
 	done
-	@mv $(TREE).tmp $(TREE) && touch $(STAMP)
+	@mv $(TREE).tmp $(TREE) && echo '$(BUILD_CONFIG)' >$(CONFIG_FILE) && touch $(STAMP)
 	@echo "Darknet tree ready in $(TREE) ($(words $(PATCHES)) patches applied)"
 
 $(TREE)/src/%: src/% $(STAMP)
