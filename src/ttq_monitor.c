@@ -85,6 +85,10 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
         m->fresh = (*net->seen == 0);
         fprintf(stderr, "TTQ telemetry every %d iterations: %s\n", log_every, m->path);
     }
+    fflush(stdout);
+    fprintf(stderr, "[train] starting at iteration %zu of %d, %d images an iteration; a progress line every 15 s "
+            "and at each epoch (-verbose: Darknet's line per iteration too)\n", get_current_batch(net),
+            net->max_batches, net->batch*net->subdivisions);
     return m;
 }
 

@@ -26,7 +26,7 @@ refused() {  # message, then the darknet arguments
     set -e
     [ "$rc" -eq 1 ] || fail "darknet $* exited $rc, expected 1"
     [ "$(grep -cF -- "$msg" out)" -eq 1 ] || fail "darknet $*: no one message '$msg'"
-    ! grep -q "^Loaded: \|^Loading weights" out || fail "darknet $*: started before refusing the option"
+    ! grep -q "^Loaded: \|^\[train\] starting\|^Loading weights" out || fail "darknet $*: started before refusing the option"
     [ -z "$(ls -A set/backup)" ] || fail "darknet $*: wrote into the backup folder"
 }
 refused "option -ttq_log_every = 'abc', expected an integer >= 0" classifier train $data t.cfg -ttq_log_every abc

@@ -38,7 +38,7 @@ w="$WORK/set/backup/t.weights"
 grep -q "^folded 2 \[ternary\] layers into \[convolutional\]: .*checked: the outputs differ by at most 0$" "$WORK/fold.log" ||
     fail "fold summary: $(tail -n 1 "$WORK/fold.log")"
 grep -q '^\[ternary\]' "$WORK/f.cfg" && fail "folded cfg has a [ternary] section"
-"$DARKNET" classifier valid "$data" "$WORK/t.cfg" "$w" >"$WORK/ours.log" 2>/dev/null || fail "our valid exited non-zero"
+"$DARKNET" classifier valid "$data" "$WORK/t.cfg" "$w" -verbose >"$WORK/ours.log" 2>/dev/null || fail "our valid exited non-zero"
 "$STOCK/darknet/darknet" classifier valid "$data" "$WORK/f.cfg" "$WORK/f.weights" >"$WORK/stock.log" 2>/dev/null ||
     fail "stock Darknet's valid of the folded pair exited non-zero"
 # per image: "path, class, p0, p1," in both

@@ -15,7 +15,7 @@ first_loss() { sed -n 's/^[0-9]*, [0-9.]*: \([0-9.]*\), .*/\1/p' "$1" | head -n 
 last_avg()   { sed -n 's/^[0-9]*, [0-9.]*: [0-9.]*, \([0-9.]*\) avg.*/\1/p' "$1" | tail -n 1; }
 top1()       { sed -n 's/^[0-9]*: top 1: \([0-9.]*\),.*/\1/p' "$1" | tail -n 1; }
 
-"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg -ttq_log_every 20 -seed 1 >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
+"$DARKNET" classifier train "$data" tests/e2e-ttq.cfg -ttq_log_every 20 -seed 1 -verbose >"$WORK/scratch.log" 2>&1 || { tail "$WORK/scratch.log"; fail "TTQ training from scratch exited non-zero"; }
 # progress lines and telemetry: 240 iterations, a row every 20, two [ternary] layers (1 and 2)
 grep -q '^\[train\] epoch .* img/s .* ETA' "$WORK/scratch.log" || fail "no progress line"
 csv="$WORK/set/backup/e2e-ttq.ttq.csv"
@@ -32,7 +32,14 @@ l0=$(first_loss "$WORK/scratch.log"); l1=$(last_avg "$WORK/scratch.log")
 awk -v a="$l0" -v b="$l1" 'BEGIN { exit !(b < 0.5*a) }' || fail "TTQ loss did not fall: first $l0, last avg $l1"
 rm -f "$WORK/set/backup/e2e-ttq.weights"
 
-"$DARKNET" classifier train "$data" tests/e2e-fp.cfg -seed 1 >"$WORK/fp.log" 2>&1 || { tail "$WORK/fp.log"; fail "FP training exited non-zero"; }
+"$DARKNET" classifier train "$data" tests/e2e-fp.cfg -seed 1 >"$WORK/fp.log" 2>"$WORK/fp.err" || { tail "$WORK/fp.err"; fail "FP training exited non-zero"; }
+# without -verbose (patch 0704): no Darknet line per iteration on stdout; on stderr the line saying
+# where training starts and the progress lines
+! grep -q '^Loaded: \|^[0-9]*, [0-9.]*: ' "$WORK/fp.log" || { head -n 3 "$WORK/fp.log"; fail "training printed Darknet's per-iteration lines without -verbose"; }
+[ "$(wc -l <"$WORK/fp.log")" -le 5 ] || { head "$WORK/fp.log"; fail "training printed $(wc -l <"$WORK/fp.log") lines on stdout without -verbose"; }
+grep -q '^\[train\] starting at iteration 0 of 240, 16 images an iteration' "$WORK/fp.err" || { head -n 3 "$WORK/fp.err"; fail "no line saying where training starts"; }
+grep -q '^\[train\] epoch .* iter 240/240 ' "$WORK/fp.err" || fail "no progress line for the last iteration"
+[ "$(grep -c '^[0-9]*, [0-9.]*: ' "$WORK/scratch.log")" -eq 240 ] || fail "-verbose: expected Darknet's 240 per-iteration lines"
 [ -s "$WORK/set/backup/e2e-fp.weights" ] || fail "FP training wrote no weights"
 
 "$DARKNET" classifier train "$data" tests/e2e-ttq.cfg "$WORK/set/backup/e2e-fp.weights" -clear -seed 1 \
@@ -66,7 +73,7 @@ awk -v a="$a_t" 'BEGIN { exit !(a >= 0.85) }' || fail "TTQ top-1 $a_t < 0.85 (FP
 # noise (erase=1 over the whole image) nothing can be learnt, where the same net's loss above fell
 sed 's/^\[net\]$/[net]\nerase=1\nerase_min=1\nerase_max=1\nerase_aspect=1/; s/^max_batches=240$/max_batches=60/' \
     tests/e2e-fp.cfg >"$WORK/erase-all.cfg"
-"$DARKNET" classifier train "$data" "$WORK/erase-all.cfg" >"$WORK/erase.log" 2>&1 || { tail "$WORK/erase.log"; fail "training with erase exited non-zero"; }
+"$DARKNET" classifier train "$data" "$WORK/erase-all.cfg" -verbose >"$WORK/erase.log" 2>&1 || { tail "$WORK/erase.log"; fail "training with erase exited non-zero"; }
 e0=$(first_loss "$WORK/erase.log"); e1=$(last_avg "$WORK/erase.log")
 [ -n "$e0" ] && [ -n "$e1" ] || fail "no loss lines in the erase training log"
 awk -v a="$e0" -v b="$e1" 'BEGIN { exit !(b > 0.7*a) }' || fail "loss fell with every image erased ($e0 -> $e1): erase did not reach the loader"
