@@ -37,7 +37,7 @@ rm -f "$WORK/set/backup/e2e-ttq.weights"
 # where training starts and the progress lines
 ! grep -q '^Loaded: \|^[0-9]*, [0-9.]*: ' "$WORK/fp.log" || { head -n 3 "$WORK/fp.log"; fail "training printed Darknet's per-iteration lines without -verbose"; }
 [ "$(wc -l <"$WORK/fp.log")" -le 5 ] || { head "$WORK/fp.log"; fail "training printed $(wc -l <"$WORK/fp.log") lines on stdout without -verbose"; }
-grep -q '^\[train\] starting at iteration 0 of 240, 16 images an iteration' "$WORK/fp.err" || { head -n 3 "$WORK/fp.err"; fail "no line saying where training starts"; }
+grep -q '^\[train\] starting at iteration 0 of 240, 32 images an iteration' "$WORK/fp.err" || { head -n 3 "$WORK/fp.err"; fail "no line saying where training starts"; }
 grep -q '^\[train\] epoch .* iter 240/240 ' "$WORK/fp.err" || fail "no progress line for the last iteration"
 [ "$(grep -c '^[0-9]*, [0-9.]*: ' "$WORK/scratch.log")" -eq 240 ] || fail "-verbose: expected Darknet's 240 per-iteration lines"
 [ -s "$WORK/set/backup/e2e-fp.weights" ] || fail "FP training wrote no weights"
