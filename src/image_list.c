@@ -1,4 +1,4 @@
-/* One image, a folder of images or a list file, for the prediction commands (patch 0704):
+/* One image, a folder of images or a list file, for the prediction commands (patch 0703):
  * `classifier predict` and `detector test` name each image in their output when given many. */
 #include "image_list.h"
 

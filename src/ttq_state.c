@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check_cfg.h"
 #include "check_error.h"
@@ -343,15 +344,14 @@ void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, 
     if(!given || clear) return;
     size_t iter = get_current_batch(net);
     char *path = ttq_state_path(weightfile);
-    FILE *fp = fopen(path, "rb");
-    int has_state = fp != 0 || errno != ENOENT;
-    if(fp) fclose(fp);
+    struct stat st;
+    int has_state = stat(path, &st) == 0 || errno != ENOENT;   /* stat: a FIFO is not opened here */
     free(path);
     if(*net->seen == 0 && !has_state) return;
     if(!has_state && !resume){
-        check_file_error(weightfile, -1, 0, "saved at iteration %zu (%zu images seen) of another run, with no "
-                         "optimiser state beside it: add -clear to train %s's schedule from iteration 0 starting "
-                         "from these weights (fine-tuning), or -resume to continue at iteration %zu",
+        check_file_error(weightfile, -1, 0, "saved at iteration %zu (%zu images seen) with no optimiser state "
+                         "beside it: add -clear to train %s's schedule from iteration 0 starting from these weights "
+                         "(fine-tuning), or -resume to continue at iteration %zu with the optimiser state at zero",
                          iter, *net->seen, cfgfile, iter);
     }
     ttq_state_load(net, weightfile);

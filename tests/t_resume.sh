@@ -100,7 +100,7 @@ mv "$st" nostate
 before=$(cksum <$w; ls $B | cksum)
 set +e; "$dn" classifier train "$data" sgd-r.cfg "$w" -seed 7 >bad.log 2>&1; rc=$?; set -e
 [ $rc -eq 1 ] || { tail -n 3 bad.log; fail "weights without a state, no -clear or -resume: exit $rc, expected 1"; }
-grep -q "^$w: saved at iteration 3 (24 images seen) of another run, with no optimiser state beside it: add -clear to train sgd-r.cfg's schedule from iteration 0 .*, or -resume to continue at iteration 3" bad.log ||
+grep -q "^$w: saved at iteration 3 (24 images seen) with no optimiser state beside it: add -clear to train sgd-r.cfg's schedule from iteration 0 .*, or -resume to continue at iteration 3 with the optimiser state at zero" bad.log ||
     { tail -n 3 bad.log; fail "weights without a state: not the message naming -clear and -resume"; }
 [ "$before" = "$(cksum <$w; ls $B | cksum)" ] || fail "the refused start changed the backup folder"
 train r.log sgd-r.cfg "$w" -seed 7 -resume
@@ -196,7 +196,7 @@ set +e; "$dn" detector train det.data detr.cfg det/backup/detk_final.weights -se
     { tail -n 3 bad.log; fail "detector: a stale state file: exit $rc, expected 1 and a message naming it"; }
 rm det/backup/detk_final.weights.state
 set +e; "$dn" detector train det.data detr.cfg det/backup/detk_final.weights >bad.log 2>&1; rc=$?; set -e
-[ $rc -eq 1 ] && grep -q "^det/backup/detk_final.weights: saved at iteration 2 (8 images seen) of another run, with no optimiser state beside it: add -clear" bad.log ||
+[ $rc -eq 1 ] && grep -q "^det/backup/detk_final.weights: saved at iteration 2 (8 images seen) with no optimiser state beside it: add -clear" bad.log ||
     { tail -n 3 bad.log; fail "detector: weights without a state: exit $rc, expected 1 and the message naming -clear and -resume"; }
 dtrain dr.log detr.cfg det/backup/detk_final.weights -resume
 exit 0
