@@ -127,12 +127,13 @@ static void push_box(box_list *l, det_box b)
     l->b[l->n++] = b;
 }
 
-/* A detection clipped to the image, as `detector valid` writes it for VOC's scripts. */
-static det_box clipped(int image, float score, box b)
+/* A detection in pixels clipped to the image (w x h) and made relative to it, as `detector valid`
+   writes it for VOC's scripts. */
+static det_box clipped(int image, float score, box b, int w, int h)
 {
-    float x0 = fmaxf(0, b.x - b.w/2), x1 = fminf(1, b.x + b.w/2);
-    float y0 = fmaxf(0, b.y - b.h/2), y1 = fminf(1, b.y + b.h/2);
-    det_box d = {image, score, (x0 + x1)/2, (y0 + y1)/2, fmaxf(0, x1 - x0), fmaxf(0, y1 - y0)};
+    float x0 = fmaxf(0, b.x - b.w/2), x1 = fminf(w, b.x + b.w/2);
+    float y0 = fmaxf(0, b.y - b.h/2), y1 = fminf(h, b.y + b.h/2);
+    det_box d = {image, score, (x0 + x1)/2/w, (y0 + y1)/2/h, fmaxf(0, x1 - x0)/w, fmaxf(0, y1 - y0)/h};
     return d;
 }
 
@@ -192,12 +193,14 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         float *out = network_predict(net, sized.data);
         check_cfg_prediction(cfgfile, weightfile, out, net->outputs, paths[i]);
         int nboxes = 0;
-        detection *d = get_network_boxes(net, im.w, im.h, thresh, .5, 0, 1, &nboxes);
+        /* boxes in pixels, as `detector valid` has them: its NMS then keeps the same boxes (the IoU
+           of two boxes in relative coordinates can round to the other side of 0.45) */
+        detection *d = get_network_boxes(net, im.w, im.h, thresh, .5, 0, 0, &nboxes);
         do_nms_sort(d, nboxes, classes, nms);
         for(k = 0; k < nboxes; ++k){
             for(j = 0; j < classes; ++j){
                 if(d[k].prob[j] <= thresh) continue;
-                push_box(&dets[j], clipped(i, d[k].prob[j], d[k].bbox));
+                push_box(&dets[j], clipped(i, d[k].prob[j], d[k].bbox, im.w, im.h));
             }
         }
         free_detections(d, nboxes);
