@@ -142,12 +142,7 @@ t_total=$(( $(now) - t_all ))
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
     echo
-    echo "  your files (absolute paths in the .data file: the commands run from any folder):"
-    echo "    data           $DATA"
-    echo "    TTQ cfg        $TTQ_CFG"
-    echo "    TTQ weights    $ttq_w"
-    [ -s "$packed_w" ] && echo "    packed         $packed_w   (ternary weights as base-3 codes, activation scales: the integer path)"
-    [ -s "$fold_w" ] && echo "    folded         $fold_cfg + $fold_w   (plain [convolutional]: stock Darknet, OpenCV)"
+    summary_files "$DATA" "$TTQ_CFG" "$ttq_w" "$packed_w" "$fold_cfg" "$fold_w"
     echo "  next:"
     w=$ttq_w; [ -s "$packed_w" ] && w=$packed_w
     echo "    ./darknet detector test $DATA $TTQ_CFG $w $(head -n 1 "$SET/test.list") -thresh 0.25   # predictions.jpg"

@@ -195,12 +195,7 @@ t_total=$(( $(now) - t_all ))
     echo "  per-layer scales and sparsity of the TTQ network:"
     sed 's/^/    /' "$OUT/ttq-info.txt"
     echo
-    echo "  your files (absolute paths in the .data file: the commands run from any folder):"
-    echo "    data           $DATA"
-    echo "    TTQ cfg        $TTQ_CFG"
-    echo "    TTQ weights    $SET/backup/$ttq_base.weights"
-    [ -s "$packed_w" ] && echo "    packed         $packed_w   (ternary weights as base-3 codes, activation scales: the integer path)"
-    [ -s "$fold_w" ] && echo "    folded         $fold_cfg + $fold_w   (plain [convolutional]: stock Darknet, OpenCV)"
+    summary_files "$DATA" "$TTQ_CFG" "$SET/backup/$ttq_base.weights" "$packed_w" "$fold_cfg" "$fold_w"
     echo "  next:"
     w="$SET/backup/$ttq_base.weights"; [ -s "$packed_w" ] && w=$packed_w
     echo "    ./darknet classifier predict $DATA $TTQ_CFG $w $(head -n 1 "$(sed -n 's/^valid=//p' "$DATA")")"

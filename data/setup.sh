@@ -37,3 +37,15 @@ setup_build() {
     BLASCORE=$VB/tools/blascore
     . bench/openblas-core.sh
 }
+
+# summary_files DATA CFG WEIGHTS PACKED FOLDED_CFG FOLDED_WEIGHTS: the summary's list of the files a
+# user goes on with (PACKED and the folded pair only where they were written)
+summary_files() {
+    echo "  your files (absolute paths in the .data file: the commands run from any folder):"
+    echo "    data           $1"
+    echo "    TTQ cfg        $2"
+    echo "    TTQ weights    $3"
+    [ -s "$4" ] && echo "    packed         $4   (ternary weights as base-3 codes, activation scales: the integer path)"
+    [ -s "$6" ] && echo "    folded         $5 + $6   (plain [convolutional]: stock Darknet, OpenCV)"
+    return 0
+}
