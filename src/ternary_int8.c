@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "activations.h"
+#include "check_cfg.h"
 #include "check_error.h"
 #include "ternary_layer.h"
 #include "ttq_int8.h"
@@ -23,6 +24,7 @@ typedef struct {
     ttq_int8_shape refused_shape;
     int act;              /* the epilogue's activation; the rest is applied after it */
     float level_error;
+    char *file;           /* the weights file of the layer's record, for messages */
     ttq_int8_conv cv;
 } ternary_int;
 
@@ -39,6 +41,7 @@ void ternary_int_free(void *state)
     ternary_int *st = state;
     if(!st) return;
     ttq_int8_conv_free(&st->cv);
+    free(st->file);
     free(st);
 }
 
@@ -98,6 +101,14 @@ void ternary_int_set_scale(layer l, float scale, int zero)
     st->scale = scale;
     st->zero = zero;
     st->stale = 1;
+}
+
+void ternary_int_note_file(layer l, const char *file)
+{
+    ternary_int *st = l.ttq_int;
+    if(!st) return;
+    free(st->file);
+    st->file = check_cfg_path("%s", file);
 }
 
 void ternary_int_clear_scale(layer l)
@@ -223,7 +234,15 @@ int ternary_int_forward(layer l, network net)
         observe(l, net, st);
         return 0;
     }
-    if(!st->have || ternary_int_force_float) return 0;
+    if(ternary_int_force_float) return 0;
+    if(!st->have){
+        if(ternary_int_mode() == 1){
+            check_file_error(st->file ? st->file : "DARKNET_TTQ_INT8", net.index, "ternary", "DARKNET_TTQ_INT8=1 asks "
+                             "for the integer path, but this record holds no activation scales (write them with "
+                             "`darknet ternary pack CFG WEIGHTS OUT -calib DATA`)");
+        }
+        return 0;
+    }
     if(ternary_int_mode() == 0){
         announce(0);
         return 0;

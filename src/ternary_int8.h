@@ -23,8 +23,13 @@
 void *ternary_int_new(void);
 void  ternary_int_free(void *state);
 
-/* Runs the layer's inference forward on the integer path when it can: returns 1 when it did. */
+/* Runs the layer's inference forward on the integer path when it can: returns 1 when it did.
+   Under DARKNET_TTQ_INT8=1 a layer without activation scales is an error naming the weights file
+   it was loaded from (ternary_int_note_file) and the layer: the variable constrains inference only
+   (training, calibration, `ternary fold`'s and `pack`'s checks run in float). */
 int  ternary_int_forward(layer l, network net);
+/* The weights file the layer's record came from, for that message (copied). */
+void ternary_int_note_file(layer l, const char *file);
 /* A training forward: the weights will change, the prepared copy is stale. */
 void ternary_int_stale(layer l);
 

@@ -429,15 +429,6 @@ static void read_activation_scale(layer l, FILE *fp, const char *filename, int i
     ternary_int_set_scale(l, act.scale, act.zero);
 }
 
-/* DARKNET_TTQ_INT8=1 asks for the integer path: a record without activation scales is an error. */
-static void check_int_required(layer l, const char *filename, int index)
-{
-    if(ternary_int_mode() == 1 && !ternary_int_get_scale(l, 0, 0)){
-        check_load_error(filename, index, "ternary", "DARKNET_TTQ_INT8=1 asks for the integer path, but this record "
-                         "holds no activation scales (write them with `darknet ternary pack CFG WEIGHTS OUT -calib "
-                         "DATA`)");
-    }
-}
 
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
@@ -491,11 +482,11 @@ void load_ternary_weights(layer l, FILE *fp, const char *filename, int index)
 {
     if(check_weights_record_is_packed(fp, ftell(fp))){
         load_ternary_weights_packed(l, fp, filename, index);
-        check_int_required(l, filename, index);
+        ternary_int_note_file(l, filename);
         return;
     }
     ternary_int_clear_scale(l);
-    check_int_required(l, filename, index);
+    ternary_int_note_file(l, filename);
     load_convolutional_weights(l, fp);
     if(feof(fp) || ferror(fp)) return;
     if(!check_weights_next_is_ternary(fp)) return;

@@ -621,7 +621,9 @@ static float *fold_probe(network *net, int *n)
         x[i] = (r >> 8)/16777216.0f;
     }
     set_batch_network(net, 1);
+    ternary_int_force_float = 1;     /* the float network that fold spells out, whatever DARKNET_TTQ_INT8 says */
     network_predict(net, x);
+    ternary_int_force_float = 0;
     free(x);
     while(last > 0 && (net->layers[last].type == SOFTMAX || net->layers[last].type == COST)) --last;
     layer l = net->layers[last];

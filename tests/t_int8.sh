@@ -95,6 +95,17 @@ expect "INT8=1, no scales" "p1.weights: layer 1 (ternary): DARKNET_TTQ_INT8=1 as
     env DARKNET_TTQ_INT8=1 "$VB/tools/netout" top "$cfg" "$WORK/p1.weights" "$list"
 expect "INT8=1, latent weights" "t.weights: layer 1 (ternary): DARKNET_TTQ_INT8=1" \
     env DARKNET_TTQ_INT8=1 "$DARKNET" classifier predict "$data" "$cfg" "$w" "$(head -n 1 "$list")"
+# DARKNET_TTQ_INT8=1 constrains inference only (issue 27): the commands that make the packed file or
+# work on latent weights run under it (before: each stopped, asking for the command that failed)
+mkdir -p "$WORK/req"
+DARKNET_TTQ_INT8=1 "$DARKNET" ternary pack "$cfg" "$w" "$WORK/req/p.weights" -calib "$data" -n 16 >"$WORK/req/pack.log" 2>&1 ||
+    { tail -n 3 "$WORK/req/pack.log"; fail "DARKNET_TTQ_INT8=1: ternary pack -calib of latent weights failed"; }
+DARKNET_TTQ_INT8=1 "$DARKNET" ternary fold "$cfg" "$w" "$WORK/req/f.cfg" "$WORK/req/f.weights" >"$WORK/req/fold.log" 2>&1 ||
+    { tail -n 3 "$WORK/req/fold.log"; fail "DARKNET_TTQ_INT8=1: ternary fold failed"; }
+DARKNET_TTQ_INT8=1 "$DARKNET" ternary info "$cfg" "$w" >"$WORK/req/info.log" 2>&1 || { tail -n 3 "$WORK/req/info.log"; fail "DARKNET_TTQ_INT8=1: ternary info failed"; }
+sed 's/^max_batches=.*/max_batches=2/' "$cfg" >"$WORK/req/t2.cfg"
+DARKNET_TTQ_INT8=1 "$DARKNET" classifier train "$data" "$WORK/req/t2.cfg" "$w" -clear >"$WORK/req/train.log" 2>&1 ||
+    { tail -n 3 "$WORK/req/train.log"; fail "DARKNET_TTQ_INT8=1: training from latent weights failed"; }
 DARKNET_TTQ_INT8=1 "$VB/tools/netout" top "$cfg" "$WORK/p2.weights" "$list" >"$WORK/req.txt" 2>/dev/null || fail "DARKNET_TTQ_INT8=1 with scales failed"
 cmp -s "$WORK/req.txt" "$WORK/int.txt" || fail "DARKNET_TTQ_INT8=1 differs from the default"
 expect "INT8=yes" "DARKNET_TTQ_INT8: 'yes' is not 0" env DARKNET_TTQ_INT8=yes "$VB/tools/netout" top "$cfg" "$WORK/p2.weights" "$list"
