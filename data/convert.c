@@ -11,17 +11,19 @@
  *                                               layout: images/, labels/, names, .data with
  *                                               results=); default 12000 and 2000 scenes
  *
- * The output appears atomically: everything is written under <out>.tmp and renamed to <out> at
- * the end; an <out> that already holds a complete set (its .data file) is left as it is. Image
- * names carry the class name; the class names are chosen so that none is a substring of another
- * (Darknet finds an image's label by searching its path for the label strings). The .data file
- * holds absolute paths (a relative <out> joined to the working folder), and so do the lists, so
- * that the commands work from any folder; where a folder above <out> would trip Darknet's path
- * rules (a class name, 'images', 'raw' in its name), the lists keep <out> as given and say so. Any missing, short or malformed input stops with a message
- * naming the file and a non-zero exit, and removes <out>.tmp: a failed conversion leaves nothing. No
- * path is ever handed to a shell: a stale <out>.tmp is removed with nftw (symbolic links in it are
- * removed, not followed); an output path with white space or a control character is refused
- * (Darknet's .data reader strips white space, and the lists are lines). Needs zlib and stb_image_write (Debian: zlib1g-dev,
+ * The output appears atomically: everything is written under a fresh <out>.tmp.XXXXXX (mkdtemp)
+ * and renamed to <out> at the end; an <out> that already holds a complete set (its .data file) is
+ * left as it is, and so is anything else this run did not create (an <out>.tmp of a killed run
+ * included). Image names carry the class name; the class names are chosen so that none is a
+ * substring of another (Darknet finds an image's label by searching its path for the label
+ * strings). The .data file holds absolute paths (a relative <out> joined to the working folder),
+ * and so do the lists, so that the commands work from any folder; where a folder above <out> would
+ * trip Darknet's path rules (a class name, 'images', 'raw' in its name), the lists keep <out> as
+ * given and say so. Any missing, short or malformed input stops with a message naming the file and
+ * a non-zero exit, and removes the temporary folder it made (with nftw: symbolic links in it are
+ * removed, not followed): a failed conversion leaves nothing. No path is ever handed to a shell; an
+ * output path with white space or a control character is refused (Darknet's .data reader strips
+ * white space, and the lists are lines). Needs zlib and stb_image_write (Debian: zlib1g-dev,
  * libstb-dev). */
 #define _XOPEN_SOURCE 700      /* nftw */
 #include <ctype.h>
@@ -59,7 +61,7 @@ static const char *FMNIST_LABELS[10] = {"top", "trouser", "pullover", "dress", "
 static const char *CIFAR_LABELS[10] = {"airplane", "automobile", "bird", "cat", "deer",
                                        "dog", "frog", "horse", "ship", "truck"};
 
-/* the <out>.tmp folder this run created: removed when it stops with an error */
+/* the <out>.tmp.XXXXXX folder this run created: removed when it stops with an error */
 static const char *created_tmp;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -124,25 +126,16 @@ static void write_png(const char *path, int w, int h, int channels, const unsign
     close_or_die(f, path);
 }
 
-/* Removes a stale <out>.tmp (an earlier run that was killed) and creates it anew. An input folder
- * inside it (or it) is refused: removing it would delete the input. */
-static void make_tmp(const char *tmp, const char *in)
+/* Creates the temporary folder the set is written in: tmp is "<out>.tmp.XXXXXX", a fresh name beside
+ * <out> (mkdtemp), so that nothing this run did not create is ever removed (an <out>.tmp left by a
+ * killed run, or a user's folder of that name, stays as it is); permissions as mkdir(0755) gives. */
+static void make_tmp(char *tmp, const char *in)
 {
-    struct stat st;
-    if(lstat(tmp, &st) == 0){
-        if(S_ISDIR(st.st_mode)){
-            char rt[PATH_MAX], ri[PATH_MAX];
-            if(realpath(tmp, rt) && realpath(in, ri)){
-                size_t n = strlen(rt);
-                if(!strncmp(rt, ri, n) && (ri[n] == 0 || ri[n] == '/')){
-                    die("the input %s is inside %s, which a conversion to this output removes: choose "
-                        "another output", in, tmp);
-                }
-            }
-        }
-        if(remove_tree(tmp) != 0) die("cannot remove stale %s: %s", tmp, strerror(errno));
-    }
-    if(mkdir(tmp, 0755) != 0) die("cannot create %s: %s", tmp, strerror(errno));
+    (void)in;
+    if(!mkdtemp(tmp)) die("cannot create a temporary folder %s: %s", tmp, strerror(errno));
+    mode_t um = umask(0);
+    umask(um);
+    if(chmod(tmp, 0755 & ~um) != 0) die("cannot set the permissions of %s: %s", tmp, strerror(errno));
     created_tmp = tmp;
 }
 
@@ -320,7 +313,7 @@ static int start(writer *w, const char *in, const char *out, const char *name, c
         }
     }
     w->labels = labels;
-    pathf(w->tmp, sizeof w->tmp, "%s.tmp", out);
+    pathf(w->tmp, sizeof w->tmp, "%s.tmp.XXXXXX", out);
     make_tmp(w->tmp, in);
     return 0;
 }
@@ -595,7 +588,7 @@ static void fmnist_det(const char *in, const char *out, long ntrain, long ntest)
     uint32_t ntr, nte;
     fmnist_load(in, "train-images-idx3-ubyte", "train-labels-idx1-ubyte", &tr_im, &tr_lb, &ntr);
     fmnist_load(in, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &te_im, &te_lb, &nte);
-    pathf(tmp, sizeof tmp, "%s.tmp", out);
+    pathf(tmp, sizeof tmp, "%s.tmp.XXXXXX", out);
     make_tmp(tmp, in);
     const char *dirs[] = {"images", "labels", "backup", "results"};
     for(i = 0; i < 4; ++i){

@@ -100,7 +100,9 @@ touch "$n.tmp/stale"
 "$conv" fashion-mnist "$B/fm" "$n" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "convert to a name with quotes"; }
 [ "$(cat victim)" = precious ] || fail "convert deleted ./victim"
 [ ! -e "$n/stale" ] || fail "convert kept the stale .tmp's file"
-entries . 3 victim "$n" "q' victim 'x.tmp"
+# a folder named <out>.tmp that this run did not create is left as it is (before: removed with all in it)
+[ -f "$n.tmp/stale" ] || fail "convert deleted $n.tmp, which it did not create"
+entries . 4 victim "$n" "q' victim 'x.tmp" "$n.tmp"
 no_pwned
 
 # --- hostile names as inputs and outputs of plot, fold and pack ---------------------------------
@@ -157,19 +159,28 @@ scratch
 cp -r "$B/fm" "in'; touch PWNED;${nl}x"
 "$conv" fashion-mnist "in'; touch PWNED;${nl}x" o >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "convert from a hostile folder"; }
 no_pwned
-# a stale OUT.tmp: its symbolic links are removed, never followed
+# a stale OUT.tmp, or a link of that name: left as they are (the run writes in a fresh
+# o.tmp.XXXXXX), nothing followed or removed
 scratch
 mkdir keep o.tmp && echo kept >keep/file
 ln -s ../keep o.tmp/link
 "$conv" fashion-mnist "$B/fm" o >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "convert over a stale o.tmp"; }
-[ "$(cat keep/file)" = kept ] || fail "convert removed a file through a link in the stale o.tmp"
-entries . 2 keep o
+[ "$(cat keep/file)" = kept ] && [ -L o.tmp/link ] || fail "convert removed the stale o.tmp or a file through its link"
+entries . 3 keep o o.tmp
 scratch
 mkdir keep && echo kept >keep/file
 ln -s keep o.tmp
 "$conv" fashion-mnist "$B/fm" o >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "convert over a stale o.tmp link"; }
-[ "$(cat keep/file)" = kept ] || fail "convert removed a file through the stale o.tmp link"
-entries . 2 keep o
+[ "$(cat keep/file)" = kept ] && [ -L o.tmp ] || fail "convert removed the o.tmp link or a file through it"
+entries . 3 keep o o.tmp
+# a failed conversion removes its own temporary folder and nothing else
+scratch
+mkdir o.tmp && echo mine >o.tmp/user-data
+mkdir bad-in
+set +e; "$conv" fashion-mnist bad-in o >"$WORK/log" 2>&1; rc=$?; set -e
+[ $rc -ne 0 ] || fail "convert from an empty folder exited 0"
+[ "$(cat o.tmp/user-data)" = mine ] || fail "a failed conversion removed o.tmp, which it did not create"
+entries . 2 o.tmp bad-in
 
 # --- outputs that are inputs, or not regular files --------------------------------------------------
 scratch

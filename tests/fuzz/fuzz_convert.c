@@ -94,6 +94,7 @@ static void read_cifar(void *arg)
     (void)arg;
     memset(&w, 0, sizeof w);
     w.out = "out";
+    w.list_prefix = "out";
     w.labels = CIFAR_LABELS;
     snprintf(w.tmp, sizeof w.tmp, "%s", fuzz_path("out.tmp"));
     cifar_split(&w, fuzz_dir(), files, 1, "train");
