@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 
 #include "check_cfg.h"
 #include "check_error.h"
@@ -273,10 +274,51 @@ static void read_layers(network *net, rd r, const char *path, int apply)
     if(r.at != r.end) check_file_error(path, -1, 0, "%zu bytes after the last layer's record: not a state file of this cfg", r.end - r.at);
 }
 
+/* The most bytes a state file of net's layers can hold: every kind of array (momentum and Adam,
+ * per layer or per filter) at its largest size. A larger file is refused before it is read; one
+ * within the bound and of another shape gets read_layers' message naming the layer. */
+static size_t state_bytes_most(network *net)
+{
+    size_t n = STATE_HEAD_BYTES + sizeof(uint64_t);
+    int i;
+    for(i = 0; i < net->n; ++i){
+        layer *l = &net->layers[i];
+        size_t most = 0;
+        switch(l->type){
+            case CONVOLUTIONAL: case TERNARY: case DECONVOLUTIONAL: most = l->nweights; break;
+            case CONNECTED: most = (size_t)l->inputs*l->outputs; break;
+            case BATCHNORM: most = l->c; break;
+            default: break;
+        }
+        if((size_t)l->n > most) most = l->n;
+        if((size_t)l->outputs > most && l->type == CONNECTED) most = l->outputs;
+        n += 8;
+        if(most) n += (TTQ_STATE_KINDS - 1)*(8 + 4*most);
+    }
+    return n;
+}
+
 int ttq_state_load(network *net, const char *weightfile)
 {
     char *path = ttq_state_path(weightfile);
-    FILE *fp = fopen(path, "rb");
+    /* opened without blocking (a FIFO would wait for a writer) and read only when it is a regular
+       file no larger than this network's state: a link to /dev/zero or a huge sparse file is
+       refused before anything is allocated */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *fp = 0;
+    if(fd >= 0){
+        struct stat st;
+        size_t most = state_bytes_most(net);
+        if(fstat(fd, &st) != 0) check_file_error(path, -1, 0, "cannot read the optimiser state: %s", strerror(errno));
+        if(!S_ISREG(st.st_mode)) check_file_error(path, -1, 0, "not a regular file (a device, a FIFO or a folder): not an optimiser state");
+        if((unsigned long long)st.st_size > most){
+            check_file_error(path, -1, 0, "%lld bytes, more than an optimiser state of this cfg can hold (%zu): not the "
+                             "state of these weights (delete it, or train with -clear)", (long long)st.st_size, most);
+        }
+        if(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(fp = fdopen(fd, "rb"))){
+            check_file_error(path, -1, 0, "cannot read the optimiser state: %s", strerror(errno));
+        }
+    }
     if(!fp){
         if(errno != ENOENT) check_file_error(path, -1, 0, "cannot read the optimiser state: %s", strerror(errno));
         fprintf(stderr, "%s: no optimiser state beside the weights: momentum and Adam moments start at zero "

@@ -79,6 +79,20 @@ head -c 12 good.state >"$st"
 expect_bad "a file cut in the header" "truncated inside the header" sgd-r.cfg
 head -c 100 /dev/zero >"$st"
 expect_bad "not a state file" "not an optimiser state file" sgd-r.cfg
+# a FIFO (it would block the reader), a link to /dev/zero and a huge sparse file (read whole, they
+# exhausted the memory) are refused before anything is read
+bad_kind() {  # what, pattern: the resume from $w fails within 60 s naming $st and the pattern
+    set +e; timeout 60 "$dn" classifier train "$data" sgd-r.cfg "$w" -seed 7 >bad.log 2>&1; rc=$?; set -e
+    [ $rc -eq 1 ] && grep -q "^$st: .*$2" bad.log || { tail -n 3 bad.log; fail "$1: exit $rc, expected 1 and '$2'"; }
+    rm -f "$st"
+}
+rm -f "$st"; mkfifo "$st"
+bad_kind "a FIFO" "not a regular file"
+ln -s /dev/zero "$st"
+bad_kind "a link to /dev/zero" "not a regular file"
+truncate -s 4G "$st"
+bad_kind "a 4 GiB sparse file" "4294967296 bytes, more than an optimiser state of this cfg can hold"
+cp good.state "$st"
 cp $B/sgd-N.weights.state "$st"
 expect_bad "another save's state" "saved at 48 images seen, $w at 24" sgd-r.cfg
 cp $B/adam-k.weights.state "$st"
