@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "check_cfg.h"
 #include "check_error.h"
@@ -404,6 +406,29 @@ void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, 
     }
     fprintf(stderr, "%s: resuming at iteration %zu of %d (%s)\n", weightfile, iter, net->max_batches,
             has_state ? "with its optimiser state" : "-resume: the optimiser state starts at zero");
+}
+
+void ttq_train_lock(const char *datacfg, const char *backup, const char *base)
+{
+    char *path = check_cfg_path("%s/%s.lock", backup, base);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if(fd < 0) check_file_error(path, -1, 0, "cannot create the training lock (key 'backup' of %s): %s", datacfg, strerror(errno));
+    if(flock(fd, LOCK_EX | LOCK_NB) != 0){
+        int e = errno;
+        if(e != EWOULDBLOCK) check_file_error(path, -1, 0, "cannot lock it: %s", strerror(e));
+        char who[32];
+        ssize_t got = pread(fd, who, sizeof who - 1, 0);
+        who[got > 0 ? got : 0] = 0;
+        who[strcspn(who, "\n")] = 0;
+        check_file_error(path, -1, 0, "another training of %s is writing into %s (pid %s): wait for it, or give this "
+                         "one another backup folder", base, backup, who[0] ? who : "unknown");
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if(ftruncate(fd, 0) != 0 || pwrite(fd, pid, n, 0) != n){
+        check_file_error(path, -1, 0, "cannot write the training lock: %s", strerror(errno));
+    }
+    free(path);    /* fd stays open, and the lock held, until the process ends */
 }
 
 unsigned ttq_seed_mix(int seed, size_t batch)

@@ -47,6 +47,12 @@ int ttq_state_load(network *net, const char *weightfile);
  * where training starts when it does not start at 0. */
 void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, int clear, int resume);
 
+/* Before training: takes an exclusive lock (flock) on "<backup>/<base>.lock", created if missing
+ * (O_NOFOLLOW: a link planted there is refused), held until the process ends, so that a second
+ * training of the same cfg into the same backup folder is refused with one message naming the folder
+ * and the pid holding it, instead of both writing the same weights and state files. */
+void ttq_train_lock(const char *datacfg, const char *backup, const char *base);
+
 /* Before training, as check_cfg_backup_names: the longest state file training writes in the
  * backup folder, "<backup>/<base>_<N>.weights.state.tmp", has a name the system can open; else one
  * message naming the .data file and its key 'backup'. */

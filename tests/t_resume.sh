@@ -136,6 +136,27 @@ printf '\000\000\000\000\000\000\000\000' | dd of=zero.weights bs=1 seek=12 conv
 train r.log sgd-k.cfg zero.weights -seed 7
 grep -q "resuming\|no optimiser state" r.log && { tail -n 3 r.log; fail "weights at iteration 0: training did not start at 0 quietly"; }
 
+# ---- one training of a cfg at a time in a backup folder (patch 0705): a second is refused naming the
+# pid, another cfg is not; a link planted at the lock's name is refused, not followed
+sed 's/^max_batches=.*/max_batches=100000/' sgd-N.cfg >long.cfg
+"$dn" classifier train "$data" long.cfg >long.log 2>&1 &
+long=$!
+i=0
+while ! grep -q '^\[train\] starting' long.log && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^\[train\] starting' long.log || { kill $long; tail -n 3 long.log; fail "the long training did not start"; }
+set +e; "$dn" classifier train "$data" long.cfg >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^$B/long.lock: another training of long is writing into $B (pid $long)" bad.log ||
+    { kill $long; tail -n 3 bad.log; fail "a second training of the same cfg: exit $rc, expected 1 and the message naming pid $long"; }
+"$dn" classifier train "$data" sgd-k.cfg -clear >other.log 2>&1 || { kill $long; tail -n 3 other.log; fail "another cfg was refused beside the long training"; }
+kill $long; wait $long 2>/dev/null || true
+"$dn" classifier train "$data" sgd-k.cfg -clear >/dev/null 2>&1 || fail "training after the long one ended was refused"
+echo x >elsewhere
+rm -f $B/sgd-k.lock; ln -s "$PWD/elsewhere" $B/sgd-k.lock
+set +e; "$dn" classifier train "$data" sgd-k.cfg -clear >bad.log 2>&1; rc=$?; set -e
+[ $rc -eq 1 ] && grep -q "^$B/sgd-k.lock: cannot create the training lock" bad.log && [ "$(cat elsewhere)" = x ] ||
+    { tail -n 3 bad.log; fail "a link at the lock's name: exit $rc, expected 1 and the file it points to untouched"; }
+rm -f $B/sgd-k.lock
+
 # ---- detector train -seed: 4 steps = 2 + resume + 2, and a stale state named -------------------------
 mkdir -p det/backup
 i=0
