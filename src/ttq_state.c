@@ -23,8 +23,9 @@
 #include "network.h"
 
 #define STATE_TAG "TTQS"
-#define STATE_VERSION 1
-#define STATE_HEAD_BYTES 24     /* tag, version, layers, t, seen */
+#define STATE_VERSION 2         /* 2: the weights file's digest after seen; 1 (read too): none */
+#define STATE_HEAD_BYTES 32     /* tag, version, layers, t, seen, weights digest */
+#define STATE_HEAD_BYTES_V1 24
 
 static const char *kind_names[TTQ_STATE_KINDS] = {
     "?", "weight updates (momentum)", "bias updates (momentum)", "scale updates (momentum)",
@@ -109,6 +110,28 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
     return h;
 }
 
+/* FNV-1a of the whole file at path, which is read in pieces; 0 (and errno set) when it cannot be
+ * read. The state records the digest of the weights file it was saved beside. */
+static int file_digest(const char *path, uint64_t *digest)
+{
+    FILE *f = fopen(path, "rb");
+    if(!f) return 0;
+    unsigned char chunk[65536];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t got, i;
+    while((got = fread(chunk, 1, sizeof chunk, f)) > 0){
+        for(i = 0; i < got; ++i){
+            h ^= chunk[i];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if(bad) return 0;
+    *digest = h;
+    return 1;
+}
+
 /* A growing byte buffer: the file is built in memory, hashed, and written in one go. */
 typedef struct {
     unsigned char *p;
@@ -151,8 +174,12 @@ void ttq_state_save(network *net, const char *weightfile)
     put_i32(&b, STATE_VERSION);
     put_i32(&b, net->n);
     put_i32(&b, *net->t);
-    uint64_t seen = *net->seen;
+    uint64_t seen = *net->seen, wd = 0;
     put(&b, &seen, sizeof seen);
+    if(!file_digest(weightfile, &wd)){
+        check_file_error(weightfile, -1, 0, "cannot read the weights back for the optimiser state: %s", strerror(errno));
+    }
+    put(&b, &wd, sizeof wd);
     for(i = 0; i < net->n; ++i){
         layer *l = net->layers + i;
         int covered, k = layer_arrays(l, a, &covered);
@@ -338,11 +365,13 @@ int ttq_state_load(network *net, const char *weightfile)
     if(b.n < 4 || memcmp(b.p, STATE_TAG, 4) != 0){
         check_file_error(path, -1, 0, "not an optimiser state file (no %s tag)", STATE_TAG);
     }
-    if(b.n < STATE_HEAD_BYTES + sizeof(uint64_t)) check_file_error(path, -1, 0, "file is truncated inside the header");
     int32_t version, nlayers, t;
     uint64_t seen, h;
+    if(b.n < 8) check_file_error(path, -1, 0, "file is truncated inside the header");
     memcpy(&version, b.p + 4, 4);
-    if(version != STATE_VERSION) check_file_error(path, -1, 0, "optimiser state of an unknown version %d (newer software?)", (int)version);
+    if(version != STATE_VERSION && version != 1) check_file_error(path, -1, 0, "optimiser state of an unknown version %d (newer software?)", (int)version);
+    size_t head = version == 1 ? STATE_HEAD_BYTES_V1 : STATE_HEAD_BYTES;
+    if(b.n < head + sizeof(uint64_t)) check_file_error(path, -1, 0, "file is truncated inside the header");
     memcpy(&h, b.p + b.n - sizeof h, sizeof h);
     if(fnv1a(b.p, b.n - sizeof h) != h){
         check_file_error(path, -1, 0, "corrupt or truncated: its checksum does not match its contents");
@@ -360,7 +389,21 @@ int ttq_state_load(network *net, const char *weightfile)
                          "(delete it, or train with -clear)", (unsigned long long)seen, weightfile,
                          (unsigned long long)*net->seen);
     }
-    rd r = {b.p, STATE_HEAD_BYTES, b.n - sizeof h};
+    if(version >= 2){
+        /* bound to the weights file it was saved beside: a state of another run at the same
+           iteration (two runs of one schedule, or a kill between the two renames) is refused */
+        uint64_t want, have;
+        memcpy(&want, b.p + 24, 8);
+        if(!file_digest(weightfile, &have)) check_file_error(weightfile, -1, 0, "cannot read the weights: %s", strerror(errno));
+        if(want != have){
+            check_file_error(path, -1, 0, "was saved beside other weights than %s (their digests differ): not the state of "
+                             "these weights (delete it, or train with -clear, or -resume without it)", weightfile);
+        }
+    } else {
+        fprintf(stderr, "%s: an optimiser state of version 1, not bound to its weights file: it is taken as the state "
+                "of %s\n", path, weightfile);
+    }
+    rd r = {b.p, head, b.n - sizeof h};
 #ifdef GPU
     if(net->gpu_index >= 0) cuda_set_device(net->gpu_index);
 #endif

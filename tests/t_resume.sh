@@ -93,12 +93,26 @@ bad_kind "a link to /dev/zero" "not a regular file"
 truncate -s 4G "$st"
 bad_kind "a 4 GiB sparse file" "4294967296 bytes, more than an optimiser state of this cfg can hold"
 cp good.state "$st"
+# another run's state at the same iteration (same schedule, -seed 8): bound to its own weights file
+# by their digest, it is refused (before: a silent resume with run 8's momentum)
+sed 's/^max_batches=.*/max_batches=3/' sgd-N.cfg >sgd-k8.cfg
+train k8.log sgd-k8.cfg -seed 8
+cp $B/sgd-k8.weights.state "$st"
+expect_bad "another run's state at the same iteration" "was saved beside other weights than $w (their digests differ)" sgd-r.cfg
 cp $B/sgd-N.weights.state "$st"
 expect_bad "another save's state" "saved at 48 images seen, $w at 24" sgd-r.cfg
-cp $B/adam-k.weights.state "$st"
-expect_bad "an Adam state for a momentum cfg" "layer 0 (convolutional): the state file holds 9 optimiser arrays for this layer, the cfg.s layer keeps 3" sgd-r.cfg
+# a state with its own weights, loaded into a cfg of another optimiser or of per-filter Wp/Wn: the
+# digest matches, the arrays do not (the message names the layer)
+other_cfg() {  # what, weights, cfg[, pattern of the state's message]
+    set +e; "$dn" classifier train "$data" "$3" "$2" -seed 7 >bad.log 2>&1; rc=$?; set -e
+    [ $rc -eq 1 ] || { tail -n 3 bad.log; fail "$1: exit $rc, expected 1"; }
+    [ -z "${4:-}" ] || grep -q "^$2.state: .*$4" bad.log || { tail -n 3 bad.log; fail "$1: no message '$4'"; }
+}
+other_cfg "an Adam state for a momentum cfg" $B/adam-k.weights sgd-r.cfg "layer 0 (convolutional): the state file holds 9 optimiser arrays for this layer, the cfg.s layer keeps 3"
+# (a per-filter state, with its weights, cannot reach a per-layer cfg: the weights loader refuses them)
+other_cfg "per-filter weights and state for a per-layer cfg" $B/sgd-pf-k.weights sgd-r.cfg
 cp $B/sgd-pf-k.weights.state "$st"
-expect_bad "a per-filter state for a per-layer cfg" "layer 1 (ternary): the state file holds Wp updates (momentum) (16 values) where the cfg.s layer keeps Wp updates (momentum) (1 values)" sgd-r.cfg
+expect_bad "a per-filter state beside per-layer weights" "was saved beside other weights than $w" sgd-r.cfg
 sed '/^\[avgpool\]$/i [maxpool]\nsize=1\nstride=1\n' sgd-r.cfg >more.cfg
 expect_bad "a state of fewer layers" "holds 6 layers, the cfg's network has 7" more.cfg
 head -c 100 /dev/zero >"$st"
