@@ -116,3 +116,18 @@ sed 's/$/\r/' "$WORK/good.data" >"$data"
 "$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/out" 2>&1 || { tail -n 3 "$WORK/out"; fail "valid with a CRLF .data file was rejected"; }
 grep -q "top 1: " "$WORK/out" || fail "valid with a CRLF .data file printed no accuracy"
 cp "$WORK/good.data" "$data"
+
+# lists written on other systems (patch 0706): a CRLF valid list, one with trailing blanks and a CRLF
+# labels file give valid's answer on the plain files (upstream looked for "a.ppm\r", "a.ppm  ")
+"$DARKNET" classifier valid "$data" tests/e2e-ttq.cfg "$w" >"$WORK/plain.out" 2>&1 || fail "valid on the plain lists"
+vlist=$(sed -n 's/^valid=//p' "$data")
+sed 's/$/\r/' "$vlist" >"$WORK/crlf.list"
+sed 's/$/ \t /' "$vlist" >"$WORK/blanks.list"
+cp "$WORK/set/labels.txt" "$WORK/labels.plain"
+for l in crlf blanks; do
+    sed "s|^valid=.*|valid=$WORK/$l.list|" "$data" >"$WORK/$l.data"
+    [ $l = crlf ] && sed 's/$/\r/' "$WORK/labels.plain" >"$WORK/set/labels.txt"
+    "$DARKNET" classifier valid "$WORK/$l.data" tests/e2e-ttq.cfg "$w" >"$WORK/$l.out" 2>&1 || { tail -n 3 "$WORK/$l.out"; fail "valid on a $l list was rejected"; }
+    [ "$(grep 'top 1: ' "$WORK/$l.out")" = "$(grep 'top 1: ' "$WORK/plain.out")" ] || fail "valid on a $l list: $(grep 'top 1: ' "$WORK/$l.out"), plain: $(grep 'top 1: ' "$WORK/plain.out")"
+    cp "$WORK/labels.plain" "$WORK/set/labels.txt"
+done
