@@ -200,7 +200,10 @@ $(VB)/tests/%: tests/%.c tests/testutil.h tests/netrand.h $(TREE)/libdarknet.a
 	@mkdir -p $(VB)/tests
 	@$(TEST_CC) $(TEST_CFLAGS) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) -lm -pthread
 
+# an empty recipe: make then looks at the library's time again after the sub-make rebuilt it, so that
+# every test program and tool linked with it is relinked in the same run
 $(TREE)/libdarknet.a: darknet
+	@:
 
 # the GPU kernels' device code, run on the CPU under an emulation of CUDA's threads and blocks
 $(VB)/tests/test_kernels_emu: tests/cuda_emu.h $(TREE)/src/ternary_kernels.cuh

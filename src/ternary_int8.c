@@ -263,6 +263,11 @@ int ternary_int_forward(layer l, network net)
         }
         st->refused = 0;
     }
+    /* a non-finite input (an overflow in a float layer before this one: corrupt weights) would be
+       coded as 0 or 255 and give a finite, wrong answer: this forward runs in float instead, which
+       carries the NaN or Inf to the output, where the command reports it as the float path does */
+    size_t nin = (size_t)l.inputs*l.batch;
+    if(check_finite_array(net.input, nin) < nin) return 0;
     announce(1);
     if(ttq_int8_conv_forward(&st->cv, net.input, l.output, l.batch)){
         check_file_error("ternary", net.index, "ternary", "out of memory for the integer path's workspace");

@@ -17,6 +17,10 @@
 
 #include "darknet.h"
 
+/* The range of activation scales a packed record may hold: 8-bit codes times the scale cover
+   inputs up to 255 x 1e12; calibration gives about max|x|/255, so any real input's scale is in it. */
+#define TERNARY_INT_SCALE_MIN 1e-12f
+#define TERNARY_INT_SCALE_MAX 1e12f
 /* The number of activation scales of a packed record of version 2 (one per layer). */
 #define TERNARY_INT_NSCALES 1
 

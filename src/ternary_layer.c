@@ -426,6 +426,13 @@ static void read_activation_scale(layer l, FILE *fp, const char *filename, int i
         check_load_error(filename, index, "ternary", "corrupt activation scale %g: it must be finite and > 0 "
                          "(and its inverse finite)", act.scale);
     }
+    /* an 8-bit code times the scale is the layer's input: a scale far outside any input's range (the
+       calibration writes max|x|/255 or so) gives every image the same codes, so the same answer */
+    if(act.scale < TERNARY_INT_SCALE_MIN || act.scale > TERNARY_INT_SCALE_MAX){
+        check_load_error(filename, index, "ternary", "implausible activation scale %g: outside %g to %g, the codes would "
+                         "not represent the layer's input (write the scales again with `ternary pack -calib`)",
+                         act.scale, TERNARY_INT_SCALE_MIN, TERNARY_INT_SCALE_MAX);
+    }
     ternary_int_set_scale(l, act.scale, act.zero);
 }
 

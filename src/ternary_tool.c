@@ -798,6 +798,11 @@ static void calibrate(network *net, char **paths, int n, const char *datafile)
         } else if(ttq_int8_act_params(lo, hi, &scale, &zero)){
             check_file_error(datafile, j, "ternary", "calibration gives no scale for the input range [%g, %g]", lo, hi);
         }
+        if(scale < TERNARY_INT_SCALE_MIN || scale > TERNARY_INT_SCALE_MAX){
+            check_file_error(datafile, j, "ternary", "the input range [%g, %g] the calibration saw needs an activation "
+                             "scale of %g, outside %g to %g: this layer cannot run on 8-bit codes", lo, hi, scale,
+                             TERNARY_INT_SCALE_MIN, TERNARY_INT_SCALE_MAX);
+        }
         ternary_int_set_scale(l, scale, zero);
     }
 }

@@ -123,6 +123,19 @@ corrupt "NaN scale" $((at + 8)) '\000\000\300\177' "corrupt activation scale nan
 corrupt "zero scale" $((at + 8)) '\000\000\000\000' "corrupt activation scale 0"
 corrupt "negative scale" $((at + 8)) '\000\000\200\277' "corrupt activation scale -1"
 corrupt "tiny scale" $((at + 8)) '\001\000\000\000' "corrupt activation scale"
+# finite but implausible scales (every image would get the same codes, so the same answer)
+corrupt "scale 3.4e38" $((at + 8)) '\377\377\177\177' "implausible activation scale 3.40282e+38: outside 1e-12 to 1e+12"
+corrupt "scale 1e30" $((at + 8)) '\312\362\111\161' "implausible activation scale 1e+30"
+corrupt "scale 1e-37" $((at + 8)) '\352\034\010\002' "implausible activation scale 1e-37"
+# a float layer before the integer ones overflows (the first convolution's weights edited to 3e38,
+# finite, so the loader takes them): the [ternary] layer's input holds Inf, which the integer path
+# would code as 255 and answer; it runs that forward in float instead, and the command reports the
+# non-finite output as the float path does (exit 1 naming the weights file)
+cp "$WORK/p2.weights" "$WORK/big.weights"
+for k in 0 1 2 3 4 5 6 7; do printf '\346\261\141\177' | dd of="$WORK/big.weights" bs=1 seek=$((20 + 4*8*4 + 4*k)) conv=notrunc 2>/dev/null; done
+expect "Inf into the integer path" "big.weights: the network's output for .* is \(NaN\|infinite\)" \
+    "$DARKNET" classifier predict "$data" "$cfg" "$WORK/big.weights" "$(head -n 1 "$list")"
+
 head -c $((2492 - 204 - 6)) "$WORK/p2.weights" >"$WORK/bad.weights"
 expect "cut scale" "bad.weights: layer 2 (ternary): file is truncated inside the packed record's activation scale" \
     "$VB/tools/netout" top "$cfg" "$WORK/bad.weights" "$list"
