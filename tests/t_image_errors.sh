@@ -126,5 +126,6 @@ timeout 120 "$DARKNET" classifier train "$data" "$WORK/n.cfg" >"$WORK/out" 2>&1;
 set -e
 [ "$rc" -eq 1 ] || fail "training on a list with a corrupt image exited $rc, expected 1"
 grep -q "Cannot load image \"$WORK/set/imgs/corrupt_vbars.jpg\"" "$WORK/out" || fail "train: message does not name the image"
-[ -z "$(ls "$WORK/set/backup")" ] || fail "train: something was written to the backup folder"
+# (but the training lock, n.lock, taken before the first image is loaded: it holds a pid only)
+[ -z "$(ls "$WORK/set/backup" | grep -v '^n\.lock$')" ] || fail "train: something was written to the backup folder"
 exit 0
