@@ -1068,7 +1068,7 @@ void check_cfg_backup_file_names(const char *datacfg, const char *backup, const 
 
 void check_cfg_backup_names(const char *datacfg, const char *backup, const char *base)
 {
-    check_cfg_backup_file_names(datacfg, backup, base, ".weights.tmp", "file name");   /* the atomic save's */
+    check_cfg_backup_file_names(datacfg, backup, base, ".weights.tmp.XXXXXX", "file name");   /* the atomic save's */
 }
 
 /* ---- training that diverged ------------------------------------------------------------------ */

@@ -97,7 +97,7 @@ char *check_cfg_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 /* Before training: each file training writes in the backup folder (datacfg's key 'backup', the
    folder `backup`) for the cfg base name `base` ("<backup>/<base>_<N>.weights", "<base>.backup",
-   "<base>_final.weights", "<base>.ttq.csv", each written through "<name>.tmp") has a name the system
+   "<base>_final.weights", "<base>.ttq.csv", each written through "<name>.tmp.XXXXXX") has a name the system
    can open: at most PATH_MAX - 1 bytes, its file name at most NAME_MAX. Else one message naming
    the .data file, the key and the longest name, before the first step rather than at the first
    save. */

@@ -24,6 +24,7 @@
 
 #include "check_error.h"
 #include "network.h"
+#include "output_file.h"
 
 int check_weights_record_is_packed(FILE *fp, long start)
 {
@@ -145,27 +146,26 @@ void check_weights_not_ternary(FILE *fp, const char *filename, int index)
     }
 }
 
-void check_weights_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l)
+void check_weights_saved_layer(FILE *fp, const char *filename, int index, layer l)
 {
     int nbn;
     if(record_finite(l, &nbn)) return;
-    fclose(fp);
-    remove(tmpname);
-    check_file_error(filename, -1, 0, "not saved: layer %d (%s) holds NaN or Inf (training diverged: "
-                     "lower learning_rate, or check the data); the file saved before, if any, is kept",
+    output_discard(fp);
+    check_file_error(output_user_name(filename), -1, 0, "not saved: layer %d (%s) holds NaN or Inf (training "
+                     "diverged: lower learning_rate, or check the data); the file saved before, if any, is kept",
                      index, get_layer_string(l.type));
 }
 
-void check_weights_written(FILE *fp, const char *tmpname)
+void check_weights_written(FILE *fp, const char *filename)
 {
     /* Flushed here, so that an error of the last buffered writes (a full disk shows there, at
-       the flush) is seen while the temporary file can still be removed; fsync, so that the file
-       renamed over the previous weights is on the disk. */
-    if(fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0){
+       the flush) is seen while the temporary file can still be removed; output_close then syncs
+       it and renames it over the previous weights. */
+    errno = 0;
+    if(fflush(fp) != 0 || ferror(fp)){
         int e = errno;
-        fclose(fp);
-        remove(tmpname);
-        check_file_error(tmpname, -1, 0, "error writing weights: %s (removed; the previous weights file is "
-                         "kept)", strerror(e ? e : EIO));
+        output_discard(fp);
+        check_file_error(output_user_name(filename), -1, 0, "error writing weights: %s (the previous weights file, "
+                         "if any, is kept)", strerror(e ? e : EIO));
     }
 }

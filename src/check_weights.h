@@ -88,11 +88,12 @@ void check_weights_header(FILE *fp, const char *filename, size_t got, size_t wan
 int  check_weights_layer(FILE *fp, const char *filename, int index, layer l, long start);
 void check_weights_end(FILE *fp, const char *filename, int nlayers);
 void check_weights_not_ternary(FILE *fp, const char *filename, int index);
-/* After save_weights wrote every record to `tmpname`: a write error (checked after a flush and an
-   fsync) removes tmpname and ends the program, so the previous weights file is kept. */
-void check_weights_written(FILE *fp, const char *tmpname);
-/* After layer `index` was written to `tmpname` (to become `filename`): a layer holding NaN or Inf
-   removes tmpname and ends the program, so the previous `filename` is kept. */
-void check_weights_saved_layer(FILE *fp, const char *tmpname, const char *filename, int index, layer l);
+/* After save_weights wrote every record of `filename` to fp (output_open's temporary): a write
+   error (checked after a flush) removes the temporary and ends the program, so the previous weights
+   file is kept. */
+void check_weights_written(FILE *fp, const char *filename);
+/* After layer `index` was written to fp (to become `filename`): a layer holding NaN or Inf removes
+   the temporary and ends the program, so the previous `filename` is kept. */
+void check_weights_saved_layer(FILE *fp, const char *filename, int index, layer l);
 
 #endif

@@ -38,6 +38,7 @@
 
 #include "darknet.h"
 #include "check_error.h"
+#include "output_file.h"
 #include "ternary_int8.h"
 #include "ternary_layer.h"
 #include "ttq.h"
@@ -102,94 +103,10 @@ static void ternary_info(char *cfgfile, char *weightfile)
     free_network(net);
 }
 
-/* ---- outputs: refused when they are inputs, written as NAME.tmp, renamed when complete --------
- * Every command here that writes a file writes it under a temporary name beside it and renames it
- * only when it is complete and checked; the temporary names are listed as pending, and removed if
- * the program ends first (an exit through check_file_error or Darknet's own error paths, an abort,
- * an interrupt). So a failed command leaves neither a partial output nor a NAME.tmp. */
-
-#define MAX_PENDING 8
-static char *pending[MAX_PENDING];
-static int npending;
-static struct sigaction saved_actions[4];
-static const int cleanup_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
-
-static void remove_pending(void)
-{
-    int i;
-    for(i = 0; i < npending; ++i) if(pending[i]) unlink(pending[i]);
-}
-
-static void remove_pending_on_signal(int sig)
-{
-    remove_pending();
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Starts a command's list of temporary names (removed at exit and on the signals above). */
-static void begin_outputs(void)
-{
-    static int registered;
-    struct sigaction sa;
-    int i;
-    if(!registered && atexit(remove_pending) == 0) registered = 1;
-    npending = 0;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = remove_pending_on_signal;
-    sigemptyset(&sa.sa_mask);
-    for(i = 0; i < 4; ++i) sigaction(cleanup_signals[i], &sa, &saved_actions[i]);
-}
-
-/* The command has completed: nothing is pending any more, the signals are as they were. */
-static void end_outputs(void)
-{
-    int i;
-    for(i = 0; i < npending; ++i) free(pending[i]);
-    npending = 0;
-    for(i = 0; i < 4; ++i) sigaction(cleanup_signals[i], &saved_actions[i], 0);
-}
-
-/* path + suffix in a new string; "cmd: path too long" when the result (and the ".tmp" that
- * Darknet's save_weights appends to a weights file's name) would not fit in a path buffer. */
-static char *with_suffix(const char *cmd, const char *path, const char *suffix)
-{
-    size_t n = strlen(path), k = strlen(suffix);
-    if(n + k + 4 >= 4096) check_file_error(cmd, -1, 0, "%s: the path is too long (%zu bytes)", path, n);
-    char *s = check_malloc(n + k + 1, 1, "a file name");
-    memcpy(s, path, n);
-    memcpy(s + n, suffix, k + 1);
-    return s;
-}
-
-/* Lists path as pending: removed if the program ends before the command completes. */
-static void list_pending(const char *cmd, const char *path)
-{
-    if(npending == MAX_PENDING) check_file_error(cmd, -1, 0, "too many temporary files");
-    pending[npending++] = strcpy(check_malloc(strlen(path) + 1, 1, "a file name"), path);
-}
-
-/* A temporary name, listed as pending; a stale file of that name (an earlier run that was killed)
- * is removed first, so that what is written there is a new file, never the target of a link. */
-static void add_pending(const char *cmd, const char *path)
-{
-    if(unlink(path) != 0 && errno != ENOENT){
-        check_file_error(path, -1, 0, "cannot remove the stale temporary file: %s", strerror(errno));
-    }
-    list_pending(cmd, path);
-}
-
-/* After its rename: path is no longer to be removed. */
-static void drop_pending(const char *path)
-{
-    int i;
-    for(i = 0; i < npending; ++i){
-        if(pending[i] && !strcmp(pending[i], path)){
-            free(pending[i]);
-            pending[i] = 0;
-        }
-    }
-}
+/* ---- outputs: refused when they are inputs, written through output_file.h ----------------------
+ * Every command here writes each output under a fresh temporary name beside it and renames it only
+ * when it is complete and checked (output_file.h); a temporary is removed if the program ends
+ * first. So a failed command leaves neither a partial output nor a temporary. */
 
 /* path's folder ("." when it names none) and its last component, split in buf */
 static const char *split_path(const char *path, char *buf, size_t n, const char **base)
@@ -244,17 +161,6 @@ static void check_outputs(const char *cmd, const char *const *in, int nin, const
             if(same_file(out[i], out[j])) check_file_error(cmd, -1, 0, "%s and %s are one file: %s", out[j], out[i], what);
         }
     }
-}
-
-/* Makes a complete temporary file durable (fsync) and renames it to its final name. */
-static void commit_output(const char *tmp, const char *path)
-{
-    int fd = open(tmp, O_RDONLY);
-    if(fd < 0 || fsync(fd) != 0 || close(fd) != 0){
-        check_file_error(tmp, -1, 0, "cannot sync the written file: %s", strerror(errno));
-    }
-    if(rename(tmp, path) != 0) check_file_error(path, -1, 0, "cannot replace it with %s: %s", tmp, strerror(errno));
-    drop_pending(tmp);
 }
 
 /* ---- plot ------------------------------------------------------------------------------------ */
@@ -446,26 +352,19 @@ static size_t run_gnuplot(const char *script, size_t size, int fd, const char *p
 
 static void ternary_plot(const char *csv, const char *png)
 {
-    char *tmp = with_suffix("ternary plot", png, ".tmp");
-    const char *outs[] = {png, tmp};
-    check_outputs("ternary plot", &csv, 1, outs, 2, "the output must be a new file, not the input CSV");
+    const char *outs[] = {png};
+    check_outputs("ternary plot", &csv, 1, outs, 1, "the output must be a new file, not the input CSV");
     telemetry t = read_telemetry(csv);
     size_t size;
     char *script = plot_script(&t, &size);
-    begin_outputs();
-    add_pending("ternary plot", tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-    if(fd < 0) check_file_error(tmp, -1, 0, "cannot write the image: %s", strerror(errno));
+    FILE *out = output_open(png);
     unsigned char head[8] = {0};
-    size_t n = run_gnuplot(script, size, fd, tmp, head);
+    size_t n = run_gnuplot(script, size, fileno(out), png, head);
     if(n < 8 || memcmp(head, "\x89PNG\r\n\x1a\n", 8)) check_file_error(png, -1, 0, "gnuplot wrote no PNG image");
-    if(fsync(fd) != 0 || close(fd) != 0) check_file_error(tmp, -1, 0, "error writing the image: %s", strerror(errno));
-    commit_output(tmp, png);
-    end_outputs();
+    output_close(out);
     fprintf(stderr, "wrote %s (%d [ternary] layers, %zu bytes)\n", png, t.nlayers, n);
     free(script);
     free(t.v);
-    free(tmp);
 }
 
 /* ---- fold ------------------------------------------------------------------------------------ */
@@ -544,9 +443,9 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
 {
     FILE *in = fopen(cfgfile, "r");
     if(!in) check_file_error(cfgfile, -1, 0, "cannot open cfg: %s", strerror(errno));
-    int fd = open(out_tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    int fd = open(out_tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);  /* output_temp's new file */
     FILE *out = fd >= 0 ? fdopen(fd, "w") : 0;
-    if(!out) check_file_error(out_tmp, -1, 0, "cannot write folded cfg: %s", strerror(errno));
+    if(!out) check_file_error(output_user_name(out_tmp), -1, 0, "cannot write folded cfg: %s", strerror(errno));
     int i, n = net->n, shift = 0;
     int *newidx = check_calloc(n, sizeof(int), "ternary fold: layer numbers");
     for(i = 0; i < n; ++i){
@@ -603,8 +502,8 @@ static int write_folded_cfg(const char *cfgfile, const char *weightfile, const c
     }
     fclose(in);
     free(newidx);
-    if(ferror(out) | fflush(out) | fsync(fileno(out)) | fclose(out)){
-        check_file_error(out_tmp, -1, 0, "error writing folded cfg: %s", strerror(errno));
+    if(ferror(out) | fflush(out) | fclose(out)){
+        check_file_error(output_user_name(out_tmp), -1, 0, "error writing folded cfg: %s", strerror(errno));
     }
     return folded;
 }
@@ -638,13 +537,10 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     if(!cfgfile || !weightfile || !out_cfg || !out_weights){
         check_file_error("ternary fold", -1, 0, "needs a cfg, its weights and two output files");
     }
-    /* written: out_cfg.tmp renamed to out_cfg; out_weights.tmp (save_weights: out_weights.tmp.tmp
-     * renamed to out_weights.tmp), checked, renamed to out_weights */
-    char *cfg_tmp = with_suffix("ternary fold", out_cfg, ".tmp");
-    char *w_stage = with_suffix("ternary fold", out_weights, ".tmp");
-    char *w_tmp = with_suffix("ternary fold", out_weights, ".tmp.tmp");
-    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out_cfg, out_weights, cfg_tmp, w_stage, w_tmp};
-    check_outputs("ternary fold", ins, 2, outs, 5, "the outputs must be new files, not the inputs or one another");
+    /* written: a temporary beside out_cfg and one beside out_weights (save_weights writes a
+     * temporary of its own and renames it over that one), checked, then renamed to the outputs */
+    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out_cfg, out_weights};
+    check_outputs("ternary fold", ins, 2, outs, 2, "the outputs must be new files, not the inputs or one another");
     /* on the CPU: the ternary weights are a pure function of the latent ones */
     int gpu = gpu_index;
     gpu_index = -1;
@@ -654,10 +550,8 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     if(nt == 0) check_file_error(cfgfile, -1, 0, "no [ternary] layer, nothing to fold");
     load_weights(net, (char *)weightfile);
 
-    begin_outputs();
-    add_pending("ternary fold", cfg_tmp);
-    add_pending("ternary fold", w_stage);
-    add_pending("ternary fold", w_tmp);
+    char *cfg_tmp = output_temp(out_cfg);
+    char *w_stage = output_temp(out_weights);
     int ns = write_folded_cfg(cfgfile, weightfile, cfg_tmp, net, &added);
     if(ns != nt){
         check_file_error(cfgfile, -1, 0, "found %d [ternary] sections but the network has %d [ternary] "
@@ -700,10 +594,10 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
                          finite ? "" : ", outputs that are NaN or Inf");
     }
     /* the weights, then the cfg: should the second rename fail, the first output is removed too */
-    commit_output(w_stage, out_weights);
-    list_pending("ternary fold", out_weights);
-    commit_output(cfg_tmp, out_cfg);
-    end_outputs();
+    output_commit(w_stage);
+    output_hold(out_weights);
+    output_commit(cfg_tmp);
+    output_release(out_weights);
 
     fprintf(stderr, "%5s %10s %10s %9s\n", "layer", "Wp", "Wn", "zeros");
     for(i = 0; i < net->n; ++i){
@@ -724,7 +618,6 @@ int ternary_fold(const char *cfgfile, const char *weightfile, const char *out_cf
     free_network(net);
     free(cfg_tmp);
     free(w_stage);
-    free(w_tmp);
     gpu_index = gpu;
     return nt;
 }
@@ -855,10 +748,10 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     if(!cfgfile || !weightfile || !out){
         check_file_error("ternary pack", -1, 0, "needs a cfg, its weights and an output file");
     }
-    /* written: out.tmp (save_weights: out.tmp.tmp renamed to out.tmp), checked, renamed to out */
-    char *stage = with_suffix("ternary pack", out, ".tmp"), *tmp = with_suffix("ternary pack", out, ".tmp.tmp");
-    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out, stage, tmp};
-    check_outputs("ternary pack", ins, 2, outs, 3, "the output must be a new file, not the inputs");
+    /* written: a temporary beside out (save_weights writes a temporary of its own and renames it
+     * over that one), checked, then renamed to out */
+    const char *ins[] = {cfgfile, weightfile}, *outs[] = {out};
+    check_outputs("ternary pack", ins, 2, outs, 1, "the output must be a new file, not the inputs");
     int gpu = gpu_index;
     gpu_index = -1;
     network *net = parse_network_cfg((char *)cfgfile);
@@ -889,9 +782,7 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
         for(i = 0; i < net->n; ++i) if(net->layers[i].type == TERNARY) ternary_int_clear_scale(net->layers[i]);
     }
 
-    begin_outputs();
-    add_pending("ternary pack", stage);
-    add_pending("ternary pack", tmp);
+    char *stage = output_temp(out);
     ttq_save_packed = 1;
     save_weights(net, stage);
     ttq_save_packed = 0;
@@ -921,8 +812,7 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     if(paths && ternary_int_mode() != 0) report_int_agreement(pnet, paths, ncal);
     free_network(pnet);
     gpu_index = gpu;
-    commit_output(stage, out);
-    end_outputs();
+    output_commit(stage);
     long in_bytes = size_of(weightfile), out_bytes = size_of(out);
     fprintf(stderr, "packed %d [ternary] layers: %s, %ld bytes; file size ratio %.1fx (%s: %ld bytes; "
             "whole files, every layer, biases and batch norm included)\n"
@@ -938,7 +828,6 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
         free(paths);
     }
     free(stage);
-    free(tmp);
     return nt;
 }
 

@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "check_error.h"
+#include "output_file.h"
 #include "ternary_layer.h"
 #include "ttq.h"
 
@@ -71,6 +73,13 @@ void ttq_csv_row(FILE *f, network *net, int images_per_epoch, float loss, float 
     fprintf(f, "\n");
 }
 
+static void open_csv(ttq_monitor *m, network *net)
+{
+    m->csv = output_open_append(m->path, m->fresh);
+    struct stat st;
+    if(m->fresh || (fstat(fileno(m->csv), &st) == 0 && st.st_size == 0)) ttq_csv_header(m->csv, net);
+}
+
 ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *base,
                               int log_every, int images_per_epoch)
 {
@@ -84,6 +93,7 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
         m->want_csv = 1;
         m->fresh = (*net->seen == 0);
         fprintf(stderr, "TTQ telemetry every %d iterations: %s\n", log_every, m->path);
+        open_csv(m, net);   /* before the first step: a file that cannot be written stops nothing midway */
     }
     fflush(stdout);
     fprintf(stderr, "[train] starting at iteration %zu of %d, %d images an iteration; a progress line every 15 s "
@@ -92,12 +102,6 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
     return m;
 }
 
-static void open_csv(ttq_monitor *m, network *net)
-{
-    m->csv = fopen(m->path, m->fresh ? "w" : "a");
-    if(!m->csv) check_file_error(m->path, -1, 0, "cannot write the TTQ telemetry file");
-    if(m->fresh || ftell(m->csv) == 0) ttq_csv_header(m->csv, net);
-}
 
 static void fmt_time(char *buf, size_t n, double s)
 {

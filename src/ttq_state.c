@@ -21,6 +21,7 @@
 #include "cuda.h"
 #include "data.h"
 #include "network.h"
+#include "output_file.h"
 
 #define STATE_TAG "TTQS"
 #define STATE_VERSION 2         /* 2: the weights file's digest after seen; 1 (read too): none */
@@ -205,33 +206,17 @@ void ttq_state_save(network *net, const char *weightfile)
     put(&b, &h, sizeof h);
 
     char *path = ttq_state_path(weightfile);
-    char *tmp = check_cfg_path("%s.tmp", path);
-    FILE *fp = fopen(tmp, "wb");
-    if(!fp) check_file_error(tmp, -1, 0, "cannot write the optimiser state: %s", strerror(errno));
-    int bad = fwrite(b.p, 1, b.n, fp) != b.n;
-    int err = errno;
-    if(fclose(fp) != 0 && !bad){
-        bad = 1;
-        err = errno;
-    }
-    if(bad){
-        remove(tmp);
-        check_file_error(tmp, -1, 0, "error writing the optimiser state: %s", strerror(err));
-    }
-    if(rename(tmp, path) != 0){
-        err = errno;
-        remove(tmp);
-        check_file_error(path, -1, 0, "cannot rename %s to it: %s", tmp, strerror(err));
-    }
+    FILE *fp = output_open(path);
+    fwrite(b.p, 1, b.n, fp);
+    output_close(fp);
     fprintf(stderr, "Saving optimiser state to %s\n", path);
-    free(tmp);
     free(path);
     free(b.p);
 }
 
 void ttq_state_check_names(const char *datacfg, const char *backup, const char *base)
 {
-    check_cfg_backup_file_names(datacfg, backup, base, ".weights.state.tmp", "optimiser state file name");
+    check_cfg_backup_file_names(datacfg, backup, base, ".weights.state.tmp.XXXXXX", "optimiser state file name");
 }
 
 /* A reader over the file's bytes; `end` excludes the hash. */

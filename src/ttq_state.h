@@ -10,7 +10,7 @@
 /* The optimiser state file of the weights file `weightfile`: "<weightfile>.state" (free it). */
 char *ttq_state_path(const char *weightfile);
 
-/* Writes the optimiser state of `net` to "<weightfile>.state", through "<weightfile>.state.tmp"
+/* Writes the optimiser state of `net` to "<weightfile>.state", through a fresh "<weightfile>.state.tmp.XXXXXX"
  * renamed when complete (removed on failure; a write error ends the program naming the file):
  * the momentum (weight, bias and scale updates; Wp/Wn updates of [ternary]), the Adam moments
  * and Adam's step count, and the images seen, which tie it to the weights saved beside it.
@@ -54,7 +54,7 @@ void ttq_train_start(network *net, const char *cfgfile, const char *weightfile, 
 void ttq_train_lock(const char *datacfg, const char *backup, const char *base);
 
 /* Before training, as check_cfg_backup_names: the longest state file training writes in the
- * backup folder, "<backup>/<base>_<N>.weights.state.tmp", has a name the system can open; else one
+ * backup folder, "<backup>/<base>_<N>.weights.state.tmp.XXXXXX", has a name the system can open; else one
  * message naming the .data file and its key 'backup'. */
 void ttq_state_check_names(const char *datacfg, const char *backup, const char *base);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A training save that fails (a full disk, stood in for by a file-size limit: writes fail with
-# EFBIG once the limit is reached; SIGXFSZ ignored) exits non-zero, naming the temporary file, and
-# leaves no NAME.tmp behind; the weights saved before are kept as they were.
+# EFBIG once the limit is reached; SIGXFSZ ignored) exits non-zero, naming the weights file (not
+# its temporary) and the system's reason, and leaves no temporary (NAME.tmp.XXXXXX) behind; the
+# weights saved before are kept as they were.
 set -eu
 : "${WORK:?}" "${DARKNET:?}" "${VB:?}"
 genimages="$(cd "$VB" && pwd)/tools/genimages"
@@ -24,8 +25,9 @@ blocks=$((size / 1024))
 if (trap '' XFSZ; ulimit -f "$blocks"; exec "$dn" classifier train set/set.data t.cfg "$w" -clear) >out 2>&1; then
     fail "a save beyond the file-size limit exited 0"
 fi
-grep -Eq "t(_1)?\.weights\.tmp: error writing weights: " out || fail "the message does not name the temporary file"
-[ ! -e "$w.tmp" ] || fail "the failed save left $w.tmp behind"
-ls set/backup | grep -q '\.tmp$' && fail "a .tmp file was left in the backup folder: $(ls set/backup)"
+grep -Eq "^set/backup/t(_1)?\.weights: error writing weights: File too large" out ||
+    fail "the message does not name the weights file and the reason"
+grep -q '\.tmp' out && fail "a message names a temporary file"
+ls set/backup | grep -q '\.tmp' && fail "a temporary was left in the backup folder: $(ls set/backup)"
 cmp -s "$w" before.weights || fail "the weights saved before were changed"
 exit 0

@@ -4,6 +4,9 @@
  * and unwritable files; weights holding NaN or Inf are not saved, the previous file stays. */
 #include "testutil.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "darknet.h"
@@ -314,6 +317,26 @@ static void child_save(void *p)
     exit(0);
 }
 
+/* the same on a "full disk": no file may grow past 300 bytes (write fails with EFBIG) */
+static void child_save_full(void *p)
+{
+    struct rlimit r = {300, 300};
+    signal(SIGXFSZ, SIG_IGN);
+    if(setrlimit(RLIMIT_FSIZE, &r) != 0) exit(3);
+    child_save(p);
+}
+
+/* 1 when dir holds a name starting "keep.weights." (a temporary left behind) */
+static int temporaries_left(const char *d)
+{
+    DIR *dp = opendir(d);
+    struct dirent *e;
+    int found = 0;
+    while(dp && (e = readdir(dp))) found |= !strncmp(e->d_name, "keep.weights.", 13);
+    if(dp) closedir(dp);
+    return found;
+}
+
 /* saves a network whose layer `poison_layer` holds a NaN (latent weight) or, for layer 0, an
    infinite rolling variance */
 static int poison_layer;
@@ -400,15 +423,26 @@ static void test_errors(void)
     int rc = t_run_child(child_load, &la, buf, sizeof buf);
     CHECK(rc == 0, "partial file (layer 0 only) should load; rc %d:\n%s", rc, buf);
 
-    /* a save that cannot complete leaves the old file untouched */
-    char target[300], tmpdir[310];
+    /* a save that cannot complete leaves the old file untouched and no temporary; a folder or a
+       link at the old temporary name NAME.tmp is not written through (patch 0529) */
+    char target[300], tmpdir[310], victim[310];
     snprintf(target, sizeof target, "%s/keep.weights", dir);
     t_write_file(target, "previous backup");
-    snprintf(tmpdir, sizeof tmpdir, "%s.tmp", target);
-    mkdir(tmpdir, 0700);
-    expect_error("unwritable save", path_t, target, "keep.weights.tmp", child_save);
+    expect_error("save on a full disk", path_t, target, "keep.weights: error writing weights: File too large",
+                 child_save_full);
     CHECK(fsize(target) == (long)strlen("previous backup"), "failed save damaged the previous file");
-    rmdir(tmpdir);
+    CHECK(!temporaries_left(dir), "a failed save left a temporary beside %s", target);
+    snprintf(tmpdir, sizeof tmpdir, "%s.tmp", target);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    t_write_file(victim, "not yours");
+    CHECK(symlink(victim, tmpdir) == 0, "symlink %s", tmpdir);
+    child_args sa = {path_t, target};
+    char sbuf[4096];
+    CHECK(t_run_child(child_save, &sa, sbuf, sizeof sbuf) == 0, "save beside a link named NAME.tmp failed:\n%s", sbuf);
+    CHECK(fsize(victim) == (long)strlen("not yours"), "the save wrote through the link %s", tmpdir);
+    CHECK(fsize(target) > 1000, "the save beside a link did not replace %s", target);
+    unlink(tmpdir);
+    t_write_file(target, "previous backup");
 
     /* weights holding NaN or Inf are not saved, and the previous file stays (patch 0510) */
     int k;
@@ -418,7 +452,7 @@ static void test_errors(void)
                      k ? "not saved: layer 1 (ternary) holds NaN or Inf" : "not saved: layer 0 (convolutional) holds NaN or Inf",
                      child_save_poisoned);
         CHECK(fsize(target) == (long)strlen("previous backup"), "refused save damaged the previous file");
-        CHECK(fsize(tmpdir) < 0, "refused save left %s behind", tmpdir);
+        CHECK(!temporaries_left(dir), "a refused save left a temporary beside %s", target);
     }
     free_network(n);
 }
