@@ -15,6 +15,9 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "check_cfg.h"
 #include "check_error.h"
@@ -24,9 +27,27 @@
 #include "output_file.h"
 
 #define STATE_TAG "TTQS"
-#define STATE_VERSION 2         /* 2: the weights file's digest after seen; 1 (read too): none */
-#define STATE_HEAD_BYTES 32     /* tag, version, layers, t, seen, weights digest */
+#define STATE_VERSION 3         /* 3: + -seed and threads; 2: + the weights file's digest; 1: neither */
+#define STATE_HEAD_BYTES 40     /* tag, version, layers, t, seen, weights digest, seed, threads */
+#define STATE_HEAD_BYTES_V2 32
 #define STATE_HEAD_BYTES_V1 24
+
+static int run_seed = -1;
+
+void ttq_state_set_seed(int seed)
+{
+    run_seed = seed < 0 ? -1 : seed;
+}
+
+/* The threads the CPU kernels use (OpenMP's count; 1 in a build without OpenMP). */
+static int run_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 static const char *kind_names[TTQ_STATE_KINDS] = {
     "?", "weight updates (momentum)", "bias updates (momentum)", "scale updates (momentum)",
@@ -181,6 +202,8 @@ void ttq_state_save(network *net, const char *weightfile)
         check_file_error(weightfile, -1, 0, "cannot read the weights back for the optimiser state: %s", strerror(errno));
     }
     put(&b, &wd, sizeof wd);
+    put_i32(&b, run_seed);
+    put_i32(&b, run_threads());
     for(i = 0; i < net->n; ++i){
         layer *l = net->layers + i;
         int covered, k = layer_arrays(l, a, &covered);
@@ -288,6 +311,30 @@ static void read_layers(network *net, rd r, const char *path, int apply)
     if(r.at != r.end) check_file_error(path, -1, 0, "%zu bytes after the last layer's record: not a state file of this cfg", r.end - r.at);
 }
 
+/* What a version-3 state says of the run that saved it (-seed, threads), against this run: a
+ * difference is said, not refused (the user may mean it); the resume is then not bit for bit the
+ * uninterrupted run. */
+static void say_run_differences(const unsigned char *p, const char *path)
+{
+    int32_t seed, threads;
+    memcpy(&seed, p, 4);
+    memcpy(&threads, p + 4, 4);
+    if(seed != run_seed){
+        char saved[32], now[32];
+        if(seed < 0) snprintf(saved, sizeof saved, "without -seed");
+        else snprintf(saved, sizeof saved, "with -seed %d", (int)seed);
+        if(run_seed < 0) snprintf(now, sizeof now, "this one without");
+        else snprintf(now, sizeof now, "this one with -seed %d", run_seed);
+        fprintf(stderr, "%s: saved by a run %s, %s: the data order from here on is not the uninterrupted run's%s\n",
+                path, saved, now, seed >= 0 ? " (resume with the same -seed for an exact resume)" : "");
+    }
+    if(threads != run_threads()){
+        fprintf(stderr, "%s: saved by a run with %d CPU threads, this one has %d: the resumed run follows the "
+                "uninterrupted one to rounding, not bit for bit (exact at the same count: OMP_NUM_THREADS=%d)\n",
+                path, (int)threads, run_threads(), (int)threads);
+    }
+}
+
 /* The most bytes a state file of net's layers can hold: every kind of array (momentum and Adam,
  * per layer or per filter) at its largest size. A larger file is refused before it is read; one
  * within the bound and of another shape gets read_layers' message naming the layer. */
@@ -354,8 +401,10 @@ int ttq_state_load(network *net, const char *weightfile)
     uint64_t seen, h;
     if(b.n < 8) check_file_error(path, -1, 0, "file is truncated inside the header");
     memcpy(&version, b.p + 4, 4);
-    if(version != STATE_VERSION && version != 1) check_file_error(path, -1, 0, "optimiser state of an unknown version %d (newer software?)", (int)version);
-    size_t head = version == 1 ? STATE_HEAD_BYTES_V1 : STATE_HEAD_BYTES;
+    if(version < 1 || version > STATE_VERSION){
+        check_file_error(path, -1, 0, "optimiser state of an unknown version %d (newer software?)", (int)version);
+    }
+    size_t head = version == 1 ? STATE_HEAD_BYTES_V1 : version == 2 ? STATE_HEAD_BYTES_V2 : STATE_HEAD_BYTES;
     if(b.n < head + sizeof(uint64_t)) check_file_error(path, -1, 0, "file is truncated inside the header");
     memcpy(&h, b.p + b.n - sizeof h, sizeof h);
     if(fnv1a(b.p, b.n - sizeof h) != h){
@@ -388,6 +437,7 @@ int ttq_state_load(network *net, const char *weightfile)
         fprintf(stderr, "%s: an optimiser state of version 1, not bound to its weights file: it is taken as the state "
                 "of %s\n", path, weightfile);
     }
+    if(version >= 3) say_run_differences(b.p + 32, path);
     rd r = {b.p, head, b.n - sizeof h};
 #ifdef GPU
     if(net->gpu_index >= 0) cuda_set_device(net->gpu_index);

@@ -10,15 +10,20 @@
 /* The optimiser state file of the weights file `weightfile`: "<weightfile>.state" (free it). */
 char *ttq_state_path(const char *weightfile);
 
-/* Writes the optimiser state of `net` to "<weightfile>.state", through a fresh "<weightfile>.state.tmp.XXXXXX"
- * renamed when complete (removed on failure; a write error ends the program naming the file):
- * the momentum (weight, bias and scale updates; Wp/Wn updates of [ternary]), the Adam moments
- * and Adam's step count, and the images seen, which tie it to the weights saved beside it.
- * Layout (host byte order, as the weights files):
- *   char tag[4] "TTQS"; int32 version (1); int32 layers; int32 t (Adam's step); uint64 seen;
+/* Writes the optimiser state of `net` to "<weightfile>.state", through a fresh temporary beside it
+ * ("<weightfile>.state.tmp.XXXXXX", output_file.h) renamed when complete (removed on failure; a
+ * write error ends the program naming the file): the momentum (weight, bias and scale updates;
+ * Wp/Wn updates of [ternary]), the Adam moments and Adam's step count, the images seen and a digest
+ * of the weights file, which tie it to the weights saved beside it, and the run's -seed and CPU
+ * thread count, which a resume compares with its own.
+ * Layout (host byte order, as the weights files; docs/formats.md):
+ *   char tag[4] "TTQS"; int32 version (3); int32 layers; int32 t (Adam's step); uint64 seen;
+ *   uint64 FNV-1a digest of the weights file (version >= 2); int32 seed (-1: none), int32 threads
+ *   (version 3);
  *   per layer: int32 type (LAYER_TYPE), int32 arrays; per array: int32 kind (TTQ_STATE_*),
  *              int32 count, float values[count];
- *   uint64 FNV-1a hash of every byte before it. */
+ *   uint64 FNV-1a hash of every byte before it.
+ * Versions 1 and 2 are read too. */
 void ttq_state_save(network *net, const char *weightfile);
 
 /* Reads "<weightfile>.state" into `net` (CPU and, under GPU, the device copies), after load_network
@@ -28,6 +33,13 @@ void ttq_state_save(network *net, const char *weightfile);
  * seen) ends the program with one message naming the file (and the layer) before anything is
  * changed. Returns 1 when the state was loaded. */
 int ttq_state_load(network *net, const char *weightfile);
+
+/* The training run's -seed (negative: none), recorded by ttq_state_save and compared by
+ * ttq_state_load: a state saved with another seed, or none, is loaded with a line saying that
+ * the data order from there on differs from the uninterrupted run's (likewise another CPU thread
+ * count: the sums then round differently). Set by classifier and detector train before
+ * ttq_train_start. */
+void ttq_state_set_seed(int seed);
 
 /* Where training starts, right after load_network(cfgfile, weightfile, clear) (classifier and
  * detector train; `clear` and `resume` are the -clear and -resume options):

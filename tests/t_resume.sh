@@ -4,7 +4,8 @@
 # optimiser state (<weights>.state) for the N - k others: with momentum (SGD) and with adam=1, with
 # per_filter=0 and 1, on a net of [convolutional] and [ternary] layers with batch norm. Without the
 # state file the resume is not exact (the check that the comparison can fail). Two seeded runs are
-# equal; `detector train -seed` resumes exactly too. A state file that is corrupt, truncated, not
+# equal; `detector train -seed` resumes exactly too. A resume under another -seed, none, or another
+# thread count (the state records both, patch 0530) says so; the same seed and count say nothing. A state file that is corrupt, truncated, not
 # a state file, stale (another save's) or of another cfg is an error naming it: exit 1, before any
 # step, the weights untouched; -clear ignores it; a missing one is an error unless -resume (then a
 # notice) or -clear says where training starts, and so is a start at or past max_batches.
@@ -41,7 +42,7 @@ for v in sgd adam sgd-pf adam-pf; do
     train N.log $v-N.cfg -seed 7
     train k.log $v-k.cfg -seed 7
     [ -s $B/$v-k.weights.state ] || fail "$v: no optimiser state saved beside $B/$v-k.weights"
-    [ ! -e $B/$v-k.weights.state.tmp ] || fail "$v: the state's .tmp file was left behind"
+    ls $B | grep -q '\.tmp\.' && fail "$v: a temporary was left behind: $(ls $B | grep '\.tmp\.')"
     train r.log $v-r.cfg $B/$v-k.weights -seed 7
     grep -q "^Loaded optimiser state from $B/$v-k.weights.state" r.log || { tail -n 3 r.log; fail "$v: the resume did not read the state"; }
     cmp -s $B/$v-N.weights $B/$v-r.weights || fail "$v: 6 steps and 3 + resume + 3 steps differ (cmp $B/$v-N.weights $B/$v-r.weights)"
@@ -56,6 +57,28 @@ done
 cp $B/sgd-N.weights first.weights
 train N.log sgd-N.cfg -seed 7
 cmp -s first.weights $B/sgd-N.weights || fail "two runs with -seed 7 differ"
+
+# the state records -seed and the thread count (version 3, patch 0530): the exact resume above said
+# nothing; another seed, none, or another thread count is said in one line naming the state file
+grep -q 'saved by a run' r.log && fail "the exact resume said that its run differs: $(grep 'saved by a run' r.log)"
+st=$B/sgd-k.weights.state
+train r.log sgd-r.cfg $B/sgd-k.weights -seed 8
+grep -q "^$st: saved by a run with -seed 7, this one with -seed 8: the data order from here on is not the uninterrupted run's" r.log ||
+    { tail -n 5 r.log; fail "a resume with another -seed was not said"; }
+train r.log sgd-r.cfg $B/sgd-k.weights
+grep -q "^$st: saved by a run with -seed 7, this one without: " r.log || { tail -n 5 r.log; fail "a resume without -seed was not said"; }
+if grep -q 'OPENMP=1' "$VB/.config" 2>/dev/null; then
+    OMP_NUM_THREADS=2 train k.log sgd-k.cfg -seed 7
+    OMP_NUM_THREADS=1 train r.log sgd-r.cfg $B/sgd-k.weights -seed 7
+    grep -q "^$st: saved by a run with 2 CPU threads, this one has 1: .*OMP_NUM_THREADS=2" r.log ||
+        { tail -n 5 r.log; fail "a resume with another thread count was not said"; }
+    OMP_NUM_THREADS=2 train N.log sgd-N.cfg -seed 7
+    OMP_NUM_THREADS=2 train k.log sgd-k.cfg -seed 7
+    OMP_NUM_THREADS=2 train r.log sgd-r.cfg $B/sgd-k.weights -seed 7
+    grep -q 'saved by a run' r.log && fail "a resume at the same thread count said: $(grep 'saved by a run' r.log)"
+    cmp -s $B/sgd-N.weights $B/sgd-r.weights || fail "2 threads: 6 steps and 3 + resume + 3 steps differ"
+fi
+train k.log sgd-k.cfg -seed 7
 
 # ---- bad state files: one message naming the file, exit 1, nothing trained or written -------------
 w=$B/sgd-k.weights
