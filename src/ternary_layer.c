@@ -437,6 +437,25 @@ static void read_activation_scale(layer l, FILE *fp, const char *filename, int i
 }
 
 
+/* After a packed record's codes became the latent weights +1, 0, -1: the index of the first weight
+ * that this layer's own ternarisation (its threshold= or sparsity=, per layer or per filter) does
+ * not turn back into the record's {+Wp, 0, -Wn}, or -1 when all are. In threshold mode every
+ * delta < 1 gives them back; in sparsity mode only a fraction at most that of the record's zeros
+ * does (a larger one zeroes saved weights): a cfg whose options differ from the packing cfg's
+ * would run another network. */
+static long packed_weights_differ(layer l)
+{
+    int gs = scale_group_size(l);
+    size_t i;
+    ternarize_ternary_layer(l);
+    for(i = 0; i < (size_t)l.nweights; ++i){
+        int g = i/gs;
+        float want = l.weights[i] > 0 ? l.wp[g] : l.weights[i] < 0 ? -l.wn[g] : 0;
+        if(l.ternary_weights[i] != want) return (long)i;
+    }
+    return -1;
+}
+
 static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename, int index)
 {
     ttq_packed_head head;
@@ -473,6 +492,16 @@ static void load_ternary_weights_packed(layer l, FILE *fp, const char *filename,
                          "not a valid code%s", bad, bn_hint(l));
     }
     if(l.flipped) transpose_matrix(l.weights, l.nweights/l.n, l.n);
+    long differ = packed_weights_differ(l);
+    if(differ >= 0){
+        char opt[64];
+        if(l.ttq_sparsity >= 0) snprintf(opt, sizeof opt, "sparsity=%g", l.ttq_sparsity);
+        else snprintf(opt, sizeof opt, "threshold=%g", l.ttq_threshold);
+        check_load_error(filename, index, "ternary", "the cfg's [ternary] options (%s%s) do not give the packed "
+                         "record's ternary weights back (weight %ld): the file was packed from a cfg with other "
+                         "options; load it with that cfg, or pack this cfg's own weights", opt,
+                         l.ttq_nscales > 1 ? ", per_filter=1" : "", differ);
+    }
     ternary_int_clear_scale(l);
     if(head.version == TTQ_PACKED_VERSION_SCALES) read_activation_scale(l, fp, filename, index);
 #ifdef GPU

@@ -212,6 +212,38 @@ static void test_errors(void)
     CHECK(strstr(buf, "or the file was packed from a cfg with batch_normalize=1 in this layer") != 0,
           "packed with batch norm, cfg without: the message does not name batch_normalize: %s", buf);
 
+    /* the cfg with other [ternary] options than the packing cfg's (issue 27): layer 2 was packed with
+       sparsity=0.4; sparsity=0.7 would zero saved weights (refused, naming the option), sparsity=0.2
+       and threshold mode give the same ternary weights (accepted, the same outputs) */
+    const char *sp = strstr(mix_cfg, "sparsity=0.4\n");
+    const char *alts[] = {"sparsity=0.7\n", "sparsity=0.2\n", "threshold=0.3\n"};
+    int a;
+    for(a = 0; a < 3; ++a){
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(sp - mix_cfg), mix_cfg, alts[a], sp + strlen("sparsity=0.4\n"));
+        t_write_file(asconv, text);
+        rc = t_run_child(child_load, &(pload_args){asconv, packed}, buf, sizeof buf);
+        if(a == 0){
+            expect("packed with sparsity=0.4, cfg sparsity=0.7", rc, buf,
+                   "layer 2 (ternary): the cfg's [ternary] options (sparsity=0.7) do not give the packed record's "
+                   "ternary weights back");
+        }else{
+            CHECK(rc == 0, "packed with sparsity=0.4, cfg %.*s: an equivalent cfg was refused: %s",
+                  (int)strlen(alts[a]) - 1, alts[a], buf);
+            network *pa = load_network(cfg, packed, 0), *pb = load_network(asconv, packed, 0);
+            set_batch_network(pa, 1);
+            set_batch_network(pb, 1);
+            float *x = netrand_input(pa, 11);
+            float ya[5], yb[5];
+            memcpy(ya, network_predict(pa, x), sizeof ya);
+            memcpy(yb, network_predict(pb, x), sizeof yb);
+            CHECK(!memcmp(ya, yb, sizeof ya), "packed with sparsity=0.4, cfg %.*s: other outputs",
+                  (int)strlen(alts[a]) - 1, alts[a]);
+            free(x);
+            free_network(pa);
+            free_network(pb);
+        }
+    }
+
     /* a weights file that is a header only: a note that no layer was loaded (not "layers 0..-1") */
     FILE *h = fopen(v, "wb");
     int32_t head[3] = {0, 2, 0};
