@@ -150,21 +150,38 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Reads the whole of a file, gzip-compressed or plain. */
-static unsigned char *read_all(const char *path, size_t *size)
+static uint32_t be32(const unsigned char *p);
+
+/* What a format can need: from the first `got` bytes of a file (its header, at most the `head`
+ * that read_all was given), the largest size the whole file can have once decompressed; a header
+ * that is not the format's ends the program. */
+typedef size_t (*size_rule)(const unsigned char *head, size_t got, const char *path);
+
+/* Reads the whole of a file, gzip-compressed or plain, bounded by its format: the first `head`
+ * bytes are read, `rule` gives the most bytes the file can hold, and no more than one byte past
+ * that is ever inflated or allocated (the buffer grows as the data comes), so a small file that
+ * inflates to gigabytes, or a header that claims them, costs no more than the format allows. */
+static unsigned char *read_all(const char *path, size_t head, size_rule rule, size_t *size)
 {
     gzFile f = gzopen(path, "rb");
     if(!f) die("cannot open %s: %s", path, strerror(errno));
-    size_t cap = 1 << 20, n = 0;
+    size_t cap = head > 0 ? head : 1, n = 0, most = (size_t)-1;
     unsigned char *buf = malloc(cap);
     if(!buf) die("out of memory reading %s", path);
     for(;;){
+        if(n == head && most == (size_t)-1){
+            most = rule(buf, n, path);
+            if(n > most) die("%s: longer than its format allows (%zu bytes)", path, most);
+        }
         if(n == cap){
-            cap *= 2;
+            if(n > most) die("%s: longer than its format allows (%zu bytes once decompressed)", path, most);
+            cap = cap > most/2 ? most + 1 : 2*cap;
+            if(cap < 1 << 16 && most >= 1 << 16) cap = 1 << 16;
             buf = realloc(buf, cap);
             if(!buf) die("out of memory reading %s", path);
         }
-        int r = gzread(f, buf + n, (unsigned)(cap - n));
+        size_t want = (n < head ? head : cap) - n;
+        int r = gzread(f, buf + n, (unsigned)(want > (1u << 30) ? 1u << 30 : want));
         if(r < 0){
             int e;
             die("%s: read error (%s)", path, gzerror(f, &e));
@@ -176,8 +193,39 @@ static unsigned char *read_all(const char *path, size_t *size)
         n += (size_t)r;
     }
     gzclose(f);
+    if(most == (size_t)-1) most = rule(buf, n, path);   /* shorter than the header */
+    if(n > most) die("%s: longer than its format allows (%zu bytes once decompressed)", path, most);
     *size = n;
     return buf;
+}
+
+/* Fashion-MNIST: at most this many images or labels in one idx file (the data set has 60 000) */
+#define IDX_MOST 1000000u
+/* CIFAR-10: a batch file holds 10 000 records of 3 073 bytes */
+#define CIFAR_BATCH_MOST ((size_t)10000*3073)
+
+static size_t idx3_rule(const unsigned char *h, size_t got, const char *path)
+{
+    if(got < 16 || be32(h) != 0x00000803) die("%s: not an idx3 image file (bad magic)", path);
+    uint32_t n = be32(h + 4), rows = be32(h + 8), cols = be32(h + 12);
+    if(rows != 28 || cols != 28) die("%s: images are %ux%u, expected 28x28", path, rows, cols);
+    if(n == 0) die("%s: holds no images", path);
+    if(n > IDX_MOST) die("%s: claims %u images, more than %u", path, n, IDX_MOST);
+    return 16 + (size_t)n*784;
+}
+
+static size_t idx1_rule(const unsigned char *h, size_t got, const char *path)
+{
+    if(got < 8 || be32(h) != 0x00000801) die("%s: not an idx1 label file (bad magic)", path);
+    uint32_t n = be32(h + 4);
+    if(n > IDX_MOST) die("%s: claims %u labels, more than %u", path, n, IDX_MOST);
+    return 8 + (size_t)n;
+}
+
+static size_t cifar_rule(const unsigned char *h, size_t got, const char *path)
+{
+    (void)h; (void)got; (void)path;
+    return CIFAR_BATCH_MOST;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -326,12 +374,8 @@ static void fmnist_load(const char *dir, const char *img_name, const char *lab_n
     find_input(ipath, sizeof ipath, dir, img_name);
     find_input(lpath, sizeof lpath, dir, lab_name);
     size_t isz, lsz;
-    unsigned char *im = read_all(ipath, &isz), *lb = read_all(lpath, &lsz);
-    if(isz < 16 || be32(im) != 0x00000803) die("%s: not an idx3 image file (bad magic)", ipath);
-    if(lsz < 8 || be32(lb) != 0x00000801) die("%s: not an idx1 label file (bad magic)", lpath);
-    uint32_t n = be32(im + 4), rows = be32(im + 8), cols = be32(im + 12);
-    if(rows != 28 || cols != 28) die("%s: images are %ux%u, expected 28x28", ipath, rows, cols);
-    if(n == 0) die("%s: holds no images", ipath);
+    unsigned char *im = read_all(ipath, 16, idx3_rule, &isz), *lb = read_all(lpath, 8, idx1_rule, &lsz);
+    uint32_t n = be32(im + 4);
     if(be32(lb + 4) != n) die("%s: holds %u labels for %u images", lpath, be32(lb + 4), n);
     if(isz != 16 + (size_t)n*784) die("%s: %zu bytes, expected %zu (truncated?)", ipath, isz, 16 + (size_t)n*784);
     if(lsz != 8 + (size_t)n) die("%s: %zu bytes, expected %zu (truncated?)", lpath, lsz, 8 + (size_t)n);
@@ -375,8 +419,8 @@ static void cifar_split(writer *w, const char *dir, const char **files, int nfil
         pathf(path, sizeof path, "%s/%s", dir, files[k]);
         if(!exists(path)) die("missing input: %s", path);
         size_t sz;
-        unsigned char *b = read_all(path, &sz);
-        if(sz == 0 || sz % 3073) die("%s: %zu bytes is not a whole number of 3073-byte CIFAR-10 records", path, sz);
+        unsigned char *b = read_all(path, 0, cifar_rule, &sz);
+        if(sz == 0 || sz % 3073) die("%s: %zu bytes is not a whole number of 3073-byte CIFAR-10 records (at most 10 000)", path, sz);
         size_t i, n = sz/3073;
         for(i = 0; i < n; ++i){
             const unsigned char *r = b + i*3073;

@@ -70,6 +70,20 @@ idx_labels fm2/train-labels-idx1-ubyte 1 2 3
 idx_images fm2/train-images-idx3-ubyte 2
 expect_fail "3 labels for 2 images" "$conv" fashion-mnist fm2 bad
 expect_fail "contains the class name 'dress'" "$conv" fashion-mnist fm dressed
+# compressed inputs are inflated only as far as their header allows (issue 27, section 4): a valid
+# header for 2 images followed by 256 MiB of zeros (a 256 KiB gzip file) is refused after 1 585 bytes
+# inflated, within a 200 MiB address-space limit; a header claiming more images than the format
+# allows is refused before the data is read
+idx_labels fm2/train-labels-idx1-ubyte 1 2
+{ printf '\000\000\010\003'; be32 2; be32 28; be32 28; head -c 268435456 /dev/zero; } | gzip -1 >fm2/train-images-idx3-ubyte.gz
+rm -f fm2/train-images-idx3-ubyte
+if (ulimit -v 204800; exec "$conv" fashion-mnist fm2 bad) >log 2>&1; then fail "accepted an idx file with 256 MiB after its images"; fi
+grep -q "fm2/train-images-idx3-ubyte.gz: longer than its format allows (1584 bytes once decompressed)" log ||
+    { cat log; fail "an idx file longer than its header: no message naming it and the size"; }
+[ ! -e bad ] || fail "an output folder was left behind after a failure"
+{ printf '\000\000\010\003'; be32 4000000000; be32 28; be32 28; } | gzip >fm2/train-images-idx3-ubyte.gz
+expect_fail "fm2/train-images-idx3-ubyte.gz: claims 4000000000 images, more than 1000000" "$conv" fashion-mnist fm2 bad
+rm fm2/train-images-idx3-ubyte.gz
 
 # CIFAR-10 binary: 1 label byte + 3072 pixel bytes per record
 mkdir -p cf
