@@ -300,7 +300,7 @@ layer parse_ternary(list *options, int batch, int h, int w, int c, int adam,
 
 /* A failed write sets the stream's error flag; save_weights_upto then reports it through
    check_weights_written, which also removes the temporary file (the previous weights are kept).
-   Ending the program here would leave NAME.tmp behind. */
+   Ending the program here would leave the temporary behind. */
 static void record_write(const void *p, size_t size, size_t n, FILE *fp)
 {
     if(!ferror(fp)) fwrite(p, size, n, fp);

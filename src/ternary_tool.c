@@ -20,8 +20,9 @@
  *       (1.6 bits per weight) beside Wp/Wn; it loads wherever the original does (our build).
  *
  * Outputs (all four commands' files) must be new names: an output that is an input, another
- * output, or an existing non-regular file is refused before anything is read. Each is written as
- * NAME.tmp and renamed when complete and checked; a failure leaves no output and no NAME.tmp.
+ * output, or an existing non-regular file is refused before anything is read. Each is written
+ * under a fresh temporary name beside it (output_file.h) and renamed when complete and checked; a
+ * failure leaves no output and no temporary.
  * gnuplot runs without a shell, its script and data on its standard input: no file name and no
  * text of the CSV is ever part of what it interprets. */
 #include <stdio.h>
