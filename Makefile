@@ -56,11 +56,24 @@ endif
 # Debian's libstb (stb_image 2.27) for Darknet's image loading where it is installed (patch 0104);
 # Darknet's bundled 2.19 otherwise (a bare GPU box).
 SYSTEM_STB ?= $(if $(wildcard /usr/include/stb/stb_image.h),$(shell pkg-config --exists stb 2>/dev/null && echo 1 || echo 0),0)
-# our objects, added to Darknet's OBJ list through the hook of patch 0101 (EXTRA_OBJ, EXTRA_GPU_OBJ)
-EXTRA_OBJ     := $(patsubst src/%.c,%.o,$(wildcard src/*.c))
+# The ONNX export (src/onnx/, `darknet ternary onnx`) where Debian's protobuf-c (protobuf-c-compiler,
+# libprotobuf-c-dev) and onnx.proto (libonnx-dev) are installed; without them the command says so.
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+ONNX ?= $(if $(wildcard $(ONNX_PROTO)),$(shell command -v protoc-c >/dev/null 2>&1 && pkg-config --exists libprotobuf-c 2>/dev/null && echo 1 || echo 0),0)
+# our objects, added to Darknet's OBJ list through the hook of patch 0101 (EXTRA_OBJ, EXTRA_GPU_OBJ);
+# the rooms under src/ (src/onnx/) are copied into Darknet's src/ beside the others
+ROOMS         := onnx
+ROOM_SRC      := $(foreach r,$(ROOMS),$(wildcard src/$(r)/*.c src/$(r)/*.h))
+EXTRA_OBJ     := $(patsubst src/%.c,%.o,$(wildcard src/*.c)) $(notdir $(patsubst %.c,%.o,$(filter %.c,$(ROOM_SRC))))
 EXTRA_GPU_OBJ := $(patsubst src/%.cu,%.o,$(wildcard src/*.cu))
+ifeq ($(ONNX),1)
+EXTRA_OBJ     += onnx.pb-c.o
+ONNX_CFLAGS   := -DTTQ_ONNX
+ONNX_LIBS     := -lprotobuf-c
+endif
 SUBMAKE_VARS += GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB) \
-                EXTRA_OBJ="$(EXTRA_OBJ)" EXTRA_GPU_OBJ="$(EXTRA_GPU_OBJ)"
+                EXTRA_OBJ="$(EXTRA_OBJ)" EXTRA_GPU_OBJ="$(EXTRA_GPU_OBJ)" EXTRA_CFLAGS="$(ONNX_CFLAGS)" \
+                EXTRA_LDFLAGS="$(ONNX_LIBS)"
 ifneq ($(ARCH),)
 SUBMAKE_VARS += ARCH="$(ARCH)"
 endif
@@ -74,6 +87,7 @@ endif
 ifeq ($(SYSTEM_STB),1)
 LINK_LIBS += -lstb
 endif
+LINK_LIBS += $(ONNX_LIBS)
 
 BUILD   := build
 DL      := $(BUILD)/dl
@@ -84,7 +98,8 @@ STAMP   := $(VB)/.patched
 # the series in patches/series order (comments and blank lines skipped)
 PATCHES := $(addprefix patches/,$(shell sed -e 's/\#.*//' patches/series))
 OUR_SRC := $(wildcard src/*.c src/*.h src/*.cu src/*.cuh)
-TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC))
+TREE_SRC := $(patsubst src/%,$(TREE)/src/%,$(OUR_SRC)) $(addprefix $(TREE)/src/,$(notdir $(ROOM_SRC))) \
+            $(if $(filter 1,$(ONNX)),$(TREE)/src/onnx.pb-c.c)
 
 APT_OPTS := -o Dir::Etc::SourceList=/dev/null \
             -o Dir::Etc::SourceParts=$(CURDIR)/$(APTDIR)/sources.list.d \
@@ -138,7 +153,7 @@ endif
 # change of compiler or of an option that Darknet's own Makefile does not track (OpenBLAS, Debian's
 # stb_image, OpenMP, GPU, cuDNN, ARCH) makes the tree anew, so that `make OPENBLAS=0 SYSTEM_STB=0`
 # then `make` (or installing libopenblas-dev after a first build) builds what the flags say.
-BUILD_CONFIG := CC=$(CC) GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB) ARCH=$(ARCH)
+BUILD_CONFIG := CC=$(CC) GPU=$(GPU) CUDNN=$(CUDNN) OPENMP=$(OPENMP) OPENBLAS=$(OPENBLAS) SYSTEM_STB=$(SYSTEM_STB) ARCH=$(ARCH) ONNX=$(ONNX)
 CONFIG_FILE  := $(VB)/.config
 ifneq ($(strip $(shell cat $(CONFIG_FILE) 2>/dev/null)),$(strip $(BUILD_CONFIG)))
 $(STAMP): config-changed
@@ -176,6 +191,11 @@ endif
 
 $(TREE)/src/%: src/% $(STAMP)
 	@cp $< $@
+$(TREE)/src/%: src/onnx/% $(STAMP)
+	@cp $< $@
+# the ONNX messages in C, generated from Debian's onnx.proto (never committed)
+$(TREE)/src/onnx.pb-c.c: $(ONNX_PROTO) $(STAMP)
+	@protoc-c --c_out=$(TREE)/src -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
 
 # Darknet's Makefile knows nothing of our .cuh: a fresh copy of the .cu makes it recompile
 $(TREE)/src/ternary_kernels.cu: src/ternary_kernels.cuh
@@ -297,6 +317,8 @@ test: test-programs
 # With nvcc present, the GPU build (cuDNN) is compiled too and its tests run: on a machine
 # without a GPU that is -nogpu training, and the GPU comparison reports "skipped".
 check:
+	@# ONNX Runtime for t_onnx where npm is (the registry reachable); without it t_onnx says it skipped
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory onnxruntime || true; fi
 	@$(MAKE) --no-print-directory test-programs
 	@$(MAKE) --no-print-directory test-programs SANITIZE=1
 ifeq ($(HAVE_NVCC),1)
@@ -345,6 +367,20 @@ clean:
 distclean: clean
 	rm -rf $(BUILD)
 
+# --- ONNX Runtime for the export's tests (tests/t_onnx.sh) --------------------------------------
+#:  make onnxruntime            ONNX Runtime (CPU) for node from the npm registry, into build/npm
+ORT_VERSION := 1.30.0
+.PHONY: onnxruntime
+onnxruntime: $(BUILD)/npm/node_modules/onnxruntime-node/package.json
+$(BUILD)/npm/node_modules/onnxruntime-node/package.json:
+	@command -v npm >/dev/null 2>&1 || { echo "error: make onnxruntime needs npm (Debian: nodejs npm)" >&2; exit 1; }
+	@mkdir -p $(BUILD)/npm
+	@# --ignore-scripts: the package carries the CPU library; its install script only fetches extras
+	@npm install --prefix $(BUILD)/npm --ignore-scripts --no-audit --no-fund onnxruntime-node@$(ORT_VERSION) \
+	  >$(BUILD)/npm/install.log 2>&1 || { tail -n 20 $(BUILD)/npm/install.log >&2; \
+	  echo "error: npm install onnxruntime-node@$(ORT_VERSION) failed (log: $(BUILD)/npm/install.log)" >&2; exit 1; }
+	@echo "ONNX Runtime $(ORT_VERSION) for node in $(BUILD)/npm/node_modules"
+
 # --- 5. Fuzzing (tests/fuzz/README.md) ---------------------------------------------------------
 #:  make fuzz [FUZZ_SECONDS=60 | FUZZ_RUNS=1000000] [FUZZ_TARGETS="cfg weights ..."]
 #:                              libFuzzer harnesses (clang, ASan + UBSan), each from its seeds
@@ -386,7 +422,7 @@ $(FUZZ_TREE)/libdarknet.a: $(FUZZ_TREE)/.copied $(FUZZ_VB)/.flags
 	@$(MAKE) --no-print-directory -C $(FUZZ_TREE) obj >/dev/null
 	@$(MAKE) --no-print-directory -C $(FUZZ_TREE) libdarknet.a \
 	  CC="$(FUZZ_CC) -fsanitize=fuzzer-no-link $(FUZZ_SAN)" OPTS="-O1 -g" GPU=0 CUDNN=0 OPENMP=0 OPENBLAS=0 \
-	  SYSTEM_STB=$(SYSTEM_STB) EXTRA_OBJ="$(EXTRA_OBJ)" >$(FUZZ_VB)/build.log 2>&1 || { \
+	  SYSTEM_STB=$(SYSTEM_STB) EXTRA_OBJ="$(EXTRA_OBJ)" EXTRA_CFLAGS="$(ONNX_CFLAGS)" EXTRA_LDFLAGS="$(ONNX_LIBS)" >$(FUZZ_VB)/build.log 2>&1 || { \
 	  tail -n 20 $(FUZZ_VB)/build.log >&2; echo "error: the fuzz library did not build (log: $(FUZZ_VB)/build.log)" >&2; exit 1; }
 
 # the library is rebuilt when the flags change
@@ -406,11 +442,11 @@ $(FUZZ_VB)/stb_impl.o: tests/fuzz/stb_impl.c $(FUZZ_VB)/.flags
 
 $(FUZZ_VB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h $(FUZZ_TREE)/libdarknet.a $(FUZZ_STB_OBJ)
 	@$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_CFLAGS) $(FUZZ_WRAP) $< tests/fuzz/fuzz.c $(FUZZ_STB_OBJ) \
-	  $(FUZZ_TREE)/libdarknet.a -lm -pthread -o $@
+	  $(FUZZ_TREE)/libdarknet.a $(ONNX_LIBS) -lm -pthread -o $@
 
 $(FUZZ_VB)/fuzz_convert: tests/fuzz/fuzz_convert.c data/convert.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h $(FUZZ_TREE)/libdarknet.a $(FUZZ_STB_OBJ)
 	@$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_CFLAGS) $(FUZZ_CONVERT_FLAGS) $(FUZZ_WRAP) $< tests/fuzz/fuzz.c \
-	  $(FUZZ_STB_OBJ) $(FUZZ_TREE)/libdarknet.a $(if $(HAVE_ZLIB),-lz) -lm -pthread -o $@
+	  $(FUZZ_STB_OBJ) $(FUZZ_TREE)/libdarknet.a $(ONNX_LIBS) $(if $(HAVE_ZLIB),-lz) -lm -pthread -o $@
 
 fuzz-programs: $(FUZZ_HARNESSES:%=$(FUZZ_VB)/fuzz_%)
 

@@ -40,6 +40,7 @@
 #include "darknet.h"
 #include "check_error.h"
 #include "output_file.h"
+#include "onnx_export.h"
 #include "ternary_int8.h"
 #include "ternary_layer.h"
 #include "ttq.h"
@@ -701,6 +702,18 @@ static void calibrate(network *net, char **paths, int n, const char *datafile)
     }
 }
 
+void ternary_calibrate(network *net, const char *datafile, int n)
+{
+    char **paths = calib_paths(datafile, &n);
+    int gpu = gpu_index, i;
+    ternary_int_force_float = 1;
+    calibrate(net, paths, n, datafile);
+    ternary_int_force_float = 0;
+    gpu_index = gpu;
+    for(i = 0; i < n; ++i) free(paths[i]);
+    free(paths);
+}
+
 /* The integer path against the float path on the calibration images: the top-1 agreement (when
  * the network ends in a softmax) and the largest difference of the network's output. */
 static void report_int_agreement(network *net, char **paths, int n)
@@ -860,6 +873,43 @@ static void run_pack(int argc, char **argv)
     ternary_pack_calibrated(argv[3], argv[4], argv[5], data, n);
 }
 
+/* onnx's options after the three names: [-int8] [-calib DATA [-n N]] [-batch N] */
+static void run_onnx(int argc, char **argv)
+{
+    const char *data = 0;
+    int i, n = 512, int8 = 0, batch = 1, n_given = 0;
+    for(i = 6; i < argc; ++i){
+        if(!strcmp(argv[i], "-int8")){
+            int8 = 1;
+        } else if(!strcmp(argv[i], "-calib") && i + 1 < argc && !data){
+            data = argv[++i];
+        } else if((!strcmp(argv[i], "-n") || !strcmp(argv[i], "-batch")) && i + 1 < argc){
+            int is_n = argv[i][1] == 'n';
+            char *end;
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if(errno || end == argv[i] || *end || v < 1 || v > (is_n ? 100000000 : 4096)){
+                check_file_error("ternary onnx", -1, 0, "%s %s: expected a whole number from 1 to %d", is_n ? "-n" : "-batch",
+                                 argv[i], is_n ? 100000000 : 4096);
+            }
+            if(is_n){
+                n = (int)v;
+                n_given = 1;
+            } else {
+                batch = (int)v;
+            }
+        } else {
+            check_file_error("ternary onnx", -1, 0, "unknown or incomplete option '%s' (usage: %s ternary onnx <cfg> "
+                             "<weights> <out.onnx> [-int8] [-calib <data> [-n N]] [-batch N])", argv[i], argv[0]);
+        }
+    }
+    if(n_given && !data) check_file_error("ternary onnx", -1, 0, "-n without -calib: the number of calibration images needs -calib <data>");
+    if(data && !int8) check_file_error("ternary onnx", -1, 0, "-calib without -int8: the float export needs no calibration");
+    const char *ins[] = {argv[3], argv[4]}, *outs[] = {argv[5]};
+    check_outputs("ternary onnx", ins, 2, outs, 1, "the output must be a new file, not the inputs");
+    ternary_onnx(argv[3], argv[4], argv[5], int8, data, n, batch);
+}
+
 void run_ternary(int argc, char **argv)
 {
     if(argc >= 4 && !strcmp(argv[2], "info")){
@@ -870,11 +920,14 @@ void run_ternary(int argc, char **argv)
         ternary_fold(argv[3], argv[4], argv[5], argv[6]);
     } else if(argc >= 6 && !strcmp(argv[2], "pack")){
         run_pack(argc, argv);
+    } else if(argc >= 6 && !strcmp(argv[2], "onnx")){
+        run_onnx(argc, argv);
     } else {
         check_file_error("usage", -1, 0, "%s ternary info <cfg> [weights]\n"
                          "       %s ternary plot <telemetry.csv> <out.png>\n"
                          "       %s ternary fold <cfg> <weights> <out.cfg> <out.weights>\n"
-                         "       %s ternary pack <cfg> <weights> <out.weights> [-calib <data> [-n N]]",
-                         argv[0], argv[0], argv[0], argv[0]);
+                         "       %s ternary pack <cfg> <weights> <out.weights> [-calib <data> [-n N]]\n"
+                         "       %s ternary onnx <cfg> <weights> <out.onnx> [-int8] [-calib <data> [-n N]] [-batch N]",
+                         argv[0], argv[0], argv[0], argv[0], argv[0]);
     }
 }

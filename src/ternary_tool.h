@@ -2,6 +2,8 @@
 #ifndef TERNARY_TOOL_H
 #define TERNARY_TOOL_H
 
+#include "darknet.h"
+
 /* Writes a copy of the network without [ternary] layers: out_cfg is cfgfile with every [ternary]
  * section renamed [convolutional] (its TTQ-only keys commented out), out_weights holds each such
  * layer's ternary weights q in {+Wp, 0, -Wn} as an ordinary [convolutional] record. Stock Darknet
@@ -23,5 +25,9 @@ int ternary_pack(const char *cfgfile, const char *weightfile, const char *out);
  * agrees with the float path on those images. */
 int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const char *out,
                             const char *calib_data, int calib_n);
+
+/* The activation scales of every [ternary] layer of net (loaded, on the CPU), from calib_n images of
+ * calib_data's `train` list as ternary_pack_calibrated finds them. */
+void ternary_calibrate(network *net, const char *calib_data, int calib_n);
 
 #endif

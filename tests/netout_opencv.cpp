@@ -87,8 +87,42 @@ int main(int argc, char **argv)
         }
     }
 #endif
+    if(argc >= 6 && std::string(argv[1]) == "onnx"){
+        // netout_opencv onnx MODEL.onnx CFG SEED TENSOR...: the export (`darknet ternary onnx`) read
+        // by cv::dnn::readNetFromONNX on the same input; each named tensor (the graph's names, which
+        // the importer keeps as layer names), one %.9g per line
+        int h, w, c;
+        if(!net_shape(argv[3], h, w, c)){
+            fprintf(stderr, "%s: no height/width/channels in [net]\n", argv[3]);
+            return 1;
+        }
+        try {
+            cv::dnn::Net net = cv::dnn::readNetFromONNX(argv[2]);
+            net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+            net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+            int shape[4] = {1, c, h, w};
+            cv::Mat x(4, shape, CV_32F);
+            rng = strtoull(argv[4], 0, 10);
+            float *p = x.ptr<float>();
+            for(size_t i = 0; i < x.total(); ++i) p[i] = urand();
+            net.setInput(x);
+            std::vector<std::string> names;   // the importer names each layer "onnx_node!" + its node's name
+            for(int k = 5; k < argc; ++k) names.push_back(std::string("onnx_node!") + argv[k]);
+            std::vector<cv::Mat> outs;
+            net.forward(outs, names);
+            for(const cv::Mat &m : outs){
+                const float *q = m.ptr<float>();
+                for(size_t i = 0; i < m.total(); ++i) printf("%.9g\n", q[i]);
+            }
+        } catch(const cv::Exception &e){
+            fprintf(stderr, "%s: OpenCV: %s\n", argv[2], e.what());
+            return 1;
+        }
+        return 0;
+    }
     if(argc != 5 || std::string(argv[1]) != "run"){
         fprintf(stderr, "usage: netout_opencv run CFG WEIGHTS SEED\n");
+        fprintf(stderr, "       netout_opencv onnx MODEL.onnx CFG SEED TENSOR...\n");
 #ifdef NETOUT_STB
         fprintf(stderr, "       netout_opencv valid CFG WEIGHTS LIST LABELS\n");
 #endif
