@@ -8,7 +8,7 @@
 #:  make check                  what CI runs: the -Ofast build and the sanitizer build (+ the GPU build where nvcc is)
 #:  make test-gpu               both GPU builds (cuDNN and not) and their tests, on a machine with a GPU
 #:  make bench                  training-step time of ResNet-20, [ternary] vs [convolutional]
-#:  make bench-infer            inference: the integer ternary path vs float, OpenCV, PyTorch FP32/int8
+#:  make bench-infer            inference: the integer ternary path vs float, OpenCV, PyTorch FP32/int8, ONNX Runtime
 #:  make demo / demo-det        the main job (classifier) / a TTQ detector, on Fashion-MNIST
 #:  make GPU=1 CUDNN=1 [ARCH=]  passed through to Darknet's own Makefile
 #:  make clean / distclean      remove the builds / also the downloaded source
@@ -354,6 +354,11 @@ $(VB)/tools/infer_opencv: bench/infer_opencv.cpp tests/cfg_net_shape.hpp
 bench-infer: darknet $(VB)/tools/bench_infer $(VB)/tools/blascore $(VB)/tools/genimages $(VB)/tools/netout \
              $(if $(HAVE_OPENCV),$(VB)/tools/infer_opencv)
 	@BLASCORE=$(VB)/tools/blascore sh bench/infer.sh $(VB)
+
+#:  make bench-onnx             after make demo: the ONNX export in ONNX Runtime against Darknet, every test image
+.PHONY: bench-onnx
+bench-onnx: darknet $(VB)/tools/netout onnxruntime
+	@sh bench/onnx.sh $(VB)
 
 demo:
 	@GPU=$(GPU) sh data/demo.sh $(DEMO_FP) $(DEMO_TTQ)

@@ -10,6 +10,10 @@
 #                     batch norm fused, the fastest of eager / TorchScript (bench/infer_torch.py)
 #   torch-int8    (e) PyTorch's own int8: FX graph mode static quantisation, the faster of its
 #                     oneDNN and QNNPACK engines
+#   ort-fp32      (f) ONNX Runtime 1.30 (CPU, onnxruntime-node: make onnxruntime) on the float export
+#                     (`ternary onnx`: Conv with the ternary weights, batch norm folded)
+#   ort-int8      (g) ONNX Runtime on the int8 export (`ternary onnx -int8`: QDQ around each
+#                     [ternary] convolution, the integer path's levels and scales)
 # Every engine gets the same input size, batch and number of threads (OMP_NUM_THREADS,
 # OPENBLAS_NUM_THREADS, cv::setNumThreads, torch.set_num_threads), and OMP_WAIT_POLICY=active
 # (BENCH_WAIT_POLICY): waiting OpenMP threads spin rather than sleep, which every OpenMP engine
@@ -42,7 +46,7 @@ echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY; OpenBLAS kernels: ${OPENBLAS_CORETYPE:-$
 "$tools/genimages" "$W/cal32" 20 1 32 11
 "$tools/genimages" "$W/cal96" 8 1 96 12
 prep() {  # name cfg data: random weights, packed with scales, folded
-    "$tools/netout" randw "$2" "$W/$1.weights" 1 >/dev/null 2>&1
+    "$tools/netout" randw "$2" "$W/$1.weights" 1 fanin >/dev/null 2>&1
     rm -f "$W/$1.packed.weights" "$W/$1-folded.cfg" "$W/$1-folded.weights"
     "$dn" ternary pack "$2" "$W/$1.weights" "$W/$1.packed.weights" -calib "$3" -n 60 >"$W/$1.pack.log" 2>&1 ||
         { cat "$W/$1.pack.log"; exit 1; }
@@ -60,6 +64,20 @@ else
 fi
 opencv=0
 [ -x "$tools/infer_opencv" ] && opencv=1 || echo "OpenCV skipped: libopencv-dnn-dev (and g++) not installed"
+ort=0
+export NODE_PATH=${TTQ_ORT_NODE_PATH:-build/npm/node_modules}
+if command -v node >/dev/null 2>&1 && [ -f "$NODE_PATH/onnxruntime-node/package.json" ] &&
+   "$dn" ternary onnx cfg/ttq-resnet20.cfg "$W/r20.packed.weights" "$W/r20-b1.onnx" >/dev/null 2>&1; then
+    ort=1
+    for b in 1 32; do
+        "$dn" ternary onnx cfg/ttq-resnet20.cfg "$W/r20.packed.weights" "$W/r20-b$b.onnx" -batch $b >/dev/null 2>&1
+        "$dn" ternary onnx cfg/ttq-resnet20.cfg "$W/r20.packed.weights" "$W/r20-b$b-int8.onnx" -batch $b -int8 >/dev/null 2>&1
+    done
+    "$dn" ternary onnx cfg/ttq-yolo-fmnist.cfg "$W/det.packed.weights" "$W/det-b1.onnx" >/dev/null 2>&1
+    "$dn" ternary onnx cfg/ttq-yolo-fmnist.cfg "$W/det.packed.weights" "$W/det-b1-int8.onnx" -int8 >/dev/null 2>&1
+else
+    echo "ONNX Runtime skipped: node, the onnxruntime-node package (make onnxruntime) or the ONNX export missing"
+fi
 
 # --- rounds ---------------------------------------------------------------------------------------
 r=1
@@ -71,11 +89,19 @@ while [ $r -le "$rounds" ]; do
                 darknet-fp32 "$W/r20-folded.cfg" "$W/r20-folded.weights" 2>/dev/null | sed "s/^/net=r20 round=$r /" >>"$raw"
             [ $opencv -eq 1 ] && "$tools/infer_opencv" "$W/r20-folded.cfg" "$W/r20-folded.weights" $b $t "$secs" 2>/dev/null |
                 sed "s/engine=opencv/engine=opencv-fp32/; s/^/net=r20 round=$r /" >>"$raw"
+            if [ $ort -eq 1 ]; then
+                node bench/infer_ort.js "$W/r20-b$b.onnx" ort-fp32 $t "$secs" | sed "s/^/net=r20 round=$r /" >>"$raw"
+                node bench/infer_ort.js "$W/r20-b$b-int8.onnx" ort-int8 $t "$secs" | sed "s/^/net=r20 round=$r /" >>"$raw"
+            fi
         done
         [ $torch -eq 1 ] && "$py" bench/infer_torch.py --weights "$W/r20-folded.weights" --batches 1,32 --threads $t \
             --seconds "$secs" 2>/dev/null | tee "$W/torch.log" | grep '^engine=' | sed "s/^/net=r20 round=$r /" >>"$raw"
         "$tools/bench_infer" 1 "$secs" int8-ternary cfg/ttq-yolo-fmnist.cfg "$W/det.packed.weights" \
             darknet-fp32 "$W/det-folded.cfg" "$W/det-folded.weights" 2>/dev/null | sed "s/^/net=det round=$r /" >>"$raw"
+        if [ $ort -eq 1 ]; then
+            node bench/infer_ort.js "$W/det-b1.onnx" ort-fp32 $t "$secs" | sed "s/^/net=det round=$r /" >>"$raw"
+            node bench/infer_ort.js "$W/det-b1-int8.onnx" ort-int8 $t "$secs" | sed "s/^/net=det round=$r /" >>"$raw"
+        fi
     done
     echo "round $r of $rounds done"
     r=$((r + 1))
@@ -94,24 +120,27 @@ function median(s,   a, n, i, j, t) { n = split(s, a, " "); for(i = 2; i <= n; i
     return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1])/2 }
 { k = $1 " " $3 " " $4; v[k, $2] = v[k, $2] " " $5; if($6 != "") how[$2] = $6; keys[k] = 1 }
 END {
-    split("int8-ternary darknet-fp32 opencv-fp32 torch-fp32 torch-int8", e, " ")
+    split("int8-ternary darknet-fp32 opencv-fp32 torch-fp32 torch-int8 ort-fp32 ort-int8", e, " ")
     printf "\nResNet-20 (cfg/ttq-resnet20.cfg, 32x32x3): median forward time, ms (median over %d rounds; lower is better)\n", rounds
-    printf "%5s %7s %13s %13s %12s %11s %11s   %-28s %s\n", "batch", "threads", e[1], e[2], e[3], e[4], e[5], "(a) vs fastest of (b)-(d)", "(a) vs (e)"
+    printf "%5s %7s %13s %13s %12s %11s %11s %9s %9s   %-30s %-11s %s\n", "batch", "threads", e[1], e[2], e[3], e[4], e[5], e[6], e[7], "(a) vs fastest float (b)-(d),(f)", "(a) vs (e)", "(a) vs (g)"
     for(b = 1; b <= 32; b += 31) for(t = 1; t <= 2; t++) {
         k = "r20 " b " " t
         if(!(k in keys)) continue
         fast = ""; fname = ""
-        for(i = 1; i <= 5; i++) { m[i] = (k SUBSEP e[i]) in v ? median(v[k, e[i]]) : ""
-            if(i >= 2 && i <= 4 && m[i] != "" && (fast == "" || m[i] < fast)) { fast = m[i]; fname = e[i] } }
+        for(i = 1; i <= 7; i++) { m[i] = (k SUBSEP e[i]) in v ? median(v[k, e[i]]) : ""
+            if((i >= 2 && i <= 4 || i == 6) && m[i] != "" && (fast == "" || m[i] < fast)) { fast = m[i]; fname = e[i] } }
         printf "%5d %7d", b, t
-        for(i = 1; i <= 5; i++) printf(i == 1 ? " %13s" : i == 2 ? " %13s" : i == 3 ? " %12s" : " %11s", m[i] == "" ? "-" : sprintf("%.3f", m[i]))
-        printf "   %-28s %s\n", fast == "" ? "-" : sprintf("%.2fx (%s)", fast/m[1], fname), m[5] == "" ? "-" : sprintf("%.2fx", m[5]/m[1])
+        for(i = 1; i <= 7; i++) printf(i <= 2 ? " %13s" : i == 3 ? " %12s" : i <= 5 ? " %11s" : " %9s", m[i] == "" ? "-" : sprintf("%.3f", m[i]))
+        printf "   %-30s %-11s %s\n", fast == "" ? "-" : sprintf("%.2fx (%s)", fast/m[1], fname), m[5] == "" ? "-" : sprintf("%.2fx", m[5]/m[1]),
+            m[7] == "" ? "-" : sprintf("%.2fx", m[7]/m[1])
     }
     printf "\ndetector (cfg/ttq-yolo-fmnist.cfg, 96x96x3), batch 1: median forward time, ms\n"
-    printf "%7s %13s %13s   %s\n", "threads", e[1], e[2], "(a) vs (b)"
+    printf "%7s %13s %13s %9s %9s   %-10s %-10s %s\n", "threads", e[1], e[2], e[6], e[7], "(a) vs (b)", "(a) vs (f)", "(a) vs (g)"
     for(t = 1; t <= 2; t++) { k = "det 1 " t; if(!(k in keys)) continue
         a = median(v[k, e[1]]); f = median(v[k, e[2]])
-        printf "%7d %13.3f %13.3f   %.2fx\n", t, a, f, f/a }
+        of = (k SUBSEP e[6]) in v ? median(v[k, e[6]]) : ""; oq = (k SUBSEP e[7]) in v ? median(v[k, e[7]]) : ""
+        printf "%7d %13.3f %13.3f %9s %9s   %-10s %-10s %s\n", t, a, f, of == "" ? "-" : sprintf("%.3f", of), oq == "" ? "-" : sprintf("%.3f", oq),
+            sprintf("%.2fx", f/a), of == "" ? "-" : sprintf("%.2fx", of/a), oq == "" ? "-" : sprintf("%.2fx", oq/a) }
     if("torch-fp32" in how) printf "\nPyTorch variants that were fastest: torch-fp32 %s, torch-int8 %s (backend/variant)\n", how["torch-fp32"], how["torch-int8"]
 }' "$W/best.txt"
 

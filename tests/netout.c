@@ -6,8 +6,10 @@
  *                                   of the layer before each [yolo]/[region]/[detection] head,
  *                                   then that of the last layer before a final [softmax] (the
  *                                   logits: a softmax saturates and would hide differences)
- *   netout randw CFG OUT SEED       (our build only) saves weights with every weight, bias, BN
+ *   netout randw CFG OUT SEED [fanin]  (our build only) saves weights with every weight, bias, BN
  *                                   statistic and Wp/Wn drawn at random, deterministic in SEED
+ *                                   (fanin: Wp/Wn scaled as the latent weights, tests/netrand.h)
+ *   netout inputs CFG LIST OUT      the letterboxed images of LIST, raw float32, one after another
  *   netout top CFG WEIGHTS LIST     for each image of LIST (one path a line), letterboxed to the
  *                                   network's size as `classifier predict` does: one line, the
  *                                   index of the largest output, then every output (%.9g)
@@ -87,12 +89,35 @@ int main(int argc, char **argv)
         free_network(net);
         return 0;
     }
+    if(argc == 5 && !strcmp(argv[1], "inputs")){
+        /* netout inputs CFG LIST OUT.f32: each image of LIST letterboxed to the network's size, as
+           `top` and `classifier predict` feed it, one after another as raw float32 (for another
+           engine to run the same inputs: bench/onnx_agree.sh) */
+        network *net = parse_network_cfg(argv[2]);
+        FILE *f = fopen(argv[3], "r"), *o = fopen(argv[4], "wb");
+        char path[4096];
+        if(!f || !o){ perror(!f ? argv[3] : argv[4]); return 1; }
+        while(fgets(path, sizeof path, f)){
+            path[strcspn(path, "\r\n")] = 0;
+            if(!path[0]) continue;
+            image im = load_image_color(path, 0, 0);
+            image r = letterbox_image(im, net->w, net->h);
+            if(fwrite(r.data, sizeof(float), (size_t)r.w*r.h*r.c, o) != (size_t)r.w*r.h*r.c){ perror(argv[4]); return 1; }
+            free_image(im);
+            free_image(r);
+        }
+        fclose(f);
+        if(fclose(o)){ perror(argv[4]); return 1; }
+        free_network(net);
+        return 0;
+    }
 #ifndef STOCK_DARKNET
-    if(argc == 5 && !strcmp(argv[1], "randw")){
+    if((argc == 5 || (argc == 6 && !strcmp(argv[5], "fanin"))) && !strcmp(argv[1], "randw")){
+        netrand_wp_fanin = argc == 6;
         randw(argv[2], argv[3], strtoull(argv[4], 0, 10));
         return 0;
     }
 #endif
-    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED | netout top CFG WEIGHTS LIST\n");
+    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED [fanin] | netout top CFG WEIGHTS LIST | netout inputs CFG LIST OUT\n");
     return 2;
 }

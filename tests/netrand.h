@@ -60,7 +60,11 @@ __attribute__((unused)) static float *netrand_output(network *net, unsigned long
 
 #ifndef STOCK_DARKNET
 /* Every weight (uniform, scaled by the fan-in), bias, batch-norm value and Wp/Wn of the
- * convolutional, [ternary] and connected layers, drawn from the current state. */
+ * convolutional, [ternary] and connected layers, drawn from the current state. Wp and Wn are drawn
+ * from 0.5 to 1.5, or with netrand_wp_fanin set from 0.5 to 1.5 times the fan-in scale of the latent
+ * weights: then a [ternary] layer keeps the signal's size as a [convolutional] one does, and a deep
+ * network's activations stay finite and within the integer path's scales (make bench-infer). */
+static int netrand_wp_fanin;
 __attribute__((unused)) static void netrand_weights(network *net)
 {
     int i;
@@ -79,8 +83,9 @@ __attribute__((unused)) static void netrand_weights(network *net)
             netrand_fill(l.rolling_variance, nout, 0.5f, 2.0f);
         }
         if(l.type == TERNARY){
-            netrand_fill(l.wp, l.ttq_nscales, 0.5f, 1.5f);
-            netrand_fill(l.wn, l.ttq_nscales, 0.5f, 1.5f);
+            float k = netrand_wp_fanin ? a : 1;
+            netrand_fill(l.wp, l.ttq_nscales, 0.5f*k, 1.5f*k);
+            netrand_fill(l.wn, l.ttq_nscales, 0.5f*k, 1.5f*k);
         }
     }
 }
