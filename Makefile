@@ -342,6 +342,11 @@ bench: darknet $(BENCH_BIN) $(VB)/tools/blascore
 
 # inference: the integer ternary path against Darknet's float path, OpenCV's DNN module and
 # PyTorch (FP32 and its own int8), bench/infer.sh
+$(VB)/tools/ortmap: bench/ortmap.c $(TREE)/libdarknet.a
+	@mkdir -p $(@D)
+	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(OPENMP)),-fopenmp) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) \
+	  $(if $(filter 1,$(GPU)),$(CUDA_LIBS)) -lm -pthread
+
 $(VB)/tools/bench_infer: bench/bench_infer.c bench/benchutil.h $(TREE)/libdarknet.a
 	@mkdir -p $(@D)
 	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(OPENMP)),-fopenmp) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) \
@@ -357,7 +362,7 @@ bench-infer: darknet $(VB)/tools/bench_infer $(VB)/tools/blascore $(VB)/tools/ge
 
 #:  make bench-onnx             after make demo: the ONNX export in ONNX Runtime against Darknet, every test image
 .PHONY: bench-onnx
-bench-onnx: darknet $(VB)/tools/netout onnxruntime
+bench-onnx: darknet $(VB)/tools/netout $(VB)/tools/ortmap onnxruntime
 	@sh bench/onnx.sh $(VB)
 
 demo:

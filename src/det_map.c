@@ -137,6 +137,8 @@ static det_box clipped(int image, float score, box b, int w, int h)
     return d;
 }
 
+void (*det_map_outputs)(network *net, int image);
+
 void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_thresh)
 {
     if(!check_finite(iou_thresh) || iou_thresh <= 0 || iou_thresh > 1){
@@ -191,6 +193,7 @@ void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_
         image im = load_image_color(paths[i], 0, 0);
         image sized = letterbox_image(im, net->w, net->h);
         float *out = network_predict(net, sized.data);
+        if(det_map_outputs) det_map_outputs(net, i);
         check_cfg_prediction(cfgfile, weightfile, out, net->outputs, paths[i]);
         int nboxes = 0;
         /* boxes in pixels, as `detector valid` has them: its NMS then keeps the same boxes (the IoU

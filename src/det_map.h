@@ -1,6 +1,8 @@
 #ifndef DET_MAP_H
 #define DET_MAP_H
 
+#include "darknet.h"
+
 /* Detection accuracy for `darknet detector map` (src/det_map.c). */
 
 typedef struct {
@@ -33,5 +35,9 @@ float det_class_ap_coco(det_box *dets, int ndets, const det_box *truths, const i
  * file's valid list, reads each image's labels as detector training does, and prints AP per class
  * and their mean, at iou_thresh and over IoU 0.50:0.95. Bad input stops with a message naming the file and key. */
 void run_detector_map(char *datacfg, char *cfgfile, char *weightfile, float iou_thresh);
+/* For scoring another engine's outputs with the same boxes, NMS and AP (bench/onnx.sh): when set,
+ * called after each image's forward with the image's index in the valid list, to replace the
+ * outputs of the network's detection layers before the boxes are read. NULL in the commands. */
+extern void (*det_map_outputs)(network *net, int image);
 
 #endif
