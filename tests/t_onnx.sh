@@ -10,6 +10,8 @@
 #    tensor's largest magnitude (tests/onnx/check.py), and OpenCV's (readNetFromONNX) too;
 #  - int8 (QDQ): the classifier packed with -calib: ONNX Runtime's logits equal the integer path's
 #    (`netout run` on the packed file) within 1e-3 of the largest, on 8 inputs, with the same top-1;
+#    ResNet-8 (random weights at the fan-in scale, calibrated on generated images), whose blocks'
+#    first layers hand their outputs on quantised (3 of 6), within 1e-3 on 3 inputs;
 #    -int8 -calib on the latent weights gives the same model as the packed file's scales;
 #  - bad input: an activation without an ONNX operator (ramp) and a [local] layer are one error
 #    naming the cfg section, -int8 without scales or -calib, a missing output folder, the output
@@ -110,6 +112,20 @@ m = onnx.load(sys.argv[1])
 ops = [n.op_type for n in m.graph.node]
 i8 = [t for t in m.graph.initializer if t.data_type == onnx.TensorProto.INT8 and len(t.dims) == 4]
 sys.exit(not (ops.count("QuantizeLinear") == 2 and len(i8) == 2))
+EOF
+# ResNet-8 (relu, shortcuts): each block's first [ternary] layer hands its output on quantised at the
+# next layer's scale (DequantizeLinear -> Conv -> Relu -> QuantizeLinear: ONNX Runtime's QLinearConv)
+"$tools/genimages" cal32 12 1 32 11 >/dev/null
+"$tools/netout" randw ttq-resnet8-fmnist.cfg r8f.w 4 fanin >/dev/null 2>&1 || fail "netout randw ... fanin failed"
+"$dn" ternary pack ttq-resnet8-fmnist.cfg r8f.w r8p.weights -calib cal32/set.data -n 12 >pack8.log 2>&1 || { tail -n 3 pack8.log; fail "ternary pack -calib of ResNet-8 failed"; }
+for seed in 1 2 3; do
+    check "r8q$seed" ttq-resnet8-fmnist.cfg r8p.weights $seed 1e-3 -int8
+done
+"$py" - r8q1.onnx <<'EOF' || fail "ResNet-8 int8: no [ternary] layer hands its output on quantised"
+import onnx, sys
+m = onnx.load(sys.argv[1])
+names = [t.name for t in m.graph.initializer]
+sys.exit(not (sum(n.endswith("_y_scale") for n in names) == 3 and sum(n.endswith("_x_scale") for n in names) == 3))
 EOF
 "$dn" ternary onnx t.cfg $w qc.onnx -int8 -calib set/set.data -n 16 >qc.log 2>&1 || { tail -n 3 qc.log; fail "-int8 -calib failed"; }
 "$py" - qc.onnx q1.onnx <<'EOF' || fail "-int8 -calib on the latent weights differs from the packed file's export"

@@ -50,7 +50,10 @@ typedef struct {
     Onnx__GraphProto g;
     size_t cap_node, cap_init, cap_out;
     const char *cfg;
+    network *net;
     int batch;
+    char *coded;        /* coded[i]: layer i's input arrives already quantised at its own scale */
+    char *code_out;     /* code_out[i]: layer i quantises its output at layer i+1's input scale */
 } graph;
 
 static void *ox_grow(void *p, size_t *cap, size_t n, size_t size)
@@ -324,10 +327,14 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
         /* the input coded as the integer path codes it */
         char *xs = ox_str("%s_x_scale", nm), *xz = ox_str("%s_x_zero", nm), *xq = ox_str("%s_x_q", nm), *xd = ox_str("%s_x_dq", nm);
         uint8_t z8 = (uint8_t)zero;
-        ox_init_scalar_f(G, xs, scale);
-        ox_init(G, xz, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, &z8, 1, 0);
-        ox_node(G, "QuantizeLinear", xq, xq, 3, in, xs, xz);
-        ox_node(G, "DequantizeLinear", xd, xd, 3, xq, xs, xz);
+        if(G->coded[i]){
+            xd = (char *)in;     /* the layer before quantised its output at this scale (ox_plan) */
+        } else {
+            ox_init_scalar_f(G, xs, scale);
+            ox_init(G, xz, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, &z8, 1, 0);
+            ox_node(G, "QuantizeLinear", xq, xq, 3, in, xs, xz);
+            ox_node(G, "DequantizeLinear", xd, xd, 3, xq, xs, xz);
+        }
         /* the weights as the integer path's levels, one scale per output channel */
         int8_t *wi = check_malloc(l.nweights, 1, "a layer's integer weights");
         float *ws = check_malloc(l.n, sizeof(float), "a layer's weight scales");
@@ -379,8 +386,57 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
     ox_attr_ints(c, "pads", 4, l.pad, l.pad, l.pad, l.pad);
     ox_attr_ints(c, "dilations", 2, 1, 1);
     ox_attr_i(c, "group", l.groups);
-    ox_activation(G, i, l, l.activation, cv, nm);
+    if(G->code_out[i]){
+        /* the output quantised at the next layer's input scale: DequantizeLinear -> Conv (-> Relu) ->
+           QuantizeLinear, which ONNX Runtime runs as one QLinearConv */
+        layer nx = G->net->layers[i + 1];
+        float ns;
+        int nz;
+        ternary_int_get_scale(nx, &ns, &nz);
+        char *ac = ox_str("%s_out", nm), *ys = ox_str("%s_y_scale", nm), *yz = ox_str("%s_y_zero", nm), *yq = ox_str("%s_y_q", nm);
+        uint8_t z8 = (uint8_t)nz;
+        ox_activation(G, i, l, l.activation, cv, ac);
+        ox_init_scalar_f(G, ys, ns);
+        ox_init(G, yz, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, &z8, 1, 0);
+        ox_node(G, "QuantizeLinear", yq, yq, 3, ac, ys, yz);
+        ox_node(G, "DequantizeLinear", nm, nm, 3, yq, ys, yz);
+    } else {
+        ox_activation(G, i, l, l.activation, cv, nm);
+    }
     free(bias);
+}
+
+/* Which [ternary] layers hand their output on quantised (int8 export): layer i quantises its output
+ * at layer i+1's input scale when both have activation scales, layer i's activation is linear or
+ * relu, and layer i+1 is the only reader of layer i's output (no [shortcut] or [route] reads it):
+ * layer i+1 would code that very output at that scale, so the answers do not change, and the
+ * convolution of layer i becomes DequantizeLinear -> Conv -> QuantizeLinear, an integer QLinearConv
+ * in ONNX Runtime. */
+static void ox_plan(graph *G, network *net, int int8)
+{
+    int i, k, *readers = check_calloc(net->n + 1, sizeof(int), "the layers' readers");
+    G->coded = check_calloc(net->n + 1, 1, "the layers' coding");
+    G->code_out = check_calloc(net->n + 1, 1, "the layers' coding");
+    for(i = 1; i < net->n; ++i){
+        layer l = net->layers[i];
+        if(l.type == ROUTE){
+            for(k = 0; k < l.n; ++k) ++readers[l.input_layers[k]];
+        } else {
+            ++readers[i - 1];
+            if(l.type == SHORTCUT) ++readers[l.index];
+        }
+    }
+    for(i = 0; int8 && i + 1 < net->n; ++i){
+        layer a = net->layers[i], b = net->layers[i + 1];
+        float s;
+        int z;
+        if(a.type == TERNARY && b.type == TERNARY && ternary_int_get_scale(a, &s, &z) && ternary_int_get_scale(b, &s, &z) &&
+           (a.activation == LINEAR || a.activation == RELU) && readers[i] == 1){
+            G->code_out[i] = 1;
+            G->coded[i + 1] = 1;
+        }
+    }
+    free(readers);
 }
 
 static void ox_connected(graph *G, int i, layer l, const char *in)
@@ -534,6 +590,8 @@ int ternary_onnx(const char *cfgfile, const char *weightfile, const char *out, i
                          "`ternary pack -calib DATA`, or give -calib DATA here");
     }
 
+    G.net = net;
+    ox_plan(&G, net, int8);
     G.g.name = ox_str("darknet");
     G.g.n_input = 1;
     G.g.input = check_calloc(1, sizeof(Onnx__ValueInfoProto *), "the ONNX graph's input");
