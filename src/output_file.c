@@ -254,6 +254,17 @@ const char *output_user_name(const char *name)
     return p ? p->path : name;
 }
 
+void output_check_append(const char *path)
+{
+    struct stat st;
+    if(lstat(path, &st) != 0) return;
+    if(S_ISLNK(st.st_mode)) check_file_error(path, -1, 0, "is a symbolic link: it is appended to only as a file of its own");
+    if(!S_ISREG(st.st_mode)){
+        check_file_error(path, -1, 0, "is not a regular file (a FIFO, a device or a folder): it is appended to "
+                         "only as a file of its own");
+    }
+}
+
 FILE *output_open_append(const char *path, int fresh)
 {
     struct stat st;

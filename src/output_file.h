@@ -35,5 +35,8 @@ const char *output_user_name(const char *name);
  * link and only when it is a regular file (a FIFO, a device or a folder is refused); `fresh`
  * replaces an existing file with an empty one. Ends the program naming `path` on failure. */
 FILE *output_open_append(const char *path, int fresh);
+/* The checks of output_open_append for an existing file, before anything is written (a command
+ * that will append to path later refuses a link or a FIFO there at its start). */
+void output_check_append(const char *path);
 
 #endif

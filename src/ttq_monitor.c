@@ -93,7 +93,7 @@ ttq_monitor *ttq_monitor_open(network *net, const char *backup_dir, const char *
         m->want_csv = 1;
         m->fresh = (*net->seen == 0);
         fprintf(stderr, "TTQ telemetry every %d iterations: %s\n", log_every, m->path);
-        open_csv(m, net);   /* before the first step: a file that cannot be written stops nothing midway */
+        if(!m->fresh) output_check_append(m->path);   /* before the first step; created at the first row */
     }
     fflush(stdout);
     fprintf(stderr, "[train] starting at iteration %zu of %d, %d images an iteration; a progress line every 15 s "
