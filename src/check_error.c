@@ -127,12 +127,19 @@ void check_alloc_context(const char *file, const char *type, int index)
 
 static void darknet_out_of_memory(size_t n, size_t size, const char *where) __attribute__((noreturn));
 
+/* one message and one exit, also when data-loading threads fail at once: the others wait for the
+   exit (the thread that exits may come back here: the fuzz harnesses catch exit) */
+static atomic_int dying;
+static _Thread_local int this_thread_exits;
+
+void check_error_returned(void)
+{
+    this_thread_exits = 0;
+    atomic_store(&dying, 0);
+}
+
 static void darknet_out_of_memory(size_t n, size_t size, const char *where)
 {
-    /* one message and one exit, also when data-loading threads fail at once: the others wait for
-       the exit (the thread that exits may come back here: the fuzz harnesses catch exit) */
-    static atomic_int dying;
-    static _Thread_local int this_thread_exits;
     if(atomic_exchange(&dying, 1) && !this_thread_exits) for(;;) pause();
     this_thread_exits = 1;
     char amount[96];

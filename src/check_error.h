@@ -56,6 +56,9 @@ void *darknet_checked_realloc(void *p, size_t bytes, const char *where);
  * index as Darknet counts layers, -1 for the network's own buffers); file NULL: nothing. Copied;
  * per thread (a data-loading thread's allocations are not the parser's). */
 void check_alloc_context(const char *file, const char *type, int index);
+/* After an exit() that did not end the program (python_api.c's error trap returned to its caller):
+ * the next out-of-memory error reports again instead of waiting for the first one's exit. */
+void check_error_returned(void);
 
 /* The largest image, in pixels (width x height), that Darknet decodes: 67 108 864 (8192 x 8192)
  * unless the environment sets DARKNET_MAX_IMAGE_PIXELS (a whole number from 1 to 536 870 911, so

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,16 +84,28 @@ static pending *find_tmp(const char *tmp)
     return 0;
 }
 
-/* Takes p off the list (the signal handler sees either list) and frees it. */
+/* The list is changed under this lock; the exit and signal handlers walk it without one, so a node
+ * taken off the list is never freed (a handler may be on it: a data-loading thread's exit, a
+ * signal on another thread) and its `next` stays valid. A few hundred bytes per output. */
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void push(pending *p)
+{
+    pthread_mutex_lock(&list_lock);
+    p->next = pending_list;
+    pending_list = p;
+    pthread_mutex_unlock(&list_lock);
+}
+
+/* Takes p off the list; its temporary is no longer removed at exit. */
 static void forget(pending *p)
 {
+    pthread_mutex_lock(&list_lock);
     pending *volatile *at = &pending_list;
     while(*at && *at != p) at = &(*at)->next;
     if(*at) *at = p->next;
-    free(p->tmp);
-    free(p->target);
-    free(p->path);
-    free(p);
+    pthread_mutex_unlock(&list_lock);
+    p->fp = 0;
 }
 
 static mode_t file_mode(void)
@@ -118,17 +131,20 @@ static void fail(pending *p, const char *what, int err)
     check_file_error(path, -1, 0, "%s: %s", what, strerror(err));
 }
 
-/* A new temporary for path: its descriptor, listed as pending. */
-static int create_temp(const char *path, pending **out)
+/* A new temporary for path: its descriptor, listed as pending. fatal 0: a failure prints the
+ * message and returns -1 instead of ending the program. */
+static int create_temp(const char *path, pending **out, int fatal)
 {
     struct stat st;
     size_t n = strlen(path);
-    if(!n) check_file_error("(output)", -1, 0, "an output file name is empty");
-    if(n + sizeof OUTPUT_SUFFIX > OUTPUT_PATH_MAX){
-        check_file_error(path, -1, 0, "the path is too long (%zu bytes) for an output file", n);
-    }
-    if(path[n-1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))){
-        check_file_error(path, -1, 0, "is a folder: the output needs a file name");
+    const char *why = 0;
+    if(!n) why = "an output file name is empty";
+    else if(n + sizeof OUTPUT_SUFFIX > OUTPUT_PATH_MAX) why = "the path is too long for an output file";
+    else if(path[n-1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) why = "is a folder: the output needs a file name";
+    if(why){
+        if(fatal) check_file_error(n ? path : "(output)", -1, 0, "%s", why);
+        fprintf(stderr, "%s: %s\n", n ? path : "(output)", why);
+        return -1;
     }
     install_cleanup();
     pending *p = check_calloc(1, sizeof *p, "an output file");
@@ -146,10 +162,11 @@ static int create_temp(const char *path, pending **out)
         free(p->target);
         free(p->path);
         free(p);
-        check_file_error(user, -1, 0, "cannot create it (a temporary file beside it): %s", strerror(err));
+        if(fatal) check_file_error(user, -1, 0, "cannot create it (a temporary file beside it): %s", strerror(err));
+        fprintf(stderr, "%s: cannot create it (a temporary file beside it): %s\n", user, strerror(err));
+        return -1;
     }
-    p->next = pending_list;
-    pending_list = p;
+    push(p);
     /* mkstemp's 0600 to what a plain fopen would give */
     if(fchmod(fd, file_mode()) != 0){
         int err = errno;
@@ -163,7 +180,7 @@ static int create_temp(const char *path, pending **out)
 FILE *output_open(const char *path)
 {
     pending *p;
-    int fd = create_temp(path, &p);
+    int fd = create_temp(path, &p, 1);
     p->fp = fdopen(fd, "wb");
     if(!p->fp){
         int err = errno;
@@ -178,6 +195,21 @@ static void finish(pending *p)
 {
     if(rename(p->tmp, p->target) != 0) fail(p, "cannot rename the complete file into place", errno);
     forget(p);
+}
+
+FILE *output_try_open(const char *path)
+{
+    pending *p;
+    int fd = create_temp(path, &p, 0);
+    if(fd < 0) return 0;
+    p->fp = fdopen(fd, "wb");
+    if(!p->fp){
+        fprintf(stderr, "%s: cannot write it: %s\n", p->path, strerror(errno));
+        close(fd);
+        unlink(p->tmp);
+        forget(p);
+    }
+    return p->fp;
 }
 
 void output_close(FILE *fp)
@@ -212,7 +244,7 @@ void output_discard(FILE *fp)
 char *output_temp(const char *path)
 {
     pending *p;
-    int fd = create_temp(path, &p);
+    int fd = create_temp(path, &p, 1);
     close(fd);
     return copy_string(p->tmp);
 }
@@ -238,8 +270,7 @@ void output_hold(const char *path)
     p->tmp = copy_string(path);
     p->target = copy_string(path);
     p->path = copy_string(path);
-    p->next = pending_list;
-    pending_list = p;
+    push(p);
 }
 
 void output_release(const char *path)
@@ -293,7 +324,7 @@ FILE *output_open_append(const char *path, int fresh)
     }
     if(fd < 0){
         pending *p;
-        fd = create_temp(path, &p);
+        fd = create_temp(path, &p, 1);
         if(rename(p->tmp, p->target) != 0){
             int err = errno;
             close(fd);

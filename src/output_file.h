@@ -12,6 +12,9 @@
 /* A new temporary for `path`, open for writing ("wb"); ends the program naming `path` when it
  * cannot be created (the folder is missing or not writable, the name too long). */
 FILE *output_open(const char *path);
+/* The same, but a failure to create the temporary prints its message and returns NULL (save_image:
+ * a picture that cannot be written does not end a command whose results are already printed). */
+FILE *output_try_open(const char *path);
 /* Completes an output_open file: flushes, checks for write errors, syncs, closes and renames it
  * over its path. A failure removes the temporary and ends the program naming the path. */
 void output_close(FILE *fp);

@@ -29,6 +29,9 @@ typedef struct {
 } trap;
 
 static __thread trap *armed;
+/* the trap of this thread's entry point: not a local, which setjmp's rules would leave indeterminate
+   after the longjmp (it is written through `armed` in between) */
+static __thread trap this_trap;
 static __thread char last_error[TRAP_TEXT];
 
 void __real_exit(int status) __attribute__((noreturn));
@@ -147,6 +150,7 @@ static void failed(trap *t)
     if(start == end) snprintf(last_error, sizeof last_error, "darknet: the call failed (exit status %d)", t->status);
     else snprintf(last_error, sizeof last_error, "%s", start);
     check_alloc_context(0, 0, -1);      /* a parse cut short leaves its section as the context */
+    check_error_returned();
 }
 
 /* Arms t on this thread; the entry point then calls setjmp(t.env) as the whole condition of an if
@@ -168,10 +172,10 @@ const char *ttq_py_error(void)
 
 network *ttq_py_load_network(const char *cfg, const char *weights, int clear)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     network *net = load_network((char *)cfg, (char *)weights, clear);
@@ -181,10 +185,10 @@ network *ttq_py_load_network(const char *cfg, const char *weights, int clear)
 
 int ttq_py_get_metadata(const char *file, metadata *out)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     list *options = read_data_cfg((char *)file);
@@ -211,10 +215,10 @@ int ttq_py_get_metadata(const char *file, metadata *out)
 
 int ttq_py_load_image(const char *file, int w, int h, image *out)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     *out = load_image_color((char *)file, w, h);
@@ -224,10 +228,10 @@ int ttq_py_load_image(const char *file, int w, int h, image *out)
 
 float *ttq_py_predict_image(network *net, image im, const char *cfg, const char *weights)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     float *p = network_predict_image(net, im);
@@ -239,10 +243,10 @@ float *ttq_py_predict_image(network *net, image im, const char *cfg, const char 
 detection *ttq_py_get_network_boxes(network *net, int w, int h, float thresh, float hier, int *map,
                                     int relative, int *num)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     detection *d = get_network_boxes(net, w, h, thresh, hier, map, relative, num);
@@ -252,10 +256,10 @@ detection *ttq_py_get_network_boxes(network *net, int w, int h, float thresh, fl
 
 int ttq_py_check_classifier(network *net, const char *datafile)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     list *options = read_data_cfg((char *)datafile);
@@ -266,10 +270,10 @@ int ttq_py_check_classifier(network *net, const char *datafile)
 
 int ttq_py_check_detector(network *net, const char *datafile, const char *cfg)
 {
-    trap t;
-    arm(&t);
-    if(setjmp(t.env)){
-        failed(&t);
+    trap *t = &this_trap;
+    arm(t);
+    if(setjmp(t->env)){
+        failed(t);
         return 0;
     }
     list *options = read_data_cfg((char *)datafile);

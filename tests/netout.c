@@ -9,6 +9,8 @@
  *   netout randw CFG OUT SEED [fanin]  (our build only) saves weights with every weight, bias, BN
  *                                   statistic and Wp/Wn drawn at random, deterministic in SEED
  *                                   (fanin: Wp/Wn scaled as the latent weights, tests/netrand.h)
+ *   netout heads CFG WEIGHTS SEED   the same input; the output of each [yolo] layer, then that of a
+ *                                   final [softmax]
  *   netout inputs CFG LIST OUT      the letterboxed images of LIST, raw float32, one after another
  *   netout top CFG WEIGHTS LIST     for each image of LIST (one path a line), letterboxed to the
  *                                   network's size as `classifier predict` does: one line, the
@@ -61,6 +63,20 @@ int main(int argc, char **argv)
         if(last == net->n - 1 || net->layers[last + 1].type == SOFTMAX || net->layers[last + 1].type == COST){
             print_layer(net->layers[last]);
         }
+        free(x);
+        free_network(net);
+        return 0;
+    }
+    if(argc == 5 && !strcmp(argv[1], "heads")){
+        /* the heads themselves on netrand_input(SEED): each [yolo] layer's output, then a final
+           [softmax]'s (what an exported graph outputs: tests/onnx/check.py) */
+        network *net = load_network(argv[2], argv[3], 0);
+        set_batch_network(net, 1);
+        float *x = netrand_input(net, strtoull(argv[4], 0, 10));
+        network_predict(net, x);
+        int j;
+        for(j = 0; j < net->n; ++j) if(net->layers[j].type == YOLO) print_layer(net->layers[j]);
+        if(net->layers[net->n - 1].type == SOFTMAX) print_layer(net->layers[net->n - 1]);
         free(x);
         free_network(net);
         return 0;
@@ -118,6 +134,6 @@ int main(int argc, char **argv)
         return 0;
     }
 #endif
-    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED [fanin] | netout top CFG WEIGHTS LIST | netout inputs CFG LIST OUT\n");
+    fprintf(stderr, "usage: netout run CFG WEIGHTS SEED | netout randw CFG OUT SEED [fanin] | netout top CFG WEIGHTS LIST | netout inputs CFG LIST OUT | netout heads CFG WEIGHTS SEED\n");
     return 2;
 }

@@ -112,6 +112,15 @@ plant predictions.jpg
 "$dn" detector test d.data d.cfg d.weights "$(head -n 1 det/test.list)" -thresh 0.5 >log 2>&1 ||
     { tail -n 5 log; fail "detector test beside planted links exited $?"; }
 untouched "detector valid and test"
+# eval=coco: one JSON file, written whole (its temporary closed and renamed: before, only the
+# default per-class files were)
+plant results/coco_results.json
+sed "s/^eval=.*/eval=coco/" d.data >coco.data
+grep -q "^eval=coco$" coco.data || fail "no eval= line to change in d.data"
+"$dn" detector valid coco.data d.cfg d.weights >log 2>&1 || { tail -n 5 log; fail "detector valid (eval=coco) exited $?"; }
+untouched "detector valid (eval=coco)"
+regular results/coco_results.json
+tail -c 3 results/coco_results.json | grep -q ']' || fail "results/coco_results.json does not end its JSON list"
 for n in $names; do regular "results/comp4_det_test_$n.txt"; done
 regular predictions.jpg
 [ "$(head -c 3 predictions.jpg | od -An -tx1 | tr -d ' ')" = ffd8ff ] || fail "predictions.jpg is not a JPEG"

@@ -354,7 +354,10 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
                 wi[f*per + j] = (int8_t)(sign*(v > 0 ? p : v < 0 ? -n : 0));
             }
             ws[f] = s*k*sign;
-            if(ws[f] == 0) ws[f] = 1;     /* a channel whose batch norm scale is 0: the weights do not matter */
+            if(ws[f] == 0){   /* batch norm scale 0 (or s k below FLT_MIN): the channel is its bias alone */
+                ws[f] = 1;
+                memset(wi + (size_t)f*per, 0, per);
+            }
             bs[f] = scale*ws[f];
             double r = (double)b/bs[f];
             if(!(fabs(r) < 2147483647.0)){

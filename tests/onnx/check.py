@@ -1,5 +1,5 @@
 # The ONNX export against Darknet, for tests/t_onnx.sh (Debian's python3-onnx and python3-numpy):
-#   check.py MODEL.onnx NETOUT.txt SEED WORKDIR THREADS TOL
+#   check.py MODEL.onnx NETOUT.txt SEED WORKDIR THREADS TOL [HEADS.txt]
 # 1. onnx.checker.check_model (full check: types and shapes inferred).
 # 2. The input of `netout run CFG WEIGHTS SEED` (tests/netrand.h: the same 64-bit LCG, 24 bits a
 #    float) is written raw, and the model gains as extra outputs the tensors netout prints: the input
@@ -13,6 +13,7 @@ import onnx
 from onnx import helper, TensorProto
 
 model_path, netout, seed, work, threads, tol = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], float(sys.argv[6])
+heads_file = sys.argv[7] if len(sys.argv) > 7 else None
 m = onnx.load(model_path)
 onnx.checker.check_model(m, full_check=True)
 
@@ -75,3 +76,24 @@ for t in names:
              % (t, d, i, got[i], ref[i], tol, big))
 if at != want.size:
     fail("netout printed %d values, the checked tensors hold %d" % (want.size, at))
+
+# 3. With HEADS (`netout heads`: each [yolo] layer's output, then a final softmax's): the graph's own
+#    outputs, in that order, equal them (the yolo heads' logistic and the softmax with its temperature)
+if heads_file:
+    want = np.array([float(v) for v in open(heads_file).read().split()], dtype=np.float64)
+    outs = [o.name for o in onnx.load(model_path).graph.output]
+    outs = sorted([o for o in outs if o.startswith("yolo_")], key=lambda o: int(o.split("_")[1])) + \
+           [o for o in outs if o.startswith("softmax_")]
+    at = 0
+    for t in outs:
+        got = np.fromfile(os.path.join(outdir, t + ".f32"), dtype="<f4").astype(np.float64)
+        got = got[:got.size // shape[0]]
+        ref = want[at:at + got.size]
+        at += got.size
+        big = max(np.abs(ref).max(), 1e-30)
+        d = np.abs(got - ref).max() if ref.size == got.size else float("inf")
+        print("%s %d %.3g %.3g" % (t, got.size, d, big))
+        if not d <= tol * big:
+            fail("graph output %s: ONNX Runtime and Darknet differ by %.3g, more than %g of the largest %.3g" % (t, d, tol, big))
+    if at != want.size or not outs:
+        fail("netout heads printed %d values, the graph's yolo/softmax outputs hold %d" % (want.size, at))
