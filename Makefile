@@ -399,7 +399,7 @@ $(BUILD)/npm/node_modules/onnxruntime-node/package.json:
 # OpenMP and OpenBLAS (an exit caught in a worker thread could not return to the harness). The
 # harnesses (tests/fuzz/fuzz_*.c) wrap exit, the allocator and fopen (tests/fuzz/fuzz.h).
 FUZZ_CC ?= $(shell command -v clang-14 >/dev/null 2>&1 && echo clang-14 || echo clang)
-FUZZ_HARNESSES := cfg weights data labels convert image
+FUZZ_HARNESSES := cfg weights data labels convert image forward state
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=

@@ -2,13 +2,13 @@
 # Writes the seed corpora of tests/fuzz/corpus/ (committed; rerun after a format change):
 #   sh tests/fuzz/mkseeds.sh TREE FUZZ_DIR     e.g. build/cpu/darknet build/fuzz
 # cfg: our cfgs, the tests' and upstream's (TREE/cfg), made small so that a parse takes
-# milliseconds (shrink below); weights: written by fuzz_weights itself; the others small files
-# written here. Files are overwritten, never removed: a corpus folder also holds the regression
-# inputs of fixed crashes (README.md).
+# milliseconds (shrink below); weights, forward, state: written by their harnesses; the others
+# small files written here. Files are overwritten, never removed: a corpus folder also holds the
+# regression inputs of fixed crashes (README.md).
 set -eu
 tree=$1 fz=$2
 c=tests/fuzz/corpus
-mkdir -p $c/cfg $c/weights $c/data $c/labels $c/convert $c/image
+mkdir -p $c/cfg $c/weights $c/data $c/labels $c/convert $c/image $c/forward $c/state
 # input 32x32, batch 1; filters= of [convolutional], [ternary], [local], [deconvolutional] and
 # output=/hidden= of [connected], [rnn], [gru], [lstm], [crnn] at most 16, except in the layer
 # right before a [yolo], [region] or [detection], whose size those check. Upstream's cfgs have
@@ -39,6 +39,11 @@ printf '[net]\nbatch=1\nsubdivisions=1\nwidth=16\nheight=16\nchannels=3\n\n[loca
 printf '[net]\nbatch=1\nsubdivisions=1\ninputs=8\ntime_steps=2\n\n[lstm]\nbatch_normalize=1\noutput=4\n\n[gru]\noutput=4\n\n[crnn]\noutput=4\nhidden=4\n\n[connected]\noutput=3\n\n[softmax]\n' > $c/cfg/sections-rnn.cfg
 printf '[net]\nbatch=1\nsubdivisions=1\nwidth=16\nheight=16\nchannels=3\n\n[convolutional]\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[ternary]\nfilters=8\nsize=3\nstride=1\npad=1\nthreshold=0.05\nwp=1\nwn=1\nactivation=leaky\n\n[shortcut]\nfrom=-2\n\n[route]\nlayers=-1,-2\n\n[convolutional]\nfilters=12\nsize=1\nstride=1\nactivation=linear\n\n[iseg]\nclasses=2\nids=10\n' > $c/cfg/sections-iseg.cfg
 TTQ_FUZZ_MAKE_SEEDS=$PWD/$c/weights ASAN_OPTIONS=detect_leaks=0 "$fz"/fuzz_weights >/dev/null 2>&1
+# forward: the weights, packed, and packed with activation scales (calibrated on PPM images the
+# harness writes; it checks that the integer path runs); state: a real optimiser state of the
+# harness's fixed weights and three derived from it (both written by the harnesses themselves)
+TTQ_FUZZ_MAKE_SEEDS=$PWD/$c/forward ASAN_OPTIONS=detect_leaks=0 "$fz"/fuzz_forward >/dev/null 2>&1
+TTQ_FUZZ_MAKE_SEEDS=$PWD/$c/state ASAN_OPTIONS=detect_leaks=0 "$fz"/fuzz_state >/dev/null 2>&1
 
 printf 'classes=2\ntrain=train.list\nlabels=labels.txt\nbackup=backup\ntop=1\n----\ncat\ndog\n----\nimg/cat1.png\nimg/dog_2.jpg\n' > $c/data/ok
 printf 'classes=2\nvalid=train.list\ntrain = train.list\nlabels=labels.txt\nbackup=backup/\n# c\n----\ncat\r\ndog\n----\n/a/cat.png\n\n/b/dog.png' > $c/data/crlf
