@@ -13,9 +13,11 @@
 #    ResNet-8 (random weights at the fan-in scale, calibrated on generated images), whose blocks'
 #    first layers hand their outputs on quantised (3 of 6), within 1e-3 on 3 inputs;
 #    -int8 -calib on the latent weights gives the same model as the packed file's scales;
+#  - odd sizes (13 x 13 through [maxpool] 3/2, 2/2 and 2/1, whose padding Darknet splits its own
+#    way) equal Darknet's;
 #  - bad input: an activation without an ONNX operator (ramp) and a [local] layer are one error
 #    naming the cfg section, -int8 without scales or -calib, a missing output folder, the output
-#    equal to an input, a weights file of another cfg: exit 1, nothing written.
+#    equal to an input, a weights file and a packed file of another cfg: exit 1, nothing written.
 # Skipped (77), saying why, where the build has no ONNX export or node, the npm package, or
 # python3-onnx is missing; .ci/run installs them all.
 set -eu
@@ -93,6 +95,11 @@ for c in yolov3-tiny darknet19; do
     "$tools/netout" randw "$c.cfg" "$c.w" 3 >/dev/null 2>&1 || fail "netout randw $c failed"
     check "$c" "$c.cfg" "$c.w" 5 1e-4
 done
+# odd sizes, where Darknet's pooling padding and ONNX's default differ: 13 x 13 through [maxpool]
+# size 3 stride 2 (pads 1 before, 1 after), size 2 stride 2 (0 before, 1 after) and size 2 stride 1
+printf '[net]\nbatch=1\nwidth=13\nheight=13\nchannels=3\n\n[convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n[maxpool]\nsize=3\nstride=2\n\n[ternary]\nbatch_normalize=1\nfilters=8\nsize=3\nstride=1\npad=1\nactivation=relu\n\n[maxpool]\nsize=2\nstride=2\n\n[maxpool]\nsize=2\nstride=1\n\n[convolutional]\nfilters=4\nsize=1\nstride=1\nactivation=linear\n\n[avgpool]\n\n[softmax]\n' >odd.cfg
+"$tools/netout" randw odd.cfg odd.w 6 fanin >/dev/null 2>&1 || fail "netout randw odd.cfg failed"
+check odd odd.cfg odd.w 5 1e-4
 for c in ttq-yolo-fmnist yolov3-tiny; do
     [ "$(grep -c '^yolo_' $c.check)" -eq "$(grep -c '^\[yolo\]' $c.cfg)" ] || fail "$c: not every [yolo] output was compared"
     "$py" - $c.onnx "$(grep -c '^\[yolo\]' $c.cfg)" <<'EOF' || fail "$c: the graph's outputs are not its [yolo] heads"
@@ -170,4 +177,5 @@ refused "is the input" nothing "$dn" ternary onnx t.cfg $w t.cfg
 cmp -s t.cfg t.cfg.before || fail "the refused export changed its input t.cfg"
 refused "set/backup/t.weights: layer 0 (convolutional): corrupt record" o.onnx "$dn" ternary onnx ttq-resnet20.cfg $w o.onnx
 refused "-calib without -int8" o.onnx "$dn" ternary onnx t.cfg $w o.onnx -calib set/set.data
+refused "r8p.weights: layer 1 (ternary)" o.onnx "$dn" ternary onnx t.cfg r8p.weights o.onnx -int8   # a packed file of another cfg
 exit 0
