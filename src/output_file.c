@@ -30,7 +30,8 @@ typedef struct pending {
 } pending;
 
 static pending *volatile pending_list;
-static const int cleanup_signals[4] = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
+/* SIGXFSZ: a write past the file-size limit (ulimit -f) kills by default */
+static const int cleanup_signals[5] = {SIGINT, SIGTERM, SIGHUP, SIGABRT, SIGXFSZ};
 
 static void remove_all_pending(void)
 {
@@ -54,7 +55,7 @@ static void install_cleanup(void)
     if(installed) return;
     installed = 1;
     atexit(remove_all_pending);
-    for(i = 0; i < 4; ++i){
+    for(i = 0; i < 5; ++i){
         struct sigaction old, sa;
         if(sigaction(cleanup_signals[i], 0, &old) != 0 || old.sa_handler != SIG_DFL) continue;
         memset(&sa, 0, sizeof sa);

@@ -2,7 +2,7 @@
  * beside its final name ("NAME.tmp.XXXXXX", mkstemp: O_CREAT|O_EXCL, so never the target of a
  * planted link), written, checked, synced and renamed over NAME only when complete. Until then the
  * temporary is pending: removed if the program ends first (an exit on an error, SIGINT, SIGTERM,
- * SIGHUP or SIGABRT where those have their default action). A failure leaves NAME as it was and
+ * SIGHUP, SIGABRT or SIGXFSZ where those have their default action). A failure leaves NAME as it was and
  * no temporary behind. Messages name NAME and the system's reason, never the temporary. */
 #ifndef OUTPUT_FILE_H
 #define OUTPUT_FILE_H

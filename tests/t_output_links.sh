@@ -7,6 +7,7 @@
 #    detector valid and detector test succeed; the files outside are unchanged; each output is a
 #    regular file of its own; the links at the old temporary names are left as they were (never
 #    delete what this program did not create); no temporary (NAME.tmp.XXXXXX) is left behind;
+#  - a command killed by SIGXFSZ (past `ulimit -f`) leaves no temporary;
 #  - resumed training appends to the telemetry CSV: a link planted there is refused, naming the file
 #    and saying why, before the first step; a FIFO there is refused too (it would hang).
 set -eu
@@ -84,6 +85,10 @@ plant p.w.tmp p.w.tmp.tmp p.w o.cfg.tmp o.w.tmp o.w.tmp.tmp o.cfg o.w
 "$dn" ternary pack t.cfg $b/t.weights p.w >log 2>&1 || { tail -n 5 log; fail "pack beside planted links exited $?"; }
 "$dn" ternary fold t.cfg $b/t.weights o.cfg o.w >log 2>&1 || { tail -n 5 log; fail "fold beside planted links exited $?"; }
 untouched "pack and fold"
+# killed by SIGXFSZ (a write past `ulimit -f`, the signal's default action): the temporary goes too
+(ulimit -f 1; exec "$dn" ternary pack t.cfg $b/t.weights big.w) >/dev/null 2>&1 && fail "pack past the file-size limit succeeded"
+[ ! -e big.w ] || fail "pack past the file-size limit left big.w"
+no_temporaries .
 regular p.w o.cfg o.w
 grep -q '\.tmp' log && fail "fold's messages name a temporary: $(grep '\.tmp' log)"
 if command -v gnuplot >/dev/null 2>&1; then
