@@ -77,7 +77,13 @@ expect_fail "contains the class name 'dress'" "$conv" fashion-mnist fm dressed
 idx_labels fm2/train-labels-idx1-ubyte 1 2
 { printf '\000\000\010\003'; be32 2; be32 28; be32 28; head -c 268435456 /dev/zero; } | gzip -1 >fm2/train-images-idx3-ubyte.gz
 rm -f fm2/train-images-idx3-ubyte
-if (ulimit -v 204800; exec "$conv" fashion-mnist fm2 bad) >log 2>&1; then fail "accepted an idx file with 256 MiB after its images"; fi
+# (the sanitizer build cannot run under ulimit -v, its shadow memory needs more: there, ASan's limit
+# of one allocation, 200 MiB, stands in for it: the old reader's buffer doubled to 256 MiB)
+case "$(basename "$VB")" in
+    asan*) if env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=200" "$conv" fashion-mnist fm2 bad >log 2>&1; then
+               fail "accepted an idx file with 256 MiB after its images"; fi;;
+    *) if (ulimit -v 204800; exec "$conv" fashion-mnist fm2 bad) >log 2>&1; then fail "accepted an idx file with 256 MiB after its images"; fi;;
+esac
 grep -q "fm2/train-images-idx3-ubyte.gz: longer than its format allows (1584 bytes once decompressed)" log ||
     { cat log; fail "an idx file longer than its header: no message naming it and the size"; }
 [ ! -e bad ] || fail "an output folder was left behind after a failure"
