@@ -75,6 +75,17 @@ static int valid(const char *cfg, const char *weights, const char *list, const c
 }
 #endif
 
+// netout's input for SEED: one image 1 x c x h x w of urand() values
+static cv::Mat seeded_input(int c, int h, int w, const char *seed)
+{
+    int shape[4] = {1, c, h, w};
+    cv::Mat x(4, shape, CV_32F);
+    rng = strtoull(seed, 0, 10);
+    float *p = x.ptr<float>();
+    for(size_t i = 0; i < x.total(); ++i) p[i] = urand();
+    return x;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef NETOUT_STB
@@ -100,12 +111,7 @@ int main(int argc, char **argv)
             cv::dnn::Net net = cv::dnn::readNetFromONNX(argv[2]);
             net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
             net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-            int shape[4] = {1, c, h, w};
-            cv::Mat x(4, shape, CV_32F);
-            rng = strtoull(argv[4], 0, 10);
-            float *p = x.ptr<float>();
-            for(size_t i = 0; i < x.total(); ++i) p[i] = urand();
-            net.setInput(x);
+            net.setInput(seeded_input(c, h, w, argv[4]));
             std::vector<std::string> names;   // the importer names each layer "onnx_node!" + its node's name
             for(int k = 5; k < argc; ++k) names.push_back(std::string("onnx_node!") + argv[k]);
             std::vector<cv::Mat> outs;
@@ -137,12 +143,7 @@ int main(int argc, char **argv)
         cv::dnn::Net net = cv::dnn::readNetFromDarknet(argv[2], argv[3]);
         net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
         net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-        int shape[4] = {1, c, h, w};
-        cv::Mat x(4, shape, CV_32F);
-        rng = strtoull(argv[4], 0, 10);
-        float *p = x.ptr<float>();
-        for(size_t i = 0; i < x.total(); ++i) p[i] = urand();
-        net.setInput(x);
+        net.setInput(seeded_input(c, h, w, argv[4]));
         // OpenCV names layers by kind and Darknet number (conv_4, bn_4, leaky_5, ...); the
         // output of a Darknet layer is that of the last OpenCV layer before the next one's
         std::vector<std::string> names = net.getLayerNames(), outs;

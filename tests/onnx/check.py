@@ -58,42 +58,34 @@ r = subprocess.run(["node", os.path.join(here, "run.js"), aug, inp, outdir, thre
 if r.returncode != 0:
     fail("onnxruntime: " + r.stderr.strip())
 
-want = np.array([float(v) for v in open(netout).read().split()], dtype=np.float64)
-at = 0
-for t in names:
-    got = np.fromfile(os.path.join(outdir, t + ".f32"), dtype="<f4").astype(np.float64)
-    got = got[:got.size // shape[0]]
-    ref = want[at:at + got.size]
-    at += got.size
-    if ref.size != got.size:
-        fail("%s: %d values from ONNX Runtime, netout printed %d" % (t, got.size, ref.size))
-    big = max(np.abs(ref).max(), 1e-30)
-    d = np.abs(got - ref).max()
-    print("%s %d %.3g %.3g" % (t, got.size, d, big))
-    if not d <= tol * big:
-        i = int(np.argmax(np.abs(got - ref)))
-        fail("%s: ONNX Runtime and Darknet differ by %.3g (value %d: %.9g vs %.9g), more than %g of the largest magnitude %.3g"
-             % (t, d, i, got[i], ref[i], tol, big))
-if at != want.size:
-    fail("netout printed %d values, the checked tensors hold %d" % (want.size, at))
-
-# 3. With HEADS (`netout heads`: each [yolo] layer's output, then a final softmax's): the graph's own
-#    outputs, in that order, equal them (the yolo heads' logistic and the softmax with its temperature)
-if heads_file:
-    want = np.array([float(v) for v in open(heads_file).read().split()], dtype=np.float64)
-    outs = [o.name for o in onnx.load(model_path).graph.output]
-    outs = sorted([o for o in outs if o.startswith("yolo_")], key=lambda o: int(o.split("_")[1])) + \
-           [o for o in outs if o.startswith("softmax_")]
+def compare(tensors, values_file, what):
+    """Each tensor of ONNX Runtime's (the batch's first image) against the values netout printed,
+    one after another, within tol of the tensor's largest magnitude; all values used up."""
+    want = np.array([float(v) for v in open(values_file).read().split()], dtype=np.float64)
     at = 0
-    for t in outs:
+    for t in tensors:
         got = np.fromfile(os.path.join(outdir, t + ".f32"), dtype="<f4").astype(np.float64)
         got = got[:got.size // shape[0]]
         ref = want[at:at + got.size]
         at += got.size
+        if ref.size != got.size:
+            fail("%s: %d values from ONNX Runtime, netout printed %d" % (t, got.size, ref.size))
         big = max(np.abs(ref).max(), 1e-30)
-        d = np.abs(got - ref).max() if ref.size == got.size else float("inf")
+        d = np.abs(got - ref).max()
         print("%s %d %.3g %.3g" % (t, got.size, d, big))
         if not d <= tol * big:
-            fail("graph output %s: ONNX Runtime and Darknet differ by %.3g, more than %g of the largest %.3g" % (t, d, tol, big))
-    if at != want.size or not outs:
-        fail("netout heads printed %d values, the graph's yolo/softmax outputs hold %d" % (want.size, at))
+            i = int(np.argmax(np.abs(got - ref)))
+            fail("%s: ONNX Runtime and Darknet differ by %.3g (value %d: %.9g vs %.9g), more than %g of the largest magnitude %.3g"
+                 % (t, d, i, got[i], ref[i], tol, big))
+    if at != want.size or not tensors:
+        fail("netout printed %d values (%s), the checked tensors hold %d" % (want.size, what, at))
+
+compare(names, netout, "netout run")
+
+# 3. With HEADS (`netout heads`: each [yolo] layer's output, then a final softmax's): the graph's own
+#    outputs, in that order, equal them (the yolo heads' logistic and the softmax with its temperature)
+if heads_file:
+    outs = [o.name for o in onnx.load(model_path).graph.output]
+    outs = sorted([o for o in outs if o.startswith("yolo_")], key=lambda o: int(o.split("_")[1])) + \
+           [o for o in outs if o.startswith("softmax_")]
+    compare(outs, heads_file, "netout heads")
