@@ -62,7 +62,7 @@ ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 ONNX ?= $(if $(wildcard $(ONNX_PROTO)),$(shell command -v protoc-c >/dev/null 2>&1 && pkg-config --exists libprotobuf-c 2>/dev/null && echo 1 || echo 0),0)
 # our objects, added to Darknet's OBJ list through the hook of patch 0101 (EXTRA_OBJ, EXTRA_GPU_OBJ);
 # the rooms under src/ (src/onnx/) are copied into Darknet's src/ beside the others
-ROOMS         := onnx
+ROOMS         := onnx int_graph
 ROOM_SRC      := $(foreach r,$(ROOMS),$(wildcard src/$(r)/*.c src/$(r)/*.h))
 EXTRA_OBJ     := $(patsubst src/%.c,%.o,$(wildcard src/*.c)) $(notdir $(patsubst %.c,%.o,$(filter %.c,$(ROOM_SRC))))
 EXTRA_GPU_OBJ := $(patsubst src/%.cu,%.o,$(wildcard src/*.cu))
@@ -192,6 +192,8 @@ endif
 $(TREE)/src/%: src/% $(STAMP)
 	@cp $< $@
 $(TREE)/src/%: src/onnx/% $(STAMP)
+	@cp $< $@
+$(TREE)/src/%: src/int_graph/% $(STAMP)
 	@cp $< $@
 # the ONNX messages in C, generated from Debian's onnx.proto (never committed)
 $(TREE)/src/onnx.pb-c.c: $(ONNX_PROTO) $(STAMP)

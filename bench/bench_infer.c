@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "darknet.h"
+#include "int_graph.h"
 #include "benchutil.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -144,6 +145,11 @@ static void timed_forward(network *net, float *x, double *t)
     net->train = 0;
     net->delta = 0;
     int i;
+    /* a network on the integer graph: its forward, timed per layer */
+    if(int_graph_forward_timed(net, t)){
+        *net = orig;
+        return;
+    }
     for(i = 0; i < net->n; ++i){
         net->index = i;
         layer l = net->layers[i];

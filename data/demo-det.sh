@@ -131,7 +131,7 @@ t_total=$(( $(now) - t_all ))
     [ -n "$int_map" ] && awk -v a="$int_map" -v b="$packed_map" -v c="$(coco "$OUT/int8-map.txt")" -v d="$(coco "$OUT/packed-map.txt")" 'BEGIN {
         if(c == "") c = "nan"; if(d == "") d = "nan";
         printf "  %-38s mAP@0.5 %6.2f %%   (%+.2f pp)   mAP@[.5:.95] %6.2f %%   (%+.2f pp; both against the same file on the float path)\n",
-               "TTQ packed, integer path (W2A8)", a, a - b, c, c - d }'
+               "TTQ packed, on integers (W2A8/W8A8)", a, a - b, c, c - d }'
     [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
     [ -n "$errors" ] && echo "  error: $errors"
     echo

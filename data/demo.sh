@@ -184,12 +184,14 @@ t_total=$(( $(now) - t_all ))
     { grep -E '^  (ternary weights|whole file)' "$OUT/pack.log" || true; } | sed 's/^/  /'
     [ -n "$int_top1" ] && awk -v a="$int_top1" -v b="$packed_top1" -v k="$(sed -n 's/.*kernels \([a-z0-9-]*\).*/\1/p' "$OUT/int8-valid.log" | head -n 1)" 'BEGIN {
         printf "  %-34s top-1 %6.2f %%   (%+.2f pp against the same file on the float path; kernels %s)\n",
-               "TTQ packed, integer path (W2A8)", 100*a, 100*(a - b), k }'
+               "TTQ packed, on integers (W2A8/W8A8)", 100*a, 100*(a - b), k }'
     [ -n "$int_speed" ] && echo "    forward time, integer path: $int_speed"
     [ "$GPU" = 1 ] && echo "  (the integer path runs on the CPU build: make demo without GPU=1, or make bench-infer)"
     if [ -n "$int_top1" ]; then
-        echo "    per layer (ternary info of the packed file): layer, input scale, zero point, error of the weight levels, path"
-        "$DARKNET" ternary info "$TTQ_CFG" "$packed_w" 2>/dev/null | awk '$2 ~ /^ternary/ { printf "      %5s %10s %4s %8s %s\n", $1, $10, $11, $12, $13 }'
+        echo "    the whole network on integers (ternary info of the packed file): layer, type, path, input scale and zero, output scale and zero"
+        "$DARKNET" ternary info "$TTQ_CFG" "$packed_w" 2>/dev/null | awk '/^the integer graph/ { on = 1; next }
+            on && $1 ~ /^[0-9]+$/ { printf "      %5s %-13s %5s %10s %4s %10s %4s\n", $1, $2, $3, $4, $5, $6, $7 }
+            on && / layers on integers/ { print "      " $1 " " $2 " " $3 " " $4 " on integers" }'
     fi
     echo
     echo "  per-layer scales and sparsity of the TTQ network:"

@@ -10,6 +10,7 @@
 #include "activations.h"
 #include "check_cfg.h"
 #include "check_error.h"
+#include "network.h"
 #include "ternary_layer.h"
 #include "ttq_int8.h"
 
@@ -166,29 +167,43 @@ static ttq_int8_shape shape_of(layer l)
     return s;
 }
 
-/* The layer's ternary weights as integer levels, batch norm and bias folded into the epilogue. */
-static int prepare(layer l, ternary_int *st, int index)
+int ternary_int_conv_prepare(layer l, int index, float in_scale, int in_zero, ttq_int8_conv *cv, int *act,
+                             float *level_error)
 {
-    ttq_int8_conv_free(&st->cv);
-    st->ready = 0;
     ttq_int8_shape s = shape_of(l);
-    if(ttq_int8_shape_check(&s)) return -1;
-    ternarize_ternary_layer(l);
-    int k = l.ttq_nscales, gs = l.nweights/k, g, o, i;
-    int8_t *w = check_malloc(l.nweights, 1, "a [ternary] layer's integer weights");
-    float *sg = check_malloc(k, sizeof(float), "a [ternary] layer's integer weight scales");
-    float *mul = check_malloc(l.n, sizeof(float), "a [ternary] layer's output scales");
-    float *add = check_malloc(l.n, sizeof(float), "a [ternary] layer's output offsets");
-    st->level_error = 0;
-    for(g = 0; g < k; ++g){
-        int p, n;
-        float e = ttq_int8_levels(l.wp[g], l.wn[g], &p, &n, &sg[g]);
-        if(e > st->level_error) st->level_error = e;
-        const float *q = l.ternary_weights + (size_t)g*gs;
-        for(i = 0; i < gs; ++i) w[(size_t)g*gs + i] = q[i] > 0 ? p : q[i] < 0 ? -n : 0;
+    if(ttq_int8_shape_check(&s) || (l.type != TERNARY && l.type != CONVOLUTIONAL)) return -1;
+    if(l.type == CONVOLUTIONAL && (l.binary || l.xnor)) return -1;
+    int o, i;
+    int8_t *w = check_malloc(l.nweights, 1, "a layer's integer weights");
+    float *mul = check_malloc(l.n, sizeof(float), "a layer's output scales");
+    float *add = check_malloc(l.n, sizeof(float), "a layer's output offsets");
+    float *sg;
+    int k, per = l.nweights/l.n, bad = 0;
+    if(level_error) *level_error = 0;
+    if(l.type == TERNARY){
+        /* the ternary weights as integer levels, one scale per group */
+        ternarize_ternary_layer(l);
+        k = l.ttq_nscales;
+        int gs = l.nweights/k, g;
+        sg = check_malloc(k, sizeof(float), "a [ternary] layer's integer weight scales");
+        for(g = 0; g < k; ++g){
+            int p, n;
+            float e = ttq_int8_levels(l.wp[g], l.wn[g], &p, &n, &sg[g]);
+            if(level_error && e > *level_error) *level_error = e;
+            const float *q = l.ternary_weights + (size_t)g*gs;
+            for(i = 0; i < gs; ++i) w[(size_t)g*gs + i] = q[i] > 0 ? p : q[i] < 0 ? -n : 0;
+        }
+    } else {
+        /* a full-precision convolution: one scale per output channel (W8A8's weights) */
+        k = l.n;
+        sg = check_malloc(k, sizeof(float), "a layer's integer weight scales");
+        for(o = 0; o < l.n && !bad; ++o){
+            sg[o] = ttq_int8_channel_levels(l.weights + (size_t)o*per, per, w + (size_t)o*per);
+            bad = sg[o] < 0;
+        }
     }
-    for(o = 0; o < l.n; ++o){
-        float m = st->scale*sg[k == 1 ? 0 : o];
+    for(o = 0; o < l.n && !bad; ++o){
+        float m = in_scale*sg[k == 1 ? 0 : o];
         if(l.batch_normalize){
             /* Darknet's inference batch norm: (x - mean)/sqrt(var + .00001f)*scale + bias */
             float inv = 1.0f/sqrtf(l.rolling_variance[o] + .00001f);
@@ -198,14 +213,25 @@ static int prepare(layer l, ternary_int *st, int index)
             mul[o] = m;
             add[o] = l.biases[o];
         }
+        bad = !check_finite(mul[o]) || !check_finite(add[o]);
     }
-    st->act = l.activation == RELU ? TTQ_INT8_RELU : l.activation == LEAKY ? TTQ_INT8_LEAKY : TTQ_INT8_LINEAR;
-    int rc = ttq_int8_conv_init(&st->cv, &s, w, mul, add, st->scale, st->zero, st->act, kernel_set());
+    *act = l.activation == RELU ? TTQ_INT8_RELU : l.activation == LEAKY ? TTQ_INT8_LEAKY : TTQ_INT8_LINEAR;
+    int rc = bad ? -1 : ttq_int8_conv_init(cv, &s, w, mul, add, in_scale, in_zero, *act, kernel_set());
     free(w);
     free(sg);
     free(mul);
     free(add);
-    if(rc) check_file_error("ternary", index, "ternary", "out of memory preparing the integer path");
+    if(rc && !bad) check_file_error(get_layer_string(l.type), index, get_layer_string(l.type),
+                                    "out of memory preparing the integer path");
+    return rc;
+}
+
+/* The layer's ternary weights as integer levels, batch norm and bias folded into the epilogue. */
+static int prepare(layer l, ternary_int *st, int index)
+{
+    ttq_int8_conv_free(&st->cv);
+    st->ready = 0;
+    if(ternary_int_conv_prepare(l, index, st->scale, st->zero, &st->cv, &st->act, &st->level_error)) return -1;
     st->ready = 1;
     st->stale = 0;
     return 0;

@@ -16,6 +16,7 @@
 #define TERNARY_INT8_H
 
 #include "darknet.h"
+#include "ttq_int8.h"
 
 /* The range of activation scales a packed record may hold: 8-bit codes times the scale cover
    inputs up to 255 x 1e12; calibration gives about max|x|/255, so any real input's scale is in it. */
@@ -47,6 +48,15 @@ void ternary_int_clear_scale(layer l);
 int  ternary_int_mode(void);
 /* The kernel set the path runs (DARKNET_TTQ_KERNELS or the best), checked. */
 const char *ternary_int_kernels(void);
+
+/* The integer convolution of a [ternary] layer (its ternary weights as levels, ttq_int8_levels) or
+ * of a [convolutional] one (per-channel levels, ttq_int8_channel_levels), batch norm and bias in
+ * the epilogue, for an input coded with (in_scale, in_zero); *act: the activation the epilogue
+ * applies (linear where the layer's is another: the caller applies it). Returns 0, or -1 when the
+ * layer cannot run so (its shape, binary/xnor, weights or batch norm not finite): nothing to free.
+ * level_error (may be NULL): ternary_int_level_error's value. */
+int  ternary_int_conv_prepare(layer l, int index, float in_scale, int in_zero, ttq_int8_conv *cv, int *act,
+                              float *level_error);
 
 /* Calibration (`ternary pack -calib`): while set, every [ternary] inference forward runs in float
  * and records the range of its input. */

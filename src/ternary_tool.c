@@ -42,6 +42,8 @@
 #include "output_file.h"
 #include "onnx_export.h"
 #include "ternary_int8.h"
+#include "int_graph.h"
+#include "network.h"
 #include "ternary_layer.h"
 #include "ttq.h"
 #include "ttq_int8.h"
@@ -102,6 +104,32 @@ static void ternary_info(char *cfgfile, char *weightfile)
            "excluded): %.1f KiB as FP32, %.1f KiB with the ternary layers as `ternary pack` writes them "
            "(base-3 codes, 1.6 bits per weight, + Wp/Wn); the file size ratio that pack prints counts "
            "whole files\n", nt, fp_bytes/1024, tern_bytes/1024);
+    if(net->int_graph){
+        /* the whole network on integers (int_graph.h): each layer's path and its tensors' codings */
+        printf("\nthe integer graph (the whole network; `ternary pack -calib`):\n%5s %-13s %5s %10s %4s %10s %4s\n",
+               "layer", "type", "path", "in-scale", "zero", "out-scale", "zero");
+        for(i = 0; i < net->n; ++i){
+            const char *path;
+            float is, os;
+            int iz, oz;
+            char iss[32] = "-", izs[8] = "-", oss[32] = "-", ozs[8] = "-";
+            if(!int_graph_layer(net, i, &path, &is, &iz, &os, &oz)) break;
+            if(is > 0){
+                snprintf(iss, sizeof iss, "%.4g", is);
+                snprintf(izs, sizeof izs, "%d", iz);
+            }
+            if(os > 0){
+                snprintf(oss, sizeof oss, "%.4g", os);
+                snprintf(ozs, sizeof ozs, "%d", oz);
+            }
+            printf("%5d %-13s %5s %10s %4s %10s %4s\n", i, net->layers[i].type == UPSAMPLE ? "upsample" :
+                   get_layer_string(net->layers[i].type),
+                   ternary_int_mode() == 0 ? "float" : path, iss, izs, oss, ozs);
+        }
+        printf("%d of %d layers on integers%s; float: the layer types the graph does not run ([connected], "
+               "[softmax], [yolo], ...), and layers whose input has no coding\n", int_graph_integer_layers(net),
+               net->n, ternary_int_mode() == 0 ? " (DARKNET_TTQ_INT8=0: none, the float path)" : "");
+    }
     free_network(net);
 }
 
@@ -672,13 +700,16 @@ static void calibrate(network *net, char **paths, int n, const char *datafile)
     int i, j;
     set_batch_network(net, 1);
     for(j = 0; j < net->n; ++j) if(net->layers[j].type == TERNARY) ternary_int_reset_range(net->layers[j]);
+    int_graph_calib_begin(net);
     ternary_int_calibrating = 1;
     for(i = 0; i < n; ++i){
         image im = calib_image(net, paths[i]);
         network_predict(net, im.data);
+        int_graph_calib_observe(net);
         free_image(im);
     }
     ternary_int_calibrating = 0;
+    int_graph_calib_end(net);
     for(j = 0; j < net->n; ++j){
         layer l = net->layers[j];
         if(l.type != TERNARY) continue;
@@ -794,12 +825,21 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     } else {
         /* without -calib no scales are written, even if the weights file held some */
         for(i = 0; i < net->n; ++i) if(net->layers[i].type == TERNARY) ternary_int_clear_scale(net->layers[i]);
+        int_graph_free(net->int_graph);
+        net->int_graph = 0;
     }
 
     char *stage = output_temp(out);
     ttq_save_packed = 1;
     save_weights(net, stage);
     ttq_save_packed = 0;
+    if(net->int_graph){
+        /* the integer graph's record after the last layer's (int_graph.h) */
+        FILE *fp = fopen(stage, "ab");
+        if(!fp || int_graph_write(net, fp) || fclose(fp)){
+            check_file_error(out, -1, 0, "could not write the integer graph record; nothing written");
+        }
+    }
 
     /* check: the packed file gives the network the same ternary weights, so the same outputs */
     int na, nb;
@@ -817,6 +857,17 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
         int ha = ternary_int_get_scale(net->layers[i], &sa, &za), hb = ternary_int_get_scale(pnet->layers[i], &sb, &zb);
         same = ha == hb && sa == sb && za == zb;
     }
+    /* and the integer graph's codings */
+    same &= !net->int_graph == !pnet->int_graph;
+    for(i = 0; i < net->n && same && net->int_graph; ++i){
+        const char *pa, *pb;
+        float a[2], b[2];
+        int za[2], zb[2];
+        int_graph_layer(net, i, &pa, &a[0], &za[0], &a[1], &za[1]);
+        int_graph_layer(pnet, i, &pb, &b[0], &zb[0], &b[1], &zb[1]);
+        same = !strcmp(pa, pb) && a[0] == b[0] && a[1] == b[1] && (a[0] == 0 || za[0] == zb[0]) &&
+               (a[1] == 0 || za[1] == zb[1]);
+    }
     free(ya);
     free(yb);
     free_network(net);
@@ -824,6 +875,7 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
         check_file_error(out, -1, 0, "the packed file does not give the network's outputs and scales; nothing written");
     }
     if(paths && ternary_int_mode() != 0) report_int_agreement(pnet, paths, ncal);
+    int graph_int = int_graph_integer_layers(pnet), graph_n = pnet->int_graph ? pnet->n : 0;
     free_network(pnet);
     gpu_index = gpu;
     output_commit(stage);
@@ -838,6 +890,8 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     if(paths){
         fprintf(stderr, "  activation scales of %d [ternary] layers from %d images of %s (record version 2: the "
                 "integer path)\n", nt, ncal, calib_data);
+        fprintf(stderr, "  the integer graph: %d of the %d layers on integers (`darknet ternary info` lists them)\n",
+                graph_int, graph_n);
         for(i = 0; i < ncal; ++i) free(paths[i]);
         free(paths);
     }

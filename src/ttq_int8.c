@@ -154,21 +154,11 @@ int ttq_int8_act_params(float lo, float hi, float *scale, int *zero)
     return 0;
 }
 
-/* x/scale rounded to the nearest integer (ties to even), plus zero, clamped to 0 .. 255. +Inf codes
- * as 255, -Inf and NaN as 0, found on the bits (Darknet builds with -Ofast, whose
- * -ffinite-math-only lets the compiler drop a comparison that is meant to see NaN); a finite value
- * is bounded before it converts, so that the conversion is defined. The AVX2 coding gives the same
- * codes (its min/max take the bound for NaN). */
+/* The coding (ttq_int8.h's ttq_int8_quantize). The AVX2 coding gives the same codes (its min/max
+ * take the bound for NaN). */
 static inline uint8_t quantize(float x, float inv_scale, int zero)
 {
-    float v = x*inv_scale;
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    if((bits & 0x7f800000u) == 0x7f800000u) return bits == 0x7f800000u ? 255 : 0;
-    if(v < -256.0f) v = -256.0f;
-    if(v > 256.0f) v = 256.0f;
-    int u = (int)lrintf(v) + zero;
-    return (uint8_t)(u < 0 ? 0 : u > 255 ? 255 : u);
+    return ttq_int8_quantize(x, inv_scale, zero);
 }
 
 uint8_t ttq_int8_quantize_ref(float x, float inv_scale, int zero)
@@ -231,6 +221,37 @@ void ttq_int8_epilogue_ref(float *y, const int32_t *acc, const float *mul, const
     for(o = 0; o < s->n; ++o){
         for(i = 0; i < m; ++i) y[o*m + i] = activate(mul[o]*(float)acc[o*m + i] + add[o], act);
     }
+}
+
+void ttq_int8_epilogue_codes_ref(uint8_t *yq, const int32_t *acc, const float *mul, const float *add, int act,
+                                 float out_inv, int out_zero, const ttq_int8_shape *s)
+{
+    size_t i, m = (size_t)s->out_h*s->out_w;
+    int o;
+    for(o = 0; o < s->n; ++o){
+        for(i = 0; i < m; ++i) yq[o*m + i] = quantize(activate(mul[o]*(float)acc[o*m + i] + add[o], act), out_inv, out_zero);
+    }
+}
+
+float ttq_int8_channel_levels(const float *w, size_t count, int8_t *q)
+{
+    size_t i;
+    float mx = 0;
+    for(i = 0; i < count; ++i){
+        if(!check_finite(w[i])) return -1;
+        float a = fabsf(w[i]);
+        if(a > mx) mx = a;
+    }
+    if(mx == 0){
+        memset(q, 0, count);
+        return 0;
+    }
+    float s = mx/TTQ_INT8_WMAX, inv = TTQ_INT8_WMAX/mx;
+    for(i = 0; i < count; ++i){
+        long v = lrintf(w[i]*inv);
+        q[i] = (int8_t)(v > TTQ_INT8_WMAX ? TTQ_INT8_WMAX : v < -TTQ_INT8_WMAX ? -TTQ_INT8_WMAX : v);
+    }
+    return s;
 }
 
 /* ---- the kernels ------------------------------------------------------------------------------
@@ -583,23 +604,39 @@ static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, in
 }
 
 /* the epilogue of one output channel: y = m (acc - z) + a, then the activation, 8 at a time, row
- * by row (the sums' rows are wq apart, the output's ow) */
-static TGT_AVX2 void epilogue_avx2(float *d, const int32_t *r, int oh, int ow, size_t wq, float m, int32_t z,
-                                   float a, int act)
+ * by row (the sums' rows are wq apart, the output's ow); d: the floats (or NULL), dq: the codes
+ * of y on the output's coding (or NULL), coded as quantize() does */
+static TGT_AVX2 void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, int oh, int ow, size_t wq, float m,
+                                   int32_t z, float a, int act, float oinv, int ozero)
 {
     const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a), zero = _mm256_setzero_ps(),
-                 tenth = _mm256_set1_ps(0.1f);
-    const __m256i vz = _mm256_set1_epi32(z);
+                 tenth = _mm256_set1_ps(0.1f), vi = _mm256_set1_ps(oinv), lo = _mm256_set1_ps(-256.0f),
+                 hi = _mm256_set1_ps(256.0f);
+    const __m256i vz = _mm256_set1_epi32(z), voz = _mm256_set1_epi32(ozero);
     int x, y;
-    for(y = 0; y < oh; ++y, r += wq, d += ow){
+    for(y = 0; y < oh; ++y, r += wq){
         for(x = 0; x + 8 <= ow; x += 8){
             __m256i q = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(r + x)), vz);
             __m256 v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
             if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
             else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-            _mm256_storeu_ps(d + x, v);
+            if(d) _mm256_storeu_ps(d + (size_t)y*ow + x, v);
+            if(dq){
+                __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v, vi), lo), hi);
+                __m256i ci = _mm256_add_epi32(_mm256_cvtps_epi32(c), voz);
+                __m256i p16 = _mm256_packs_epi32(ci, ci);
+                __m256i p8 = _mm256_packus_epi16(p16, p16);
+                uint32_t w0 = (uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(p8));
+                uint32_t w1 = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(p8, 1));
+                memcpy(dq + (size_t)y*ow + x, &w0, 4);
+                memcpy(dq + (size_t)y*ow + x + 4, &w1, 4);
+            }
         }
-        for(; x < ow; ++x) d[x] = activate(m*(float)(r[x] - z) + a, act);
+        for(; x < ow; ++x){
+            float v = activate(m*(float)(r[x] - z) + a, act);
+            if(d) d[(size_t)y*ow + x] = v;
+            if(dq) dq[(size_t)y*ow + x] = quantize(v, oinv, ozero);
+        }
     }
 }
 #endif
@@ -661,35 +698,48 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
 }
 
 /* One output channel of one image: the valid positions of acc, centred, through mul, add and the
- * activation, to Darknet's layout. */
-static void epilogue(const ttq_int8_conv *cv, float *y, const int32_t *acc, int o)
+ * activation, to Darknet's layout: floats into y (unless NULL), codes on the output's coding into
+ * yq (unless NULL). */
+static void epilogue(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, const int32_t *acc, int o)
 {
     const ttq_int8_shape *s = &cv->s;
     float m = cv->mul[o], a = cv->add[o];
     int32_t z = cv->zw[o];
     int yy, xx, ow = s->out_w;
+    size_t at = (size_t)o*s->out_h*ow;
 #ifdef TTQ_INT8_X86
     if(use_avx2_rows()){
-        epilogue_avx2(y + (size_t)o*s->out_h*ow, acc + (size_t)o*cv->fr, s->out_h, ow, cv->wq, m, z, a, cv->act);
+        epilogue_avx2(y ? y + at : 0, yq ? yq + at : 0, acc + (size_t)o*cv->fr, s->out_h, ow, cv->wq, m, z, a,
+                      cv->act, io->out_inv, io->out_zero);
         return;
     }
 #endif
     for(yy = 0; yy < s->out_h; ++yy){
         const int32_t *r = acc + (size_t)o*cv->fr + (size_t)yy*cv->wq;
-        float *d = y + ((size_t)o*s->out_h + yy)*ow;
-        if(cv->act == TTQ_INT8_RELU){
-            for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
-        } else if(cv->act == TTQ_INT8_LEAKY){
-            for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0.1f*v; }
-        } else {
-            for(xx = 0; xx < ow; ++xx) d[xx] = m*(float)(r[xx] - z) + a;
+        size_t row = at + (size_t)yy*ow;
+        if(y && !yq){
+            float *d = y + row;
+            if(cv->act == TTQ_INT8_RELU){
+                for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
+            } else if(cv->act == TTQ_INT8_LEAKY){
+                for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0.1f*v; }
+            } else {
+                for(xx = 0; xx < ow; ++xx) d[xx] = m*(float)(r[xx] - z) + a;
+            }
+            continue;
+        }
+        for(xx = 0; xx < ow; ++xx){
+            float v = activate(m*(float)(r[xx] - z) + a, cv->act);
+            if(y) y[row + xx] = v;
+            yq[row + xx] = quantize(v, io->out_inv, io->out_zero);
         }
     }
 }
 
 /* Of one image coded in slot `slot`, the output blocks b0 .. b1-1 (block = group x nob + block
  * of the group): the kernel, then the block's epilogue while its sums are in the cache. */
-static void image_blocks(const ttq_int8_conv *cv, float *y, int slot, int b0, int b1)
+static void image_blocks(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, int slot, int b0,
+                         int b1)
 {
     const ttq_int8_shape *s = &cv->s;
     size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4, na = (size_t)s->n*cv->fr;
@@ -704,24 +754,28 @@ static void image_blocks(const ttq_int8_conv *cv, float *y, int slot, int b0, in
         const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*s->size*s->size*cv->c4*OB;
         int first = g*cv->ng + ob*OB;
         kern(cv, pl, wk, acc + (size_t)first*cv->fr, nout, 0, cv->fr);
-        for(o = first; o < first + nout; ++o) epilogue(cv, y, acc, o);
+        for(o = first; o < first + nout; ++o) epilogue(cv, io, y, yq, acc, o);
     }
 }
 
-/* One image from start to end on one thread, in workspace slot `slot`: coded, then every block;
- * its planes and sums stay in the core's caches throughout. */
-static void one_image(const ttq_int8_conv *cv, const float *x, float *y, int slot)
-{
-    int g, q;
-    for(g = 0; g < cv->s.groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq + (size_t)cv->s.groups*cv->phases*cv->c4*cv->plane*4*slot, x, 0, g, q);
-    image_blocks(cv, y, slot, 0, cv->s.groups*cv->nob);
-}
-
-int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch)
+/* image b of io into workspace slot `slot`: coded from floats or copied from codes */
+static void fill_image(const ttq_int8_conv *cv, const ttq_int8_io *io, int b, int slot)
 {
     const ttq_int8_shape *s = &cv->s;
-    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4;
-    size_t in = (size_t)s->c*s->h*s->w, out = (size_t)s->n*s->out_h*s->out_w;
+    size_t nx = (size_t)s->groups*cv->phases*cv->c4*cv->plane*4, in = (size_t)s->c*s->h*s->w;
+    int g, q;
+    for(g = 0; g < s->groups; ++g){
+        for(q = 0; q < cv->c4; ++q){
+            fill_quad(cv, cv->xq + nx*slot, io->x ? io->x + in*b : 0, io->x ? 0 : io->u + in*b, g, q);
+        }
+    }
+}
+
+int ttq_int8_conv_run(ttq_int8_conv *cv, const ttq_int8_io *io, int batch)
+{
+    const ttq_int8_shape *s = &cv->s;
+    size_t out = (size_t)s->n*s->out_h*s->out_w;
+    if((!io->x) == (!io->u) || (!io->y && !io->yq)) return -1;
     int nthreads = 1;
 #ifdef _OPENMP
     nthreads = omp_get_max_threads();
@@ -743,14 +797,15 @@ int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch
 #endif
             int nb = s->groups*cv->nob;
             for(b = 0; b < batch; ++b){
-                int g, q;
-                for(g = 0; g < s->groups; ++g) for(q = 0; q < cv->c4; ++q) fill_quad(cv, cv->xq + nx*tid, x + in*b, 0, g, q);
-                image_blocks(cv, y + out*b, tid, (int)((long)nb*tid/nth), (int)((long)nb*(tid + 1)/nth));
+                fill_image(cv, io, b, tid);
+                image_blocks(cv, io, io->y ? io->y + out*b : 0, io->yq ? io->yq + out*b : 0, tid,
+                             (int)((long)nb*tid/nth), (int)((long)nb*(tid + 1)/nth));
             }
         }
         return 0;
     }
-    /* an image for every thread: each thread takes whole images, one workspace slot each */
+    /* an image for every thread: each thread takes whole images, one workspace slot each; its
+       planes and sums stay in the core's caches throughout */
     if(workspace(cv, nthreads)) return -1;
     int b;
     #pragma omp parallel for schedule(static)
@@ -759,9 +814,16 @@ int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch
 #ifdef _OPENMP
         slot = omp_get_thread_num();
 #endif
-        one_image(cv, x + in*b, y + out*b, slot);
+        fill_image(cv, io, b, slot);
+        image_blocks(cv, io, io->y ? io->y + out*b : 0, io->yq ? io->yq + out*b : 0, slot, 0, s->groups*cv->nob);
     }
     return 0;
+}
+
+int ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch)
+{
+    ttq_int8_io io = {x, 0, y, 0, 1.0f, 0};
+    return ttq_int8_conv_run(cv, &io, batch);
 }
 
 int ttq_int8_conv_acc(ttq_int8_conv *cv, const uint8_t *u, int32_t *acc)

@@ -7,8 +7,10 @@
 #ifndef TTQ_INT8_H
 #define TTQ_INT8_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The largest integer weight level. AVX2's vpmaddubsw adds two products u8 x s8 into a saturating
  * int16: 2 x 255 x 64 = 32640 <= 32767, so no sum saturates and every kernel set gives the same
@@ -50,6 +52,23 @@ float ttq_int8_levels(float wp, float wn, int *p, int *n, float *s);
 int ttq_int8_act_params(float lo, float hi, float *scale, int *zero);
 uint8_t ttq_int8_quantize_ref(float x, float inv_scale, int zero);
 
+/* The coding's definition, inline for the other integer ops (src/int_graph/): x/scale rounded to
+ * the nearest integer (ties to even), plus zero, clamped to 0 .. 255. +Inf codes as 255, -Inf and
+ * NaN as 0, found on the bits (Darknet builds with -Ofast, whose -ffinite-math-only lets the
+ * compiler drop a comparison that is meant to see NaN); a finite value is bounded before it
+ * converts, so that the conversion is defined. */
+static inline uint8_t ttq_int8_quantize(float x, float inv_scale, int zero)
+{
+    float v = x*inv_scale;
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if((bits & 0x7f800000u) == 0x7f800000u) return bits == 0x7f800000u ? 255 : 0;
+    if(v < -256.0f) v = -256.0f;
+    if(v > 256.0f) v = 256.0f;
+    int u = (int)lrintf(v) + zero;
+    return (uint8_t)(u < 0 ? 0 : u > 255 ? 255 : u);
+}
+
 /* ---- one convolution ------------------------------------------------------------------------ */
 typedef struct {
     int c, h, w;            /* input channels (all groups), height, width */
@@ -74,6 +93,17 @@ void ttq_int8_conv_ref(int32_t *acc, const int8_t *w, const uint8_t *u, int zero
 /* y = mul[o] x acc + add[o], then the activation: the epilogue's definition, [n][out_h][out_w]. */
 void ttq_int8_epilogue_ref(float *y, const int32_t *acc, const float *mul, const float *add, int act,
                            const ttq_int8_shape *s);
+
+/* The same with the output coded: yq = quantize(y, out_inv, out_zero) of each y the epilogue above
+ * defines (the 8-bit hand-over to a consumer on the integer path; out_inv = 1/its scale). */
+void ttq_int8_epilogue_codes_ref(uint8_t *yq, const int32_t *acc, const float *mul, const float *add, int act,
+                                 float out_inv, int out_zero, const ttq_int8_shape *s);
+
+/* The weights of a full-precision convolution (W8A8's weights, on the same kernels): count weights
+ * of one output channel as integers q = round(w/s) with s = max|w|/TTQ_INT8_WMAX, so |q| <= 64
+ * (7 bits and a sign: the bound that keeps AVX2's int16 sums exact). Returns s; 0 when every
+ * weight is 0 (q all 0), -1 when a weight is not finite (q unset). */
+float ttq_int8_channel_levels(const float *w, size_t count, int8_t *q);
 
 /* A convolution prepared for the kernels: the weights in the kernels' layout and the workspace. */
 typedef struct {
@@ -105,6 +135,19 @@ void ttq_int8_conv_free(ttq_int8_conv *cv);
  * coded, convolved by the kernel set, the epilogue applied; threads (OpenMP) over images, output
  * blocks and position chunks. Returns 0, or -1 when memory for the workspace runs out. */
 int  ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch);
+/* One run: the input as floats x (coded here on the input's coding) or as codes u, both
+ * [batch][c][h][w] (exactly one given); the output as floats y and/or codes yq on the output's
+ * coding (out_inv = 1/scale, out_zero), [batch][n][out_h][out_w]. The codes are exactly those of
+ * quantize(y) (ttq_int8_epilogue_codes_ref). Returns 0, or -1 for memory or a bad request. */
+typedef struct {
+    const float *x;
+    const uint8_t *u;
+    float *y;
+    uint8_t *yq;
+    float out_inv;
+    int out_zero;
+} ttq_int8_io;
+int  ttq_int8_conv_run(ttq_int8_conv *cv, const ttq_int8_io *io, int batch);
 /* For tests: the coded input u of one image ([c][h][w]) through the layout and the kernels, the
  * integer result as ttq_int8_conv_ref defines it. Returns 0 or -1 as above. */
 int  ttq_int8_conv_acc(ttq_int8_conv *cv, const uint8_t *u, int32_t *acc);

@@ -264,6 +264,96 @@ static void test_forward(void)
 /* The coding of the input, exactly: a 1x1 convolution with the identity as weights, mul 1, add 0,
  * outputs u - zero of each input at the strided positions; every code must be quantize_ref's,
  * whichever row helpers (C, AVX2, AVX-512) the CPU runs. Widths 1 .. 40 cover every tail. */
+/* The 8-bit hand-over (ttq_int8_conv_run): the input as codes gives what the same codes' floats
+ * give; the output as codes is, byte for byte, the coding of the epilogue's value on the output's
+ * coding (ttq_int8_epilogue_codes_ref), with floats written beside them or not; every kernel set,
+ * batch 1 and 3 (threads over images and over blocks), each activation, both zero points. */
+static void test_codes_io(void)
+{
+    int i, k, b, batch = 3;
+    for(i = 0; i < 18; ++i){
+        ttq_int8_shape s = shape(rint_(1, 20), rint_(3, 23), rint_(3, 37), rint_(1, 24), 1, i % 3 ? 3 : 1,
+                                 1 + i % 2, i % 3 ? 1 : 0);
+        conv_case cc;
+        int zero = i % 2 ? 128 : 0, act = i % 3, ozero = i % 4 < 2 ? 0 : 128;
+        make_case(&cc, s, 0.3f, zero, 0);
+        size_t nin = (size_t)s.c*s.h*s.w, nout = (size_t)s.n*s.out_h*s.out_w, j;
+        float scale = 0.02f, oscale = rfloat(0.002f, 0.05f);
+        uint8_t *u = malloc(nin*batch), *want = malloc(nout*batch), *got = malloc(nout*batch);
+        float *x = malloc(nin*batch*sizeof(float)), *yf = malloc(nout*batch*sizeof(float)),
+              *wantf = malloc(nout*batch*sizeof(float));
+        int32_t *acc = malloc(nout*sizeof(int32_t));
+        for(j = 0; j < nin*batch; ++j){
+            u[j] = (uint8_t)rnd();
+            x[j] = scale*(float)((int)u[j] - zero);   /* codes back exactly to u */
+        }
+        for(b = 0; b < batch; ++b){
+            ttq_int8_conv_ref(acc, cc.w, u + nin*b, zero, &s);
+            ttq_int8_epilogue_codes_ref(want + nout*b, acc, cc.mul, cc.add, act, 1.0f/oscale, ozero, &s);
+            ttq_int8_epilogue_ref(wantf + nout*b, acc, cc.mul, cc.add, act, &s);
+        }
+        for(k = 0; k < TTQ_KSET_COUNT; ++k){
+            if(!ttq_int8_kset_available(k)) continue;
+            ttq_int8_conv cv;
+            CHECK(ttq_int8_conv_init(&cv, &s, cc.w, cc.mul, cc.add, scale, zero, act, k) == 0, "init");
+            int n;
+            for(n = 1; n <= batch; n += batch - 1){
+                ttq_int8_io io = {0, u, 0, got, 1.0f/oscale, ozero};
+                memset(got, 0xa5, nout*batch);
+                CHECK(ttq_int8_conv_run(&cv, &io, n) == 0, "run from codes to codes");
+                size_t bad = nout*n;
+                for(j = 0; j < nout*n && bad == nout*n; ++j) if(got[j] != want[j]) bad = j;
+                CHECK(bad == nout*n, "codes out, %s, act %d, zero %d/%d, c %d h %d w %d n %d size %d stride %d, "
+                      "batch %d: code %zu is %d, the definition gives %d", ttq_int8_kset_name(k), act, zero, ozero,
+                      s.c, s.h, s.w, s.n, s.size, s.stride, n, bad, bad < nout*n ? got[bad] : 0,
+                      bad < nout*n ? want[bad] : 0);
+                /* floats in, codes and floats out: the same codes, the floats of the epilogue */
+                ttq_int8_io io2 = {x, 0, yf, got, 1.0f/oscale, ozero};
+                memset(got, 0x5a, nout*batch);
+                CHECK(ttq_int8_conv_run(&cv, &io2, n) == 0, "run from floats to both");
+                CHECK(!memcmp(got, want, nout*n), "floats in, codes out differ from codes in (%s)", ttq_int8_kset_name(k));
+                for(j = 0; j < nout*n; ++j) if(!(fabsf(yf[j] - wantf[j]) <= 1e-6f*(1 + fabsf(wantf[j])))) break;
+                CHECK(j == nout*n, "the floats written beside the codes differ at %zu: %g, the definition %g",
+                      j, j < nout*n ? yf[j] : 0, j < nout*n ? wantf[j] : 0);
+            }
+            ttq_int8_io none = {x, u, yf, 0, 1, 0};
+            CHECK(ttq_int8_conv_run(&cv, &none, 1) == -1, "both inputs given must be refused");
+            ttq_int8_conv_free(&cv);
+        }
+        free(u); free(want); free(got); free(x); free(yf); free(wantf); free(acc);
+        free_case(&cc);
+    }
+}
+
+/* Per-channel levels of a full-precision convolution (W8A8's weights): |q| <= 64, the largest
+ * weight on 64, every weight within half a step; all-zero and non-finite channels. */
+static void test_channel_levels(void)
+{
+    float w[300];
+    int8_t q[300];
+    int i, t;
+    for(t = 0; t < 20; ++t){
+        int n = rint_(1, 300);
+        float mx = 0;
+        for(i = 0; i < n; ++i){
+            w[i] = rfloat(-1, 1)*(t + 1);
+            if(fabsf(w[i]) > mx) mx = fabsf(w[i]);
+        }
+        float s = ttq_int8_channel_levels(w, n, q);
+        CHECK(s > 0 && fabsf(s*TTQ_INT8_WMAX - mx) <= 1e-6f*mx, "channel scale %g for max %g", s, mx);
+        for(i = 0; i < n; ++i){
+            CHECK(q[i] >= -TTQ_INT8_WMAX && q[i] <= TTQ_INT8_WMAX && fabsf(q[i]*s - w[i]) <= 0.5001f*s,
+                  "weight %g as %d x %g", w[i], q[i], s);
+        }
+    }
+    for(i = 0; i < 10; ++i) w[i] = 0;
+    CHECK(ttq_int8_channel_levels(w, 10, q) == 0 && !q[0] && !q[9], "an all-zero channel");
+    w[3] = NAN;
+    CHECK(ttq_int8_channel_levels(w, 10, q) < 0, "a NaN weight must be refused");
+    w[3] = INFINITY;
+    CHECK(ttq_int8_channel_levels(w, 10, q) < 0, "an infinite weight must be refused");
+}
+
 static void test_coding(void)
 {
     int w, k, st, zi;
@@ -307,5 +397,7 @@ int main(int argc, char **argv)
     test_kernels();
     test_forward();
     test_coding();
+    test_codes_io();
+    test_channel_levels();
     return t_finish();
 }

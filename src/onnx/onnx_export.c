@@ -20,7 +20,16 @@
  * DequantizeLinear; its weights int8 levels {+p, 0, -n} (ttq_int8_levels, the integer path's) with a
  * per-channel scale s k_c (axis 0; a channel whose batch norm multiplier is negative has its levels
  * negated), DequantizeLinear; its bias int32 at input scale x weight scale. So the convolution sums
- * the integer path's integers. The other layers stay float. */
+ * the integer path's integers. The other layers stay float.
+ *
+ * With the integer graph (a file packed with `ternary pack -calib`, or -calib here: int_graph.h),
+ * the int8 graph is the whole network as the integer graph runs it: every tensor that a layer on
+ * integers reads is QuantizeLinear -> DequantizeLinear on its coding (uint8, the graph's scale and
+ * zero; the network's input too), so that each integer layer reads exactly the codes it reads in
+ * Darknet; the convolutions on integers ([ternary] with their levels, [convolutional] with the
+ * per-channel levels of ttq_int8_channel_levels) have int8 weights and int32 biases as above; the
+ * float layers read the float tensors. ONNX Runtime fuses these into QLinearConv, QLinearAdd,
+ * QLinearConcat, QLinearGlobalAveragePool and int8 MaxPool / Resize. */
 #include "onnx_export.h"
 
 #include <math.h>
@@ -35,6 +44,7 @@
 #include "check_error.h"
 #include "output_file.h"
 #include "parser.h"
+#include "int_graph.h"
 #include "ternary_int8.h"
 #include "ternary_layer.h"
 #include "ternary_tool.h"
@@ -54,6 +64,9 @@ typedef struct {
     int batch;
     char *coded;        /* coded[i]: layer i's input arrives already quantised at its own scale */
     char *code_out;     /* code_out[i]: layer i quantises its output at layer i+1's input scale */
+    int gq;             /* the integer graph's form (int_graph.h) */
+    char **fnames;      /* [i + 1]: the float tensor of layer i (-1: the input, "data") */
+    char **qnames;      /* [i + 1]: its QuantizeLinear -> DequantizeLinear, made when first read */
 } graph;
 
 static void *ox_grow(void *p, size_t *cap, size_t n, size_t size)
@@ -309,7 +322,13 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
     }
     float scale = 0;
     int zero = 0;
-    int q = int8 && l.type == TERNARY && ternary_int_get_scale(l, &scale, &zero);
+    int q;
+    if(G->gq){
+        /* the integer graph: `in` is already the coded tensor (ox_qname) */
+        q = int_graph_is_integer(G->net, i) && int_graph_tensor(G->net, i - 1, &scale, &zero);
+    } else {
+        q = int8 && l.type == TERNARY && ternary_int_get_scale(l, &scale, &zero);
+    }
     float *bias = check_malloc(l.n, sizeof(float), "a layer's folded bias");
     Onnx__NodeProto *c;
     if(!q){
@@ -327,7 +346,7 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
         /* the input coded as the integer path codes it */
         char *xs = ox_str("%s_x_scale", nm), *xz = ox_str("%s_x_zero", nm), *xq = ox_str("%s_x_q", nm), *xd = ox_str("%s_x_dq", nm);
         uint8_t z8 = (uint8_t)zero;
-        if(G->coded[i]){
+        if(G->coded[i] || G->gq){
             xd = (char *)in;     /* the layer before quantised its output at this scale (ox_plan) */
         } else {
             ox_init_scalar_f(G, xs, scale);
@@ -342,16 +361,22 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
         int8_t *wz = check_calloc(l.n, 1, "a layer's weight zeros");
         int32_t *bz = check_calloc(l.n, sizeof(int32_t), "a layer's bias zeros");
         float *bs = check_malloc(l.n, sizeof(float), "a layer's bias scales");
-        int gs = l.nweights/l.ttq_nscales;
         for(f = 0; f < l.n; ++f){
-            int g = (f*per)/gs, p, n;
             float s, k, b;
-            ttq_int8_levels(l.wp[g], l.wn[g], &p, &n, &s);
             ox_bn_fold(l, f, &k, &b);
             int sign = k < 0 ? -1 : 1;
-            for(j = 0; j < per; ++j){
-                float v = w[f*per + j];
-                wi[f*per + j] = (int8_t)(sign*(v > 0 ? p : v < 0 ? -n : 0));
+            if(l.type == TERNARY){
+                int g = (f*per)/(l.nweights/l.ttq_nscales), p, n;
+                ttq_int8_levels(l.wp[g], l.wn[g], &p, &n, &s);
+                for(j = 0; j < per; ++j){
+                    float v = w[f*per + j];
+                    wi[f*per + j] = (int8_t)(sign*(v > 0 ? p : v < 0 ? -n : 0));
+                }
+            } else {
+                /* a full-precision convolution on integers: its per-channel levels (W8A8) */
+                s = ttq_int8_channel_levels(w + (size_t)f*per, per, wi + (size_t)f*per);
+                if(s < 0) check_file_error(G->cfg, i, "convolutional", "a weight is not finite: no int8 export");
+                for(j = 0; j < per; ++j) wi[f*per + j] = (int8_t)(sign*wi[f*per + j]);
             }
             ws[f] = s*k*sign;
             if(ws[f] == 0){   /* batch norm scale 0 (or s k below FLT_MIN): the channel is its bias alone */
@@ -361,7 +386,7 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
             bs[f] = scale*ws[f];
             double r = (double)b/bs[f];
             if(!(fabs(r) < 2147483647.0)){
-                check_file_error(G->cfg, i, "ternary", "the folded bias %g of output %d is not representable in "
+                check_file_error(G->cfg, i, ox_section(l.type), "the folded bias %g of output %d is not representable in "
                                  "int32 at the scale %g: this layer cannot be exported in int8", b, f, bs[f]);
             }
             bi[f] = (int32_t)lrint(r);
@@ -407,6 +432,32 @@ static void ox_conv(graph *G, int i, layer l, const char *in, int int8)
         ox_activation(G, i, l, l.activation, cv, nm);
     }
     free(bias);
+}
+
+/* The integer graph's form: the tensor of layer p (-1: the input) as the codes an integer layer
+ * reads, QuantizeLinear -> DequantizeLinear on its coding, made once, where first read. */
+static const char *ox_qname(graph *G, int p)
+{
+    float sc;
+    int z;
+    if(G->qnames[p + 1]) return G->qnames[p + 1];
+    if(!int_graph_tensor(G->net, p, &sc, &z)) return G->fnames[p + 1];
+    const char *f = G->fnames[p + 1];
+    char *ys = ox_str("%s_q_scale", f), *yz = ox_str("%s_q_zero", f), *yq = ox_str("%s_q", f), *yd = ox_str("%s_dq", f);
+    uint8_t z8 = (uint8_t)z;
+    ox_init_scalar_f(G, ys, sc);
+    ox_init(G, yz, ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, &z8, 1, 0);
+    ox_node(G, "QuantizeLinear", yq, yq, 3, f, ys, yz);
+    ox_node(G, "DequantizeLinear", yd, yd, 3, yq, ys, yz);
+    G->qnames[p + 1] = yd;
+    return yd;
+}
+
+/* What layer i reads of layer p: the coded tensor when i runs on integers in the graph's form. */
+static const char *ox_in(graph *G, int i, int p)
+{
+    if(G->gq && int_graph_is_integer(G->net, i)) return ox_qname(G, p);
+    return G->fnames[p + 1];
 }
 
 /* Which [ternary] layers hand their output on quantised (int8 export): layer i quantises its output
@@ -464,11 +515,16 @@ static void ox_connected(graph *G, int i, layer l, const char *in)
 }
 
 /* [shortcut]: out = alpha in + beta from where the two overlap, then the activation. */
-static void ox_shortcut(graph *G, int i, layer l, network *net, const char *in, char **names)
+static void ox_shortcut(graph *G, int i, layer l, network *net, const char *in, const char *from_t)
 {
-    char *nm = ox_str("shortcut_%d", i), *add = names[l.index], *sum = ox_str("%s_sum", nm);
+    char *nm = ox_str("shortcut_%d", i), *add = (char *)from_t, *sum = ox_str("%s_sum", nm);
+    /* the integer graph's form: the source sliced and padded as codes (uint8, padded with its zero
+       point, the code of 0), then DequantizeLinear, so that the Add reads codes alone */
     layer from = net->layers[l.index];
     int w1 = from.out_w, h1 = from.out_h, c1 = from.out_c, w2 = l.out_w, h2 = l.out_h, c2 = l.out_c;
+    const char *fq = G->gq && (w1 != w2 || h1 != h2 || c1 != c2) && G->qnames[l.index + 1] &&
+                     !strcmp(from_t, G->qnames[l.index + 1]) ? G->fnames[l.index + 1] : 0;
+    if(fq) add = ox_str("%s_q", fq);
     if(w1 != w2 || h1 != h2 || c1 != c2){
         if(w1 < w2 || h1 < h2 || w1 % w2 || h1 % h2 || w1/w2 != h1/h2){
             ox_unsupported(G, i, l, "a source smaller than the output, or not larger by one integer stride");
@@ -490,9 +546,15 @@ static void ox_shortcut(graph *G, int i, layer l, network *net, const char *in, 
             char *pd = ox_str("%s_pad", nm), *pp = ox_str("%s_pads", nm);
             int64_t pads[8] = {0, 0, 0, 0, 0, c2 - c1, 0, 0};
             ox_init_i64(G, pp, pads, 8);
-            ox_node(G, "Pad", pd, pd, 2, add, pp);
+            if(fq) ox_node(G, "Pad", pd, pd, 3, add, pp, ox_str("%s_q_zero", fq));
+            else ox_node(G, "Pad", pd, pd, 2, add, pp);
             add = pd;
         }
+    }
+    if(fq){
+        char *d = ox_str("%s_from_dq", nm);
+        ox_node(G, "DequantizeLinear", d, d, 3, add, ox_str("%s_q_scale", fq), ox_str("%s_q_zero", fq));
+        add = d;
     }
     const char *a = in, *b = add;
     if(l.alpha != 1){
@@ -594,18 +656,23 @@ int ternary_onnx(const char *cfgfile, const char *weightfile, const char *out, i
     }
 
     G.net = net;
-    ox_plan(&G, net, int8);
+    G.gq = int8 && net->int_graph && int_graph_integer_layers(net) > 0;
+    G.fnames = check_calloc(net->n + 1, sizeof(char *), "the layers' tensor names");
+    G.qnames = check_calloc(net->n + 1, sizeof(char *), "the layers' coded tensor names");
+    G.fnames[0] = "data";
+    ox_plan(&G, net, int8 && !G.gq);
     G.g.name = ox_str("darknet");
     G.g.n_input = 1;
     G.g.input = check_calloc(1, sizeof(Onnx__ValueInfoProto *), "the ONNX graph's input");
     G.g.input[0] = ox_value(&G, "data", net->c, net->h, net->w);
-    char **names = check_calloc(net->n, sizeof(char *), "the layers' tensor names");
+    char **names = G.fnames + 1;
     const char *prev = "data";
     int last = net->n - 1;
     while(last > 0 && net->layers[last].type == COST) --last;
     for(i = 0; i <= last; ++i){
         layer l = net->layers[i];
         char *nm = ox_str("%s_%d", ox_section(l.type), i);
+        prev = l.type == ROUTE ? 0 : ox_in(&G, i, i - 1);
         switch(l.type){
             case CONVOLUTIONAL: case TERNARY:
                 ox_conv(&G, i, l, prev, int8);
@@ -614,17 +681,17 @@ int ternary_onnx(const char *cfgfile, const char *weightfile, const char *out, i
                 ox_connected(&G, i, l, prev);
                 break;
             case SHORTCUT:
-                ox_shortcut(&G, i, l, net, prev, names);
+                ox_shortcut(&G, i, l, net, prev, ox_in(&G, i, l.index));
                 break;
             case ROUTE:
                 if(l.n == 1){
-                    ox_node(&G, "Identity", nm, nm, 1, names[l.input_layers[0]]);
+                    ox_node(&G, "Identity", nm, nm, 1, ox_in(&G, i, l.input_layers[0]));
                 } else {
                     Onnx__NodeProto *c = ox_node(&G, "Concat", nm, nm, 0);
                     int k;
                     c->n_input = l.n;
                     c->input = check_calloc(l.n, sizeof(char *), "a Concat's inputs");
-                    for(k = 0; k < l.n; ++k) c->input[k] = ox_str("%s", names[l.input_layers[k]]);
+                    for(k = 0; k < l.n; ++k) c->input[k] = ox_str("%s", ox_in(&G, i, l.input_layers[k]));
                     ox_attr_i(c, "axis", 1);
                 }
                 break;
@@ -678,7 +745,6 @@ int ternary_onnx(const char *cfgfile, const char *weightfile, const char *out, i
                 ox_unsupported(&G, i, l, "a layer type the exporter does not write");
         }
         names[i] = nm;
-        prev = nm;
     }
     layer L = net->layers[last];
     if(L.type != YOLO){
@@ -707,8 +773,11 @@ int ternary_onnx(const char *cfgfile, const char *weightfile, const char *out, i
     free(buf);
     fprintf(stderr, "wrote %s: ONNX opset 13, %zu nodes, %zu initializers, batch %d, input 'data' %d x %d x %d%s\n",
             out, G.g.n_node, G.g.n_initializer, batch, net->c, net->h, net->w,
+            G.gq ? "; int8 (QDQ): the integer graph, every layer that runs on integers in Darknet" :
             int8 ? "; int8 (QDQ) for the [ternary] layers with activation scales, the other layers float" : "");
-    if(int8 && nq < nt) fprintf(stderr, "  %d of %d [ternary] layers have no activation scale: they stay float\n", nt - nq, nt);
+    if(G.gq) fprintf(stderr, "  %d of the %d layers on integers (`darknet ternary info` lists them)\n",
+                     int_graph_integer_layers(net), net->n);
+    if(int8 && !G.gq && nq < nt) fprintf(stderr, "  %d of %d [ternary] layers have no activation scale: they stay float\n", nt - nq, nt);
     int nn = (int)G.g.n_node;
     free_network(net);
     gpu_index = gpu;
