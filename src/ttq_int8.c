@@ -639,11 +639,82 @@ static TGT_AVX2 void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, int 
         }
     }
 }
+
 #endif
+
+/* 4 rows of codes r[0..3] (NULL: a channel past the group's, `zero`), n positions from each, every
+ * st-th (1 or 2), interleaved into d (4 bytes a position): the hand-over's copy into the phase
+ * planes. Plain byte moves, so every implementation writes the same bytes: SSE2 (every x86-64)
+ * unpacks 16 positions at a time, NEON stores them with vst4; stride 2 keeps the even bytes first. */
+static void interleave_rows(uint8_t *d, const uint8_t *const *r, int n, int st, int zero)
+{
+    int x = 0, j;
+#if defined(__x86_64__) && defined(__SSE2__)
+    {
+        const __m128i z = _mm_set1_epi8((char)zero), even = _mm_set1_epi16(0x00ff);
+        /* a stride-2 load reads 32 bytes: the last vector must end within the row */
+        int nv = st == 1 ? n : n - 1;
+        for(; x + 16 <= nv; x += 16){
+            __m128i v[4];
+            for(j = 0; j < 4; ++j){
+                if(!r[j]){
+                    v[j] = z;
+                } else if(st == 1){
+                    v[j] = _mm_loadu_si128((const __m128i *)(r[j] + x));
+                } else {
+                    __m128i a = _mm_loadu_si128((const __m128i *)(r[j] + 2*x)), b = _mm_loadu_si128((const __m128i *)(r[j] + 2*x + 16));
+                    v[j] = _mm_packus_epi16(_mm_and_si128(a, even), _mm_and_si128(b, even));
+                }
+            }
+            __m128i ab0 = _mm_unpacklo_epi8(v[0], v[1]), ab1 = _mm_unpackhi_epi8(v[0], v[1]);
+            __m128i cd0 = _mm_unpacklo_epi8(v[2], v[3]), cd1 = _mm_unpackhi_epi8(v[2], v[3]);
+            _mm_storeu_si128((__m128i *)(d + 4*x), _mm_unpacklo_epi16(ab0, cd0));
+            _mm_storeu_si128((__m128i *)(d + 4*x + 16), _mm_unpackhi_epi16(ab0, cd0));
+            _mm_storeu_si128((__m128i *)(d + 4*x + 32), _mm_unpacklo_epi16(ab1, cd1));
+            _mm_storeu_si128((__m128i *)(d + 4*x + 48), _mm_unpackhi_epi16(ab1, cd1));
+        }
+        /* then 8 positions (the rows of an 8-wide map) */
+        for(; x + 8 <= nv; x += 8){
+            __m128i v[4];
+            for(j = 0; j < 4; ++j){
+                if(!r[j]){
+                    v[j] = z;
+                } else if(st == 1){
+                    v[j] = _mm_loadl_epi64((const __m128i *)(r[j] + x));
+                } else {
+                    __m128i a = _mm_loadu_si128((const __m128i *)(r[j] + 2*x));
+                    v[j] = _mm_packus_epi16(_mm_and_si128(a, even), _mm_setzero_si128());
+                }
+            }
+            __m128i ab0 = _mm_unpacklo_epi8(v[0], v[1]), cd0 = _mm_unpacklo_epi8(v[2], v[3]);
+            _mm_storeu_si128((__m128i *)(d + 4*x), _mm_unpacklo_epi16(ab0, cd0));
+            _mm_storeu_si128((__m128i *)(d + 4*x + 16), _mm_unpackhi_epi16(ab0, cd0));
+        }
+    }
+#elif defined(TTQ_INT8_ARM64)
+    {
+        const uint8x16_t z = vdupq_n_u8((uint8_t)zero);
+        int nv = st == 1 ? n : n - 1;
+        for(; x + 16 <= nv; x += 16){
+            uint8x16x4_t v;
+            for(j = 0; j < 4; ++j){
+                if(!r[j]) v.val[j] = z;
+                else if(st == 1) v.val[j] = vld1q_u8(r[j] + x);
+                else v.val[j] = vld2q_u8(r[j] + 2*x).val[0];
+            }
+            vst4q_u8(d + 4*x, v);
+        }
+    }
+#endif
+    for(; x < n; ++x){
+        for(j = 0; j < 4; ++j) d[4*x + j] = r[j] ? r[j][(size_t)x*st] : (uint8_t)zero;
+    }
+}
 
 /* One image's quad q of group g into its phase planes: the codes of 4 channels (or fewer: the rest
  * coded as `zero`, their weights are 0), `zero` outside the image. Either from floats (x, coded
- * here) or from codes (u, for the tests); x or u is the image. */
+ * here) or from codes (u: the hand-over from an integer layer, and the tests); x or u is the
+ * image. */
 static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, const uint8_t *u, int g, int q)
 {
     const ttq_int8_shape *s = &cv->s;
@@ -652,11 +723,37 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
     for(py = 0; py < st; ++py){
         for(px = 0; px < st; ++px){
             uint8_t *pl = img + (((size_t)g*cv->phases + py*st + px)*cv->c4 + q)*cv->plane*4;
-            memset(pl, cv->zero, cv->plane*4);
             /* the phase's columns inside the image: xq*st + px - pad in [0, w) */
             int x0 = s->pad > px ? (s->pad - px + st - 1)/st : 0;
             int last = s->w - 1 + s->pad - px, x1 = last < 0 ? 0 : last/st + 1;
             if(x1 > cv->wq) x1 = cv->wq;
+            /* `zero` (the code of 0) everywhere the image is not: whole rows outside it, the columns
+               before x0 and from x1 in the others, and the plane past its hq rows; every position is
+               written (the inside below) */
+            {
+                /* the interior too where the per-channel loop below writes only the group's channels */
+                int whole = u && st <= 2;
+#ifdef TTQ_INT8_X86
+                whole |= x && st <= 2 && use_avx2_rows();
+#endif
+                size_t rb = (size_t)cv->wq*4;
+                for(yq = 0; yq < cv->hq; ++yq){
+                    int iy = yq*st + py - s->pad;
+                    uint8_t *row = pl + (size_t)yq*rb;
+                    if(iy < 0 || iy >= s->h || x1 <= x0){
+                        memset(row, cv->zero, rb);
+                    } else if(!whole){
+                        memset(row, cv->zero, rb);
+                    } else {
+                        /* the padding columns: a few positions, 4 bytes each */
+                        uint32_t zz = 0x01010101u*(uint8_t)cv->zero;
+                        int xx;
+                        for(xx = 0; xx < x0; ++xx) memcpy(row + 4*xx, &zz, 4);
+                        for(xx = x1; xx < cv->wq; ++xx) memcpy(row + 4*xx, &zz, 4);
+                    }
+                }
+                memset(pl + (size_t)cv->hq*rb, cv->zero, (cv->plane - (size_t)cv->hq*cv->wq)*4);
+            }
 #ifdef TTQ_INT8_X86
             if(x && st <= 2 && use_avx2_rows()){
                 /* strides 1 and 2: the 4 channels' rows coded and interleaved together */
@@ -673,6 +770,20 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
                 continue;
             }
 #endif
+            if(u && st <= 2){
+                /* codes: the 4 channels' rows interleaved together */
+                for(yq = 0; yq < cv->hq; ++yq){
+                    int iy = yq*st + py - s->pad;
+                    if(iy < 0 || iy >= s->h || x1 <= x0) continue;
+                    const uint8_t *r[4];
+                    for(j = 0; j < 4; ++j){
+                        int c = q*4 + j;
+                        r[j] = c < cv->cg ? u + ((size_t)(g*cv->cg + c)*s->h + iy)*s->w + ((size_t)x0*st + px - s->pad) : 0;
+                    }
+                    interleave_rows(pl + ((size_t)yq*cv->wq + x0)*4, r, x1 - x0, st, cv->zero);
+                }
+                continue;
+            }
             for(j = 0; j < 4; ++j){
                 int c = q*4 + j;
                 if(c >= cv->cg) break;
@@ -700,39 +811,50 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
 /* One output channel of one image: the valid positions of acc, centred, through mul, add and the
  * activation, to Darknet's layout: floats into y (unless NULL), codes on the output's coding into
  * yq (unless NULL). */
-static void epilogue(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, const int32_t *acc, int o)
+static void epilogue_seg(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, const int32_t *r,
+                         int o, int n)
 {
-    const ttq_int8_shape *s = &cv->s;
     float m = cv->mul[o], a = cv->add[o];
     int32_t z = cv->zw[o];
-    int yy, xx, ow = s->out_w;
-    size_t at = (size_t)o*s->out_h*ow;
+    int xx;
 #ifdef TTQ_INT8_X86
     if(use_avx2_rows()){
-        epilogue_avx2(y ? y + at : 0, yq ? yq + at : 0, acc + (size_t)o*cv->fr, s->out_h, ow, cv->wq, m, z, a,
-                      cv->act, io->out_inv, io->out_zero);
+        epilogue_avx2(y, yq, r, 1, n, 0, m, z, a, cv->act, io->out_inv, io->out_zero);
         return;
     }
 #endif
-    for(yy = 0; yy < s->out_h; ++yy){
-        const int32_t *r = acc + (size_t)o*cv->fr + (size_t)yy*cv->wq;
-        size_t row = at + (size_t)yy*ow;
-        if(y && !yq){
-            float *d = y + row;
-            if(cv->act == TTQ_INT8_RELU){
-                for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0; }
-            } else if(cv->act == TTQ_INT8_LEAKY){
-                for(xx = 0; xx < ow; ++xx){ float v = m*(float)(r[xx] - z) + a; d[xx] = v > 0 ? v : 0.1f*v; }
-            } else {
-                for(xx = 0; xx < ow; ++xx) d[xx] = m*(float)(r[xx] - z) + a;
-            }
-            continue;
+    if(y && !yq){
+        if(cv->act == TTQ_INT8_RELU){
+            for(xx = 0; xx < n; ++xx){ float v = m*(float)(r[xx] - z) + a; y[xx] = v > 0 ? v : 0; }
+        } else if(cv->act == TTQ_INT8_LEAKY){
+            for(xx = 0; xx < n; ++xx){ float v = m*(float)(r[xx] - z) + a; y[xx] = v > 0 ? v : 0.1f*v; }
+        } else {
+            for(xx = 0; xx < n; ++xx) y[xx] = m*(float)(r[xx] - z) + a;
         }
-        for(xx = 0; xx < ow; ++xx){
-            float v = activate(m*(float)(r[xx] - z) + a, cv->act);
-            if(y) y[row + xx] = v;
-            yq[row + xx] = quantize(v, io->out_inv, io->out_zero);
-        }
+        return;
+    }
+    for(xx = 0; xx < n; ++xx){
+        float v = activate(m*(float)(r[xx] - z) + a, cv->act);
+        if(y) y[xx] = v;
+        yq[xx] = quantize(v, io->out_inv, io->out_zero);
+    }
+}
+
+/* Output channel o's valid positions among the flattened positions f0 .. f1-1 of acc, centred,
+ * through mul, add and the activation, to Darknet's layout: floats into y (unless NULL), codes on
+ * the output's coding into yq (unless NULL). Row by row: a row's wq - out_w positions past the
+ * output are dropped. */
+static void epilogue(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, const int32_t *acc, int o,
+                     size_t f0, size_t f1)
+{
+    const ttq_int8_shape *s = &cv->s;
+    int ow = s->out_w;
+    size_t at = (size_t)o*s->out_h*ow, wq = cv->wq, yy;
+    for(yy = f0/wq; yy < (size_t)s->out_h && yy*wq < f1; ++yy){
+        size_t rs = yy*wq, xs = f0 > rs ? f0 - rs : 0, xe = f1 - rs < (size_t)ow ? f1 - rs : (size_t)ow;
+        if(xe <= xs) continue;
+        size_t d = at + yy*ow + xs;
+        epilogue_seg(cv, io, y ? y + d : 0, yq ? yq + d : 0, acc + (size_t)o*cv->fr + rs + xs, o, (int)(xe - xs));
     }
 }
 
@@ -753,8 +875,10 @@ static void image_blocks(const ttq_int8_conv *cv, const ttq_int8_io *io, float *
         const uint8_t *pl = xq + (size_t)g*cv->phases*cv->c4*cv->plane*4;
         const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*s->size*s->size*cv->c4*OB;
         int first = g*cv->ng + ob*OB;
+        /* the block's sums, then its epilogue while they are in the cache (in chunks of positions
+           small enough for the L1 cache: measured no faster) */
         kern(cv, pl, wk, acc + (size_t)first*cv->fr, nout, 0, cv->fr);
-        for(o = first; o < first + nout; ++o) epilogue(cv, io, y, yq, acc, o);
+        for(o = first; o < first + nout; ++o) epilogue(cv, io, y, yq, acc, o, 0, cv->fr);
     }
 }
 
