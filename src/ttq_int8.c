@@ -223,13 +223,37 @@ void ttq_int8_epilogue_ref(float *y, const int32_t *acc, const float *mul, const
     }
 }
 
+/* The coded epilogue's constants for one output: mq = mul/scale, cq = add/scale + zero (ttq_int8.h) */
+static void code_consts(float mul, float add, float out_inv, int out_zero, float *mq, float *cq)
+{
+    *mq = (float)((double)mul*out_inv);
+    *cq = (float)((double)add*out_inv + out_zero);
+}
+
+/* One code of a linear or relu epilogue: fma(acc, mq, cq), relu as a floor at the zero point,
+   clamped to 0 .. 255, rounded to even */
+static inline uint8_t code_fma(int32_t acc, float mq, float cq, int act, int zero)
+{
+    float v = fmaf((float)acc, mq, cq);
+    if(act == TTQ_INT8_RELU && v < (float)zero) v = (float)zero;
+    if(v < 0) v = 0;
+    if(v > 255) v = 255;
+    return (uint8_t)lrintf(v);
+}
+
 void ttq_int8_epilogue_codes_ref(uint8_t *yq, const int32_t *acc, const float *mul, const float *add, int act,
                                  float out_inv, int out_zero, const ttq_int8_shape *s)
 {
     size_t i, m = (size_t)s->out_h*s->out_w;
     int o;
     for(o = 0; o < s->n; ++o){
-        for(i = 0; i < m; ++i) yq[o*m + i] = quantize(activate(mul[o]*(float)acc[o*m + i] + add[o], act), out_inv, out_zero);
+        if(act == TTQ_INT8_LEAKY){
+            for(i = 0; i < m; ++i) yq[o*m + i] = quantize(activate(mul[o]*(float)acc[o*m + i] + add[o], act), out_inv, out_zero);
+        } else {
+            float mq, cq;
+            code_consts(mul[o], add[o], out_inv, out_zero, &mq, &cq);
+            for(i = 0; i < m; ++i) yq[o*m + i] = code_fma(acc[o*m + i], mq, cq, act, out_zero);
+        }
     }
 }
 
@@ -290,6 +314,7 @@ static void kern_scalar(const ttq_int8_conv *cv, const uint8_t *pl, const int32_
 #ifdef TTQ_INT8_X86
 #define TGT_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define TGT_AVX2 __attribute__((target("avx2")))
+#define TGT_AVX2_FMA __attribute__((target("avx2,fma")))
 
 /* 8 outputs x NV vectors of 16 positions: vpdpbusd adds, in each int32 lane, the 4 products of a
  * position's 4 channel codes (unsigned) with the output's 4 weights (signed, broadcast). The
@@ -556,7 +581,10 @@ static int workspace(ttq_int8_conv *cv, int batch)
 static int use_avx2_rows(void)
 {
     static int v = -1;
-    if(v < 0) v = ttq_int8_kset_available(TTQ_KSET_AVX2);
+    if(v < 0){
+        __builtin_cpu_init();
+        v = ttq_int8_kset_available(TTQ_KSET_AVX2) && __builtin_cpu_supports("fma");
+    }
     return v;
 }
 
@@ -606,24 +634,70 @@ static TGT_AVX2 void code_rows_avx2(uint8_t *d, const float *const *r, int n, in
 /* the epilogue of one output channel: y = m (acc - z) + a, then the activation, 8 at a time, row
  * by row (the sums' rows are wq apart, the output's ow); d: the floats (or NULL), dq: the codes
  * of y on the output's coding (or NULL), coded as quantize() does */
-static TGT_AVX2 void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, int oh, int ow, size_t wq, float m,
-                                   int32_t z, float a, int act, float oinv, int ozero)
+/* 8 codes of code_fma from 8 sums (before packing) */
+static TGT_AVX2_FMA inline __m256i codes8(const int32_t *r, __m256i vz, __m256 vmq, __m256 vcq, int relu, __m256 vzf,
+                                         __m256 v255)
+{
+    __m256 c = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)r), vz)), vmq, vcq);
+    if(relu) c = _mm256_max_ps(c, vzf);
+    return _mm256_cvtps_epi32(_mm256_min_ps(c, v255));
+}
+
+static TGT_AVX2_FMA void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, int oh, int ow, size_t wq, float m,
+                                       int32_t z, float a, int act, float oinv, int ozero)
 {
     const __m256 vm = _mm256_set1_ps(m), va = _mm256_set1_ps(a), zero = _mm256_setzero_ps(),
                  tenth = _mm256_set1_ps(0.1f), vi = _mm256_set1_ps(oinv), lo = _mm256_set1_ps(-256.0f),
-                 hi = _mm256_set1_ps(256.0f);
+                 hi = _mm256_set1_ps(256.0f), vzf = _mm256_set1_ps((float)ozero), v255 = _mm256_set1_ps(255.0f);
     const __m256i vz = _mm256_set1_epi32(z), voz = _mm256_set1_epi32(ozero);
+    float mq, cq;
+    code_consts(m, a, oinv, ozero, &mq, &cq);
+    const __m256 vmq = _mm256_set1_ps(mq), vcq = _mm256_set1_ps(cq);
     int x, y;
+    if(dq && !d && act != TTQ_INT8_LEAKY){
+        /* codes alone (the hand-over): code_fma, 32 and 8 positions a step, the packs' lanes put back
+           in order by one permute, one store a step */
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        const int relu = act == TTQ_INT8_RELU;
+#define CODES8(i) codes8(r + x + (i), vz, vmq, vcq, relu, vzf, v255)
+        for(y = 0; y < oh; ++y, r += wq){
+            uint8_t *o = dq + (size_t)y*ow;
+            for(x = 0; x + 32 <= ow; x += 32){
+                __m256i c0 = CODES8(0), c1 = CODES8(8), c2 = CODES8(16), c3 = CODES8(24);
+                __m256i p = _mm256_packus_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
+                _mm256_storeu_si256((__m256i *)(o + x), _mm256_permutevar8x32_epi32(p, order));
+            }
+            for(; x + 8 <= ow; x += 8){
+                __m256i c0 = CODES8(0);
+                __m256i p = _mm256_packus_epi16(_mm256_packs_epi32(c0, c0), _mm256_setzero_si256());
+                _mm_storel_epi64((__m128i *)(o + x), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(p, order)));
+            }
+            for(; x < ow; ++x) o[x] = code_fma(r[x] - z, mq, cq, act, ozero);
+        }
+#undef CODES8
+        return;
+    }
     for(y = 0; y < oh; ++y, r += wq){
         for(x = 0; x + 8 <= ow; x += 8){
             __m256i q = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(r + x)), vz);
-            __m256 v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
-            if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
-            else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+            __m256 v = zero;
+            if(d || act == TTQ_INT8_LEAKY){
+                v = _mm256_add_ps(_mm256_mul_ps(vm, _mm256_cvtepi32_ps(q)), va);
+                if(act == TTQ_INT8_RELU) v = _mm256_max_ps(v, zero);
+                else if(act == TTQ_INT8_LEAKY) v = _mm256_blendv_ps(_mm256_mul_ps(tenth, v), v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+            }
             if(d) _mm256_storeu_ps(d + (size_t)y*ow + x, v);
             if(dq){
-                __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v, vi), lo), hi);
-                __m256i ci = _mm256_add_epi32(_mm256_cvtps_epi32(c), voz);
+                __m256i ci;
+                if(act == TTQ_INT8_LEAKY){
+                    __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v, vi), lo), hi);
+                    ci = _mm256_add_epi32(_mm256_cvtps_epi32(c), voz);
+                } else {
+                    /* code_fma: the packs below clamp below 0 */
+                    __m256 c = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q), vmq, vcq);
+                    if(act == TTQ_INT8_RELU) c = _mm256_max_ps(c, vzf);
+                    ci = _mm256_cvtps_epi32(_mm256_min_ps(c, v255));
+                }
                 __m256i p16 = _mm256_packs_epi32(ci, ci);
                 __m256i p8 = _mm256_packus_epi16(p16, p16);
                 uint32_t w0 = (uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(p8));
@@ -635,7 +709,7 @@ static TGT_AVX2 void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, int 
         for(; x < ow; ++x){
             float v = activate(m*(float)(r[x] - z) + a, act);
             if(d) d[(size_t)y*ow + x] = v;
-            if(dq) dq[(size_t)y*ow + x] = quantize(v, oinv, ozero);
+            if(dq) dq[(size_t)y*ow + x] = act == TTQ_INT8_LEAKY ? quantize(v, oinv, ozero) : code_fma(r[x] - z, mq, cq, act, ozero);
         }
     }
 }
@@ -771,16 +845,23 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
             }
 #endif
             if(u && st <= 2){
-                /* codes: the 4 channels' rows interleaved together */
-                for(yq = 0; yq < cv->hq; ++yq){
-                    int iy = yq*st + py - s->pad;
-                    if(iy < 0 || iy >= s->h || x1 <= x0) continue;
-                    const uint8_t *r[4];
-                    for(j = 0; j < 4; ++j){
-                        int c = q*4 + j;
-                        r[j] = c < cv->cg ? u + ((size_t)(g*cv->cg + c)*s->h + iy)*s->w + ((size_t)x0*st + px - s->pad) : 0;
-                    }
-                    interleave_rows(pl + ((size_t)yq*cv->wq + x0)*4, r, x1 - x0, st, cv->zero);
+                /* codes: the 4 channels' rows interleaved together, the phase's rows inside the image
+                   (iy = yq st + py - pad in [0, h)) one after the other: st rows of the input apart */
+                int ya = s->pad > py ? (s->pad - py + st - 1)/st : 0, yl = s->h - 1 + s->pad - py;
+                int yb = yl < 0 ? 0 : yl/st + 1;
+                if(yb > cv->hq) yb = cv->hq;
+                if(yb <= ya || x1 <= x0) continue;
+                const uint8_t *r[4];
+                size_t step = (size_t)st*s->w;
+                for(j = 0; j < 4; ++j){
+                    int c = q*4 + j;
+                    r[j] = c < cv->cg ? u + ((size_t)(g*cv->cg + c)*s->h + (ya*st + py - s->pad))*s->w +
+                                        ((size_t)x0*st + px - s->pad) : 0;
+                }
+                uint8_t *dr = pl + ((size_t)ya*cv->wq + x0)*4;
+                for(yq = ya; yq < yb; ++yq, dr += (size_t)cv->wq*4){
+                    interleave_rows(dr, r, x1 - x0, st, cv->zero);
+                    for(j = 0; j < 4; ++j) if(r[j]) r[j] += step;
                 }
                 continue;
             }
@@ -817,12 +898,6 @@ static void epilogue_seg(const ttq_int8_conv *cv, const ttq_int8_io *io, float *
     float m = cv->mul[o], a = cv->add[o];
     int32_t z = cv->zw[o];
     int xx;
-#ifdef TTQ_INT8_X86
-    if(use_avx2_rows()){
-        epilogue_avx2(y, yq, r, 1, n, 0, m, z, a, cv->act, io->out_inv, io->out_zero);
-        return;
-    }
-#endif
     if(y && !yq){
         if(cv->act == TTQ_INT8_RELU){
             for(xx = 0; xx < n; ++xx){ float v = m*(float)(r[xx] - z) + a; y[xx] = v > 0 ? v : 0; }
@@ -833,28 +908,37 @@ static void epilogue_seg(const ttq_int8_conv *cv, const ttq_int8_io *io, float *
         }
         return;
     }
+    float mq, cq;
+    code_consts(m, a, io->out_inv, io->out_zero, &mq, &cq);
     for(xx = 0; xx < n; ++xx){
         float v = activate(m*(float)(r[xx] - z) + a, cv->act);
         if(y) y[xx] = v;
-        yq[xx] = quantize(v, io->out_inv, io->out_zero);
+        yq[xx] = cv->act == TTQ_INT8_LEAKY ? quantize(v, io->out_inv, io->out_zero) :
+                 code_fma(r[xx] - z, mq, cq, cv->act, io->out_zero);
     }
 }
 
-/* Output channel o's valid positions among the flattened positions f0 .. f1-1 of acc, centred,
- * through mul, add and the activation, to Darknet's layout: floats into y (unless NULL), codes on
- * the output's coding into yq (unless NULL). Row by row: a row's wq - out_w positions past the
- * output are dropped. */
+/* Output channel o's valid positions of acc, centred, through mul, add and the activation, to
+ * Darknet's layout: floats into y (unless NULL), codes on the output's coding into yq (unless
+ * NULL). Row by row: a row's wq - out_w positions past the output are dropped. */
 static void epilogue(const ttq_int8_conv *cv, const ttq_int8_io *io, float *y, uint8_t *yq, const int32_t *acc, int o,
-                     size_t f0, size_t f1)
+                     int y0, int y1)
 {
     const ttq_int8_shape *s = &cv->s;
-    int ow = s->out_w;
-    size_t at = (size_t)o*s->out_h*ow, wq = cv->wq, yy;
-    for(yy = f0/wq; yy < (size_t)s->out_h && yy*wq < f1; ++yy){
-        size_t rs = yy*wq, xs = f0 > rs ? f0 - rs : 0, xe = f1 - rs < (size_t)ow ? f1 - rs : (size_t)ow;
-        if(xe <= xs) continue;
-        size_t d = at + yy*ow + xs;
-        epilogue_seg(cv, io, y ? y + d : 0, yq ? yq + d : 0, acc + (size_t)o*cv->fr + rs + xs, o, (int)(xe - xs));
+    int ow = s->out_w, yy;
+    size_t at = (size_t)o*s->out_h*ow;
+    const int32_t *r = acc + (size_t)o*cv->fr;
+#ifdef TTQ_INT8_X86
+    if(use_avx2_rows()){
+        size_t d = at + (size_t)y0*ow;
+        epilogue_avx2(y ? y + d : 0, yq ? yq + d : 0, r + (size_t)y0*cv->wq, y1 - y0, ow, cv->wq, cv->mul[o], cv->zw[o],
+                      cv->add[o], cv->act, io->out_inv, io->out_zero);
+        return;
+    }
+#endif
+    for(yy = y0; yy < y1; ++yy){
+        size_t d = at + (size_t)yy*ow;
+        epilogue_seg(cv, io, y ? y + d : 0, yq ? yq + d : 0, r + (size_t)yy*cv->wq, o, ow);
     }
 }
 
@@ -875,10 +959,19 @@ static void image_blocks(const ttq_int8_conv *cv, const ttq_int8_io *io, float *
         const uint8_t *pl = xq + (size_t)g*cv->phases*cv->c4*cv->plane*4;
         const int32_t *wk = cv->wk + ((size_t)g*cv->nob + ob)*s->size*s->size*cv->c4*OB;
         int first = g*cv->ng + ob*OB;
-        /* the block's sums, then its epilogue while they are in the cache (in chunks of positions
-           small enough for the L1 cache: measured no faster) */
-        kern(cv, pl, wk, acc + (size_t)first*cv->fr, nout, 0, cv->fr);
-        for(o = first; o < first + nout; ++o) epilogue(cv, io, y, yq, acc, o, 0, cv->fr);
+        /* the block's sums in chunks of 384 positions (8 outputs: 12 KiB, in the L1 cache), the
+           epilogue of the rows each chunk completes right after it */
+        size_t f0, f1;
+        int done = 0, oh = s->out_h, ow = s->out_w;
+        for(f0 = 0; f0 < cv->fr; f0 = f1){
+            f1 = f0 + 384 < cv->fr ? f0 + 384 : cv->fr;
+            kern(cv, pl, wk, acc + (size_t)first*cv->fr, nout, f0, f1);
+            int rows = f1 >= cv->fr ? oh : f1 < (size_t)ow ? 0 : (int)((f1 - ow)/cv->wq) + 1;
+            if(rows > oh) rows = oh;
+            if(rows <= done) continue;
+            for(o = first; o < first + nout; ++o) epilogue(cv, io, y, yq, acc, o, done, rows);
+            done = rows;
+        }
     }
 }
 

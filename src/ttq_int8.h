@@ -94,8 +94,13 @@ void ttq_int8_conv_ref(int32_t *acc, const int8_t *w, const uint8_t *u, int zero
 void ttq_int8_epilogue_ref(float *y, const int32_t *acc, const float *mul, const float *add, int act,
                            const ttq_int8_shape *s);
 
-/* The same with the output coded: yq = quantize(y, out_inv, out_zero) of each y the epilogue above
- * defines (the 8-bit hand-over to a consumer on the integer path; out_inv = 1/its scale). */
+/* The same with the output coded on (1/out_inv, out_zero): the 8-bit hand-over to a consumer on the
+ * integer path. Leaky: quantize(y, out_inv, out_zero) of each y the epilogue above defines. Linear
+ * and relu, in one fused multiply-add on the output's code scale:
+ *   v = fma(acc, mq, cq), mq = mul/scale, cq = add/scale + zero (computed in double, rounded once)
+ *   relu: v = max(v, zero); code = round-to-even(clamp(v, 0, 255))
+ * the same value as quantize(y) but for the rounding of mq and cq (so a value at a rounding tie
+ * may land one code away). */
 void ttq_int8_epilogue_codes_ref(uint8_t *yq, const int32_t *acc, const float *mul, const float *add, int act,
                                  float out_inv, int out_zero, const ttq_int8_shape *s);
 
@@ -137,8 +142,8 @@ void ttq_int8_conv_free(ttq_int8_conv *cv);
 int  ttq_int8_conv_forward(ttq_int8_conv *cv, const float *x, float *y, int batch);
 /* One run: the input as floats x (coded here on the input's coding) or as codes u, both
  * [batch][c][h][w] (exactly one given); the output as floats y and/or codes yq on the output's
- * coding (out_inv = 1/scale, out_zero), [batch][n][out_h][out_w]. The codes are exactly those of
- * quantize(y) (ttq_int8_epilogue_codes_ref). Returns 0, or -1 for memory or a bad request. */
+ * coding (out_inv = 1/scale, out_zero), [batch][n][out_h][out_w]. The codes are exactly
+ * ttq_int8_epilogue_codes_ref's. Returns 0, or -1 for memory or a bad request. */
 typedef struct {
     const float *x;
     const uint8_t *u;
