@@ -358,8 +358,15 @@ $(VB)/tools/infer_opencv: bench/infer_opencv.cpp tests/cfg_net_shape.hpp
 	@mkdir -p $(@D)
 	@$(CXX) -O2 -Wall -I/usr/include/opencv4 $< -o $@ -lopencv_dnn -lopencv_core
 
+# XNNPACK's engines for bench-infer where Debian's libxnnpack-dev and libpthreadpool-dev are installed
+HAVE_XNNPACK := $(wildcard /usr/include/xnnpack.h)
+$(VB)/tools/infer_xnnpack: bench/infer_xnnpack.c $(TREE)/libdarknet.a
+	@mkdir -p $(@D)
+	@$(CC) -O2 $(TEST_CFLAGS) $(if $(filter 1,$(OPENMP)),-fopenmp) $< -o $@ $(TREE)/libdarknet.a $(LINK_LIBS) \
+	  -lXNNPACK -lpthreadpool -lm -pthread
+
 bench-infer: darknet $(VB)/tools/bench_infer $(VB)/tools/blascore $(VB)/tools/genimages $(VB)/tools/netout \
-             $(if $(HAVE_OPENCV),$(VB)/tools/infer_opencv)
+             $(if $(HAVE_OPENCV),$(VB)/tools/infer_opencv) $(if $(HAVE_XNNPACK),$(VB)/tools/infer_xnnpack)
 	@BLASCORE=$(VB)/tools/blascore sh bench/infer.sh $(VB)
 
 #:  make bench-onnx             after make demo: the ONNX export in ONNX Runtime against Darknet, every test image

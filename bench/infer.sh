@@ -12,8 +12,15 @@
 #                     oneDNN and QNNPACK engines
 #   ort-fp32      (f) ONNX Runtime 1.30 (CPU, onnxruntime-node: make onnxruntime) on the float export
 #                     (`ternary onnx`: Conv with the ternary weights, batch norm folded)
-#   ort-int8      (g) ONNX Runtime on the int8 export (`ternary onnx -int8`: QDQ around each
-#                     [ternary] convolution, the integer path's levels and scales)
+#   ort-int8      (g) ONNX Runtime on the int8 export (`ternary onnx -int8` of the packed file: the
+#                     whole network as our integer graph runs it, QDQ on every integer tensor, which
+#                     ONNX Runtime fuses into QLinearConv / QLinearAdd: all int8)
+#   xnnpack-fp32  (h) XNNPACK (Debian's libxnnpack-dev) through its subgraph C API, the folded network
+#                     (bench/infer_xnnpack.c)
+#   xnnpack-qs8   (i) XNNPACK's signed 8-bit path: the packed file's weights and codings (the random
+#                     network's codings, which die out with depth, are beyond what XNNPACK's
+#                     requantisation accepts: it then runs with every scale 1/16, said in the table;
+#                     its time does not depend on the scales)
 # Every engine gets the same input size, batch and number of threads (OMP_NUM_THREADS,
 # OPENBLAS_NUM_THREADS, cv::setNumThreads, torch.set_num_threads), and OMP_WAIT_POLICY=active
 # (BENCH_WAIT_POLICY): waiting OpenMP threads spin rather than sleep, which every OpenMP engine
@@ -64,6 +71,12 @@ else
 fi
 opencv=0
 [ -x "$tools/infer_opencv" ] && opencv=1 || echo "OpenCV skipped: libopencv-dnn-dev (and g++) not installed"
+xnn=0
+[ -x "$tools/infer_xnnpack" ] && xnn=1 || echo "XNNPACK skipped: libxnnpack-dev and libpthreadpool-dev not installed"
+xnnq=qs8
+if [ $xnn -eq 1 ] && ! "$tools/infer_xnnpack" qs8 cfg/ttq-resnet20.cfg "$W/r20.packed.weights" 1 1 0 >/dev/null 2>&1; then
+    xnnq=qs8u
+fi
 ort=0
 export NODE_PATH=${TTQ_ORT_NODE_PATH:-build/npm/node_modules}
 if command -v node >/dev/null 2>&1 && [ -f "$NODE_PATH/onnxruntime-node/package.json" ] &&
@@ -93,6 +106,12 @@ while [ $r -le "$rounds" ]; do
                 node bench/infer_ort.js "$W/r20-b$b.onnx" ort-fp32 $t "$secs" | sed "s/^/net=r20 round=$r /" >>"$raw"
                 node bench/infer_ort.js "$W/r20-b$b-int8.onnx" ort-int8 $t "$secs" | sed "s/^/net=r20 round=$r /" >>"$raw"
             fi
+            if [ $xnn -eq 1 ]; then
+                "$tools/infer_xnnpack" fp32 "$W/r20-folded.cfg" "$W/r20-folded.weights" $b $t "$secs" 2>/dev/null |
+                    sed "s/^/net=r20 round=$r /" >>"$raw"
+                "$tools/infer_xnnpack" $xnnq cfg/ttq-resnet20.cfg "$W/r20.packed.weights" $b $t "$secs" 2>/dev/null |
+                    sed "s/^/net=r20 round=$r /" >>"$raw"
+            fi
         done
         [ $torch -eq 1 ] && "$py" bench/infer_torch.py --weights "$W/r20-folded.weights" --batches 1,32 --threads $t \
             --seconds "$secs" 2>/dev/null | tee "$W/torch.log" | grep '^engine=' | sed "s/^/net=r20 round=$r /" >>"$raw"
@@ -120,19 +139,19 @@ function median(s,   a, n, i, j, t) { n = split(s, a, " "); for(i = 2; i <= n; i
     return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1])/2 }
 { k = $1 " " $3 " " $4; v[k, $2] = v[k, $2] " " $5; if($6 != "") how[$2] = $6; keys[k] = 1 }
 END {
-    split("int8-ternary darknet-fp32 opencv-fp32 torch-fp32 torch-int8 ort-fp32 ort-int8", e, " ")
+    split("int8-ternary darknet-fp32 opencv-fp32 torch-fp32 torch-int8 ort-fp32 ort-int8 xnnpack-fp32 xnnpack-qs8", e, " ")
     printf "\nResNet-20 (cfg/ttq-resnet20.cfg, 32x32x3): median forward time, ms (median over %d rounds; lower is better)\n", rounds
-    printf "%5s %7s %13s %13s %12s %11s %11s %9s %9s   %-30s %-11s %s\n", "batch", "threads", e[1], e[2], e[3], e[4], e[5], e[6], e[7], "(a) vs fastest float (b)-(d),(f)", "(a) vs (e)", "(a) vs (g)"
+    printf "%5s %7s %12s %12s %11s %10s %10s %8s %8s %12s %11s   %-30s %s\n", "batch", "threads", e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8], e[9], "(a) vs fastest float", "(a) vs fastest int8"
     for(b = 1; b <= 32; b += 31) for(t = 1; t <= 2; t++) {
         k = "r20 " b " " t
         if(!(k in keys)) continue
-        fast = ""; fname = ""
-        for(i = 1; i <= 7; i++) { m[i] = (k SUBSEP e[i]) in v ? median(v[k, e[i]]) : ""
-            if((i >= 2 && i <= 4 || i == 6) && m[i] != "" && (fast == "" || m[i] < fast)) { fast = m[i]; fname = e[i] } }
+        fast = ""; fname = ""; q = ""; qname = ""
+        for(i = 1; i <= 9; i++) { m[i] = (k SUBSEP e[i]) in v ? median(v[k, e[i]]) : ""
+            if((i >= 2 && i <= 4 || i == 6 || i == 8) && m[i] != "" && (fast == "" || m[i] < fast)) { fast = m[i]; fname = e[i] }
+            if((i == 5 || i == 7 || i == 9) && m[i] != "" && (q == "" || m[i] < q)) { q = m[i]; qname = e[i] } }
         printf "%5d %7d", b, t
-        for(i = 1; i <= 7; i++) printf(i <= 2 ? " %13s" : i == 3 ? " %12s" : i <= 5 ? " %11s" : " %9s", m[i] == "" ? "-" : sprintf("%.3f", m[i]))
-        printf "   %-30s %-11s %s\n", fast == "" ? "-" : sprintf("%.2fx (%s)", fast/m[1], fname), m[5] == "" ? "-" : sprintf("%.2fx", m[5]/m[1]),
-            m[7] == "" ? "-" : sprintf("%.2fx", m[7]/m[1])
+        for(i = 1; i <= 9; i++) printf(i <= 2 ? " %12s" : i == 3 ? " %11s" : i <= 5 ? " %10s" : i <= 7 ? " %8s" : i == 8 ? " %12s" : " %11s", m[i] == "" ? "-" : sprintf("%.3f", m[i]))
+        printf "   %-30s %s\n", fast == "" ? "-" : sprintf("%.2fx (%s)", fast/m[1], fname), q == "" ? "-" : sprintf("%.2fx (%s)", q/m[1], qname)
     }
     printf "\ndetector (cfg/ttq-yolo-fmnist.cfg, 96x96x3), batch 1: median forward time, ms\n"
     printf "%7s %13s %13s %9s %9s   %-10s %-10s %s\n", "threads", e[1], e[2], e[6], e[7], "(a) vs (b)", "(a) vs (f)", "(a) vs (g)"
@@ -141,6 +160,7 @@ END {
         of = (k SUBSEP e[6]) in v ? median(v[k, e[6]]) : ""; oq = (k SUBSEP e[7]) in v ? median(v[k, e[7]]) : ""
         printf "%7d %13.3f %13.3f %9s %9s   %-10s %-10s %s\n", t, a, f, of == "" ? "-" : sprintf("%.3f", of), oq == "" ? "-" : sprintf("%.3f", oq),
             sprintf("%.2fx", f/a), of == "" ? "-" : sprintf("%.2fx", of/a), oq == "" ? "-" : sprintf("%.2fx", oq/a) }
+    if("xnnpack-qs8" in how) printf "\nXNNPACK qs8 ran as %s\n", how["xnnpack-qs8"]
     if("torch-fp32" in how) printf "\nPyTorch variants that were fastest: torch-fp32 %s, torch-int8 %s (backend/variant)\n", how["torch-fp32"], how["torch-int8"]
 }' "$W/best.txt"
 
