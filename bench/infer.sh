@@ -15,8 +15,9 @@
 #   ort-int8      (g) ONNX Runtime on the int8 export (`ternary onnx -int8` of the packed file: the
 #                     whole network as our integer graph runs it, QDQ on every integer tensor, which
 #                     ONNX Runtime fuses into QLinearConv / QLinearAdd: all int8)
-#   xnnpack-fp32  (h) XNNPACK (Debian's libxnnpack-dev) through its subgraph C API, the folded network
-#                     (bench/infer_xnnpack.c)
+#   xnnpack-fp32  (h) XNNPACK (Debian's libxnnpack-dev) through its subgraph C API: the network with
+#                     its ternary weights {+Wp, 0, -Wn} in float, batch norm folded, as the folded
+#                     network computes it (bench/infer_xnnpack.c)
 #   xnnpack-qs8   (i) XNNPACK's signed 8-bit path: the packed file's weights and codings (the random
 #                     network's codings, which die out with depth, are beyond what XNNPACK's
 #                     requantisation accepts: it then runs with every scale 1/16, said in the table;
@@ -107,7 +108,7 @@ while [ $r -le "$rounds" ]; do
                 node bench/infer_ort.js "$W/r20-b$b-int8.onnx" ort-int8 $t "$secs" | sed "s/^/net=r20 round=$r /" >>"$raw"
             fi
             if [ $xnn -eq 1 ]; then
-                "$tools/infer_xnnpack" fp32 "$W/r20-folded.cfg" "$W/r20-folded.weights" $b $t "$secs" 2>/dev/null |
+                "$tools/infer_xnnpack" fp32 cfg/ttq-resnet20.cfg "$W/r20.packed.weights" $b $t "$secs" 2>/dev/null |
                     sed "s/^/net=r20 round=$r /" >>"$raw"
                 "$tools/infer_xnnpack" $xnnq cfg/ttq-resnet20.cfg "$W/r20.packed.weights" $b $t "$secs" 2>/dev/null |
                     sed "s/^/net=r20 round=$r /" >>"$raw"
