@@ -720,15 +720,15 @@ static TGT_AVX2_FMA void epilogue_avx2(float *d, uint8_t *dq, const int32_t *r, 
  * st-th (1 or 2), interleaved into d (4 bytes a position): the hand-over's copy into the phase
  * planes. Plain byte moves, so every implementation writes the same bytes: SSE2 (every x86-64)
  * unpacks 16 positions at a time, NEON stores them with vst4; stride 2 keeps the even bytes first. */
-static void interleave_rows(uint8_t *d, const uint8_t *const *r, int n, int st, int zero)
+static void interleave_rows(uint8_t *d, const uint8_t *const *r, int n, int st, int zero, size_t avail)
 {
     int x = 0, j;
 #if defined(__x86_64__) && defined(__SSE2__)
     {
         const __m128i z = _mm_set1_epi8((char)zero), even = _mm_set1_epi16(0x00ff);
-        /* a stride-2 load reads 32 bytes: the last vector must end within the row */
-        int nv = st == 1 ? n : n - 1;
-        for(; x + 16 <= nv; x += 16){
+        /* a stride-2 load reads 32 bytes, up to one past the row's last position: it must end
+           within the avail bytes of the channel (the next row's bytes are read and dropped) */
+        for(; x + 16 <= n && (st == 1 || (size_t)2*x + 32 <= avail); x += 16){
             __m128i v[4];
             for(j = 0; j < 4; ++j){
                 if(!r[j]){
@@ -748,7 +748,7 @@ static void interleave_rows(uint8_t *d, const uint8_t *const *r, int n, int st, 
             _mm_storeu_si128((__m128i *)(d + 4*x + 48), _mm_unpackhi_epi16(ab1, cd1));
         }
         /* then 8 positions (the rows of an 8-wide map) */
-        for(; x + 8 <= nv; x += 8){
+        for(; x + 8 <= n && (st == 1 || (size_t)2*x + 16 <= avail); x += 8){
             __m128i v[4];
             for(j = 0; j < 4; ++j){
                 if(!r[j]){
@@ -768,8 +768,7 @@ static void interleave_rows(uint8_t *d, const uint8_t *const *r, int n, int st, 
 #elif defined(TTQ_INT8_ARM64)
     {
         const uint8x16_t z = vdupq_n_u8((uint8_t)zero);
-        int nv = st == 1 ? n : n - 1;
-        for(; x + 16 <= nv; x += 16){
+        for(; x + 16 <= n && (st == 1 || (size_t)2*x + 32 <= avail); x += 16){
             uint8x16x4_t v;
             for(j = 0; j < 4; ++j){
                 if(!r[j]) v.val[j] = z;
@@ -860,7 +859,10 @@ static void fill_quad(const ttq_int8_conv *cv, uint8_t *img, const float *x, con
                 }
                 uint8_t *dr = pl + ((size_t)ya*cv->wq + x0)*4;
                 for(yq = ya; yq < yb; ++yq, dr += (size_t)cv->wq*4){
-                    interleave_rows(dr, r, x1 - x0, st, cv->zero);
+                    /* the bytes of the channel from the row's first position on */
+                    int iy = yq*st + py - s->pad;
+                    size_t avail = (size_t)(s->h - iy)*s->w - ((size_t)x0*st + px - s->pad);
+                    interleave_rows(dr, r, x1 - x0, st, cv->zero, avail);
                     for(j = 0; j < 4; ++j) if(r[j]) r[j] += step;
                 }
                 continue;

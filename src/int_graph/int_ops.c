@@ -249,6 +249,15 @@ void int_ops_shortcut(const int_shortcut *p, const uint8_t *prev, const uint8_t 
             code_row(oq, pr, ad, (int)hw2, f.mp, f.ma, &f, act, zp, za, zo);
         } else if(oq && k >= minc){
             code_row(oq, pr, 0, (int)hw2, f.mn, 0, &f, act, zp, za, zo);
+        } else if(oq && sample == 1 && minw == p->w2 && minh == p->h2 && hw2 <= sizeof row){
+            /* every position covered by a source larger by the stride: the channel's samples
+               gathered first, then one run */
+            uint8_t *g = row;
+            for(j = 0; j < p->h2; ++j){
+                const uint8_t *aj = ad + (size_t)p->w1*((size_t)j*stride);
+                for(i = 0; i < p->w2; ++i) *g++ = aj[(size_t)i*stride];
+            }
+            code_row(oq, pr, row, (int)hw2, f.mp, f.ma, &f, act, zp, za, zo);
         } else if(oq){
             for(j = 0; j < p->h2; ++j){
                 const uint8_t *pj = pr + (size_t)j*p->w2;
