@@ -70,12 +70,15 @@ a_fp=$(top1 "$WORK/vfp.log"); a_t=$(top1 "$WORK/vttq.log")
 [ -n "$a_t" ] || fail "no top-1 line from classifier valid"
 awk -v a="$a_t" 'BEGIN { exit !(a >= 0.85) }' || fail "TTQ top-1 $a_t < 0.85 (FP: $a_fp)"
 # random erasing reaches classifier training (patch 0601): with every training image replaced by
-# noise (erase=1 over the whole image) nothing can be learnt, where the same net's loss above fell
+# noise (erase=1 over the whole image) nothing can be learnt but the classes' prior, so the loss
+# stays near ln 3 = 1.099 (3 balanced classes), where the same net's loss above fell far below it.
+# (The test compared with 0.7 x the first loss before: a first loss of 1.66 then passed below ln 3
+# with nothing learnt, once in 2026-12-08's CI run.)
 sed 's/^\[net\]$/[net]\nerase=1\nerase_min=1\nerase_max=1\nerase_aspect=1/; s/^max_batches=240$/max_batches=60/' \
     tests/e2e-fp.cfg >"$WORK/erase-all.cfg"
 "$DARKNET" classifier train "$data" "$WORK/erase-all.cfg" -verbose >"$WORK/erase.log" 2>&1 || { tail "$WORK/erase.log"; fail "training with erase exited non-zero"; }
 e0=$(first_loss "$WORK/erase.log"); e1=$(last_avg "$WORK/erase.log")
 [ -n "$e0" ] && [ -n "$e1" ] || fail "no loss lines in the erase training log"
-awk -v a="$e0" -v b="$e1" 'BEGIN { exit !(b > 0.7*a) }' || fail "loss fell with every image erased ($e0 -> $e1): erase did not reach the loader"
+awk -v b="$e1" 'BEGIN { exit !(b > 1.0) }' || fail "loss fell below ln 3 with every image erased ($e0 -> $e1): erase did not reach the loader"
 [ -n "${TTQ_VERBOSE:-}" ] && { echo "FP top-1 $a_fp, TTQ top-1 $a_t, TTQ loss $l0 -> $l1"; cat "$WORK/info.log"; }
 exit 0

@@ -55,6 +55,7 @@ static void drop_plan(int_graph *g)
     }
     g->planned = 0;
     g->nint = 0;
+    g->in_coded = 0;
 }
 
 void int_graph_free(void *graph)
