@@ -834,11 +834,14 @@ int ternary_pack_calibrated(const char *cfgfile, const char *weightfile, const c
     save_weights(net, stage);
     ttq_save_packed = 0;
     if(net->int_graph){
-        /* the integer graph's record after the last layer's (int_graph.h) */
-        FILE *fp = fopen(stage, "ab");
-        if(!fp || int_graph_write(net, fp) || fclose(fp)){
-            check_file_error(out, -1, 0, "could not write the integer graph record; nothing written");
-        }
+        /* the integer graph's record after the last layer's (int_graph.h), appended to our own
+           staged file: a link put in its place meanwhile is not followed */
+        int fd = open(stage, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+        FILE *fp = fd >= 0 ? fdopen(fd, "ab") : 0;
+        if(!fp && fd >= 0) close(fd);
+        int bad = !fp || int_graph_write(net, fp);
+        if(fp && fclose(fp)) bad = 1;
+        if(bad) check_file_error(out, -1, 0, "could not write the integer graph record; nothing written");
     }
 
     /* check: the packed file gives the network the same ternary weights, so the same outputs */
