@@ -15,7 +15,6 @@
 #include "ttq_int8.h"
 
 enum { IG_FLOAT = 0, IG_CONV, IG_SHORTCUT, IG_ROUTE, IG_MAXPOOL, IG_AVGPOOL, IG_UPSAMPLE };
-static const char *const kind_name[] = {"float", "conv", "shortcut", "route", "maxpool", "avgpool", "upsample"};
 
 typedef struct {
     int has;              /* the output's coding */
@@ -527,7 +526,6 @@ int int_graph_layer(network *net, int i, const char **path, float *in_scale, int
     *in_zero = tensor_coding(g, p[0]).zero;
     *out_scale = d->has ? d->q.scale : 0;
     *out_zero = d->q.zero;
-    (void)kind_name;
     return 1;
 }
 
